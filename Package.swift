@@ -1,0 +1,46 @@
+// swift-tools-version:6.0
+// cocoop-swift: CoCoOp / CoOp prompt learning on a frozen CLIP, as an MPI data-parallel
+// training daemon. Depends only on the toolchain and C libraries found through pkg-config.
+import PackageDescription
+
+let package = Package(
+    name: "cocoop-swift",
+    products: [
+        .executable(name: "cocoop", targets: ["cocoop"]),
+    ],
+    targets: [
+        // MARK: - C libraries (module maps + shim headers for macro constants)
+        .systemLibrary(name: "CMPI", pkgConfig: "ompi-c",
+                       providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]),
+        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CHDF5", pkgConfig: "hdf5-serial",
+                       providers: [.apt(["libhdf5-dev", "hdf5-tools"])]),
+        .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1",
+                       providers: [.apt(["libyaml-dev"])]),
+        .systemLibrary(name: "CTurboJPEG", pkgConfig: "libturbojpeg",
+                       providers: [.apt(["libturbojpeg0-dev"])]),
+        .systemLibrary(name: "CPNG", pkgConfig: "libpng",
+                       providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib",
+                       providers: [.apt(["zlib1g-dev"])]),
+
+        // MARK: - Swift modules (arrows point down: cocoop -> ... -> Tensor -> C)
+        .target(name: "Tensor", dependencies: ["COpenBLAS"]),
+        .target(name: "Imaging", dependencies: ["CTurboJPEG", "CPNG"]),
+        .target(name: "CLIP", dependencies: ["Tensor", "Imaging", "CZlib"],
+                resources: [.copy("Resources/bpe_simple_vocab_16e6.txt.gz")]),
+        .target(name: "Distributed", dependencies: ["CMPI"]),
+        .target(name: "Checkpoint", dependencies: ["CHDF5"]),
+        .executableTarget(name: "cocoop",
+                          dependencies: ["Tensor", "Imaging", "CLIP", "Distributed", "Checkpoint",
+                                         "COpenBLAS"]),
+
+        // MARK: - Tests
+        .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
+        .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
+        .testTarget(name: "CLIPTests", dependencies: ["CLIP", "Tensor", "Imaging"]),
+        .testTarget(name: "EndToEndTests", dependencies: []),
+    ],
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,80 @@
+import COpenBLAS
+
+/// Whether a GEMM operand is used as stored or transposed.
+public enum Transpose: Sendable {
+    case none, transpose
+    var cblas: CBLAS_TRANSPOSE { self == .none ? CblasNoTrans : CblasTrans }
+}
+
+// MARK: - Matrix products
+
+/// `C[m, n] = alpha * op(A)[m, k] * op(B)[k, n] + beta * C`, all row-major.
+///
+/// `lda`, `ldb`, `ldc` are the row strides of the matrices *as stored*
+/// (for `A` transposed, `A` is stored `[k, m]` and `lda >= m`). One call to
+/// `cblas_sgemm` (`cblas_dgemm` for Double); nothing else happens here, so the
+/// core's overhead over raw CBLAS is a function call (`cocoop bench gemm` measures it).
+@_specialize(exported: true, where T == Float)
+public func gemm<T: KernelFloat>(_ transA: Transpose, _ transB: Transpose,
+                                 m: Int, n: Int, k: Int, alpha: T = 1,
+                                 a: UnsafePointer<T>, lda: Int,
+                                 b: UnsafePointer<T>, ldb: Int,
+                                 beta: T = 0, c: UnsafeMutablePointer<T>, ldc: Int) {
+    if m == 0 || n == 0 { return }
+    if k == 0 {  // BLAS would leave C untouched for beta == 1 only; be explicit.
+        for i in 0..<m { for j in 0..<n { c[i * ldc + j] = beta == 0 ? 0 : beta * c[i * ldc + j] } }
+        return
+    }
+    T.cblasGemm(transA.cblas, transB.cblas, Int32(m), Int32(n), Int32(k), alpha,
+                a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+}
+
+/// `batch` independent products `C_i = alpha * op(A_i) * op(B_i) + beta * C_i` whose
+/// operands sit at fixed element strides from one another (as in attention heads).
+@_specialize(exported: true, where T == Float)
+public func gemmStridedBatched<T: KernelFloat>(_ transA: Transpose, _ transB: Transpose,
+                                               m: Int, n: Int, k: Int, alpha: T = 1,
+                                               a: UnsafePointer<T>, lda: Int, strideA: Int,
+                                               b: UnsafePointer<T>, ldb: Int, strideB: Int,
+                                               beta: T = 0,
+                                               c: UnsafeMutablePointer<T>, ldc: Int, strideC: Int,
+                                               batch: Int) {
+    for i in 0..<batch {
+        gemm(transA, transB, m: m, n: n, k: k, alpha: alpha,
+             a: a + i * strideA, lda: lda, b: b + i * strideB, ldb: ldb,
+             beta: beta, c: c + i * strideC, ldc: ldc)
+    }
+}
+
+/// The plain triple loop, kept as the test oracle for ``gemm``.
+public func naiveGemm<T: KernelFloat>(_ transA: Transpose, _ transB: Transpose,
+                                      m: Int, n: Int, k: Int, alpha: T = 1,
+                                      a: UnsafePointer<T>, lda: Int,
+                                      b: UnsafePointer<T>, ldb: Int,
+                                      beta: T = 0, c: UnsafeMutablePointer<T>, ldc: Int) {
+    for i in 0..<m {
+        for j in 0..<n {
+            var s: T = 0
+            for p in 0..<k {
+                let x = transA == .none ? a[i * lda + p] : a[p * lda + i]
+                let y = transB == .none ? b[p * ldb + j] : b[j * ldb + p]
+                s += x * y
+            }
+            c[i * ldc + j] = alpha * s + (beta == 0 ? 0 : beta * c[i * ldc + j])
+        }
+    }
+}
+
+// MARK: - BLAS library facts
+
+/// What OpenBLAS says about itself (for `cocoop env` and bug reports).
+public enum BLASInfo {
+    /// `openblas_get_config()`, e.g. "OpenBLAS 0.3.21 DYNAMIC_ARCH NO_AFFINITY Haswell MAX_THREADS=64".
+    public static var config: String { String(cString: openblas_get_config()) }
+    /// `openblas_get_corename()`: the kernel family in use.
+    public static var coreName: String { String(cString: openblas_get_corename()) }
+    /// Threads OpenBLAS will use for one call.
+    public static var threads: Int { Int(openblas_get_num_threads()) }
+    /// Sets the number of OpenBLAS threads (one per rank under mpirun).
+    public static func setThreads(_ n: Int) { openblas_set_num_threads(Int32(n)) }
+}
