@@ -26,20 +26,22 @@ let package = Package(
                        providers: [.apt(["zlib1g-dev"])]),
 
         // MARK: - Swift modules (arrows point down: cocoop -> ... -> Tensor -> C)
+        .target(name: "Support"),
         .target(name: "Tensor", dependencies: ["COpenBLAS"]),
         .target(name: "Imaging", dependencies: ["CTurboJPEG", "CPNG"]),
-        .target(name: "CLIP", dependencies: ["Tensor", "Imaging", "CZlib"],
+        .target(name: "CLIP", dependencies: ["Tensor", "Imaging", "Support", "CZlib"],
                 resources: [.copy("Resources/bpe_simple_vocab_16e6.txt.gz")]),
         .target(name: "Distributed", dependencies: ["CMPI"]),
-        .target(name: "Checkpoint", dependencies: ["CHDF5"]),
+        .target(name: "Checkpoint", dependencies: ["CHDF5", "Support"]),
         .executableTarget(name: "cocoop",
-                          dependencies: ["Tensor", "Imaging", "CLIP", "Distributed", "Checkpoint",
+                          dependencies: ["Support", "Tensor", "Imaging", "CLIP", "Distributed", "Checkpoint",
                                          "COpenBLAS"]),
 
         // MARK: - Tests
+        .testTarget(name: "SupportTests", dependencies: ["Support"]),
         .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
-        .testTarget(name: "CLIPTests", dependencies: ["CLIP", "Tensor", "Imaging"]),
+        .testTarget(name: "CLIPTests", dependencies: ["CLIP", "Tensor", "Imaging", "Support"]),
         .testTarget(name: "EndToEndTests", dependencies: []),
     ],
     swiftLanguageModes: [.v5]
