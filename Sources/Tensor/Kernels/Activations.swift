@@ -1,0 +1,59 @@
+// Element-wise activations and the residual connection.
+
+// MARK: - QuickGELU: u * sigmoid(1.702 u)
+
+/// `out = inp * sigmoid(1.702 * inp)` (OpenAI CLIP's activation). - Parameters: n elements.
+@_specialize(exported: true, where T == Float)
+public func quickGeluForward<T: KernelFloat>(out: UnsafeMutablePointer<T>,
+                                             inp: UnsafePointer<T>, n: Int) {
+    for i in 0..<n {
+        let x = inp[i]
+        out[i] = x / (1 + T.exp(-1.702 * x))
+    }
+}
+
+/// Accumulates `dinp += dout * (s + 1.702 * x * s * (1 - s))`, `s = sigmoid(1.702 x)`.
+@_specialize(exported: true, where T == Float)
+public func quickGeluBackward<T: KernelFloat>(dinp: UnsafeMutablePointer<T>,
+                                              dout: UnsafePointer<T>, inp: UnsafePointer<T>,
+                                              n: Int) {
+    for i in 0..<n {
+        let x = inp[i]
+        let s = 1 / (1 + T.exp(-1.702 * x))
+        dinp[i] += dout[i] * (s + 1.702 * x * s * (1 - s))
+    }
+}
+
+// MARK: - ReLU
+
+/// `out = max(inp, 0)`.
+@_specialize(exported: true, where T == Float)
+public func reluForward<T: KernelFloat>(out: UnsafeMutablePointer<T>,
+                                        inp: UnsafePointer<T>, n: Int) {
+    for i in 0..<n { out[i] = inp[i] > 0 ? inp[i] : 0 }
+}
+
+/// Accumulates `dinp += dout` where `inp > 0` (the subgradient at 0 is 0, as PyTorch).
+@_specialize(exported: true, where T == Float)
+public func reluBackward<T: KernelFloat>(dinp: UnsafeMutablePointer<T>,
+                                         dout: UnsafePointer<T>, inp: UnsafePointer<T>,
+                                         n: Int) {
+    for i in 0..<n where inp[i] > 0 { dinp[i] += dout[i] }
+}
+
+// MARK: - Residual add
+
+/// `out = a + b` (out may alias a or b).
+@_specialize(exported: true, where T == Float)
+public func residualForward<T: KernelFloat>(out: UnsafeMutablePointer<T>,
+                                            a: UnsafePointer<T>, b: UnsafePointer<T>, n: Int) {
+    for i in 0..<n { out[i] = a[i] + b[i] }
+}
+
+/// Accumulates `da += dout` and `db += dout`.
+@_specialize(exported: true, where T == Float)
+public func residualBackward<T: KernelFloat>(da: UnsafeMutablePointer<T>,
+                                             db: UnsafeMutablePointer<T>,
+                                             dout: UnsafePointer<T>, n: Int) {
+    for i in 0..<n { da[i] += dout[i]; db[i] += dout[i] }
+}

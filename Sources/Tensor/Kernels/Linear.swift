@@ -1,0 +1,70 @@
+// Linear layers in PyTorch's layout: weight [out, in], y = x W^T + b.
+// Frozen CLIP weights need only the input gradient (one GEMM); the Meta-Net's
+// trainable layers also ask for dW and db, each an optional output.
+
+// MARK: - Linear
+
+/// `out[n, o] = sum_i inp[n, i] * weight[o, i] + bias[o]`.
+/// - Parameters: out (N, outF); inp (N, inF); weight (outF, inF); bias (outF) or nil.
+@_specialize(exported: true, where T == Float)
+public func linearForward<T: KernelFloat>(out: UnsafeMutablePointer<T>,
+                                          inp: UnsafePointer<T>,
+                                          weight: UnsafePointer<T>, bias: UnsafePointer<T>?,
+                                          n: Int, inFeatures: Int, outFeatures: Int) {
+    if let bias {
+        for r in 0..<n { (out + r * outFeatures).update(from: bias, count: outFeatures) }
+    }
+    gemm(.none, .transpose, m: n, n: outFeatures, k: inFeatures,
+         a: inp, lda: inFeatures, b: weight, ldb: inFeatures,
+         beta: bias == nil ? 0 : 1, c: out, ldc: outFeatures)
+}
+
+/// Accumulates the gradients of ``linearForward``: `dinp += dout W`, `dweight += dout^T inp`,
+/// `dbias += sum_n dout`. Pass nil for any gradient that is not wanted (frozen weights).
+/// - Parameters: dinp (N, inF); dweight (outF, inF); dbias (outF); dout (N, outF);
+///   inp (N, inF), needed only for dweight; weight (outF, inF), needed only for dinp.
+@_specialize(exported: true, where T == Float)
+public func linearBackward<T: KernelFloat>(dinp: UnsafeMutablePointer<T>?,
+                                           dweight: UnsafeMutablePointer<T>?,
+                                           dbias: UnsafeMutablePointer<T>?,
+                                           dout: UnsafePointer<T>,
+                                           inp: UnsafePointer<T>?, weight: UnsafePointer<T>?,
+                                           n: Int, inFeatures: Int, outFeatures: Int) {
+    if let dinp {
+        gemm(.none, .none, m: n, n: inFeatures, k: outFeatures,
+             a: dout, lda: outFeatures, b: weight!, ldb: inFeatures,
+             beta: 1, c: dinp, ldc: inFeatures)
+    }
+    if let dweight {
+        gemm(.transpose, .none, m: outFeatures, n: inFeatures, k: n,
+             a: dout, lda: outFeatures, b: inp!, ldb: inFeatures,
+             beta: 1, c: dweight, ldc: inFeatures)
+    }
+    if let dbias {
+        for r in 0..<n {
+            let row = dout + r * outFeatures
+            for o in 0..<outFeatures { dbias[o] += row[o] }
+        }
+    }
+}
+
+// MARK: - Projection (no bias, weight stored [in, out])
+
+/// `out = inp @ proj` for CLIP's projection matrices, stored [in, out].
+/// - Parameters: out (N, outF); inp (N, inF); proj (inF, outF).
+@_specialize(exported: true, where T == Float)
+public func projectionForward<T: KernelFloat>(out: UnsafeMutablePointer<T>,
+                                              inp: UnsafePointer<T>, proj: UnsafePointer<T>,
+                                              n: Int, inFeatures: Int, outFeatures: Int) {
+    gemm(.none, .none, m: n, n: outFeatures, k: inFeatures,
+         a: inp, lda: inFeatures, b: proj, ldb: outFeatures, c: out, ldc: outFeatures)
+}
+
+/// Accumulates `dinp += dout @ proj^T` (the projection is frozen).
+@_specialize(exported: true, where T == Float)
+public func projectionBackward<T: KernelFloat>(dinp: UnsafeMutablePointer<T>,
+                                               dout: UnsafePointer<T>, proj: UnsafePointer<T>,
+                                               n: Int, inFeatures: Int, outFeatures: Int) {
+    gemm(.none, .transpose, m: n, n: inFeatures, k: outFeatures,
+         a: dout, lda: outFeatures, b: proj, ldb: outFeatures, beta: 1, c: dinp, ldc: inFeatures)
+}
