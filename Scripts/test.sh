@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# The test command: installs what is missing (Scripts/setup.sh), builds, runs every test.
+# Tests read reference fixtures from ../shared/fixtures when the small copies in
+# Tests/Fixtures are not enough (the float32 tiny-CLIP weights).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+Scripts/setup.sh
+swift build --build-tests
+swift test --skip-build "$@"

@@ -1,0 +1,37 @@
+import Foundation
+import Tensor
+import Distributed
+import Checkpoint
+
+/// `cocoop env`: what a bug report needs to know about this build and machine.
+enum EnvCommand: Command {
+    static let name = "env"
+    static let summary = "print versions of the tool and its libraries (for bug reports)"
+    static let usage = """
+    usage: cocoop env
+
+    Prints the cocoop version, the OpenBLAS build (config string, core kernels, threads,
+    OPENBLAS_* environment), the MPI library, the HDF5 library and the CPU count.
+    """
+
+    static func run(_ args: [String]) throws -> Int32 {
+        _ = try Arguments(args, valued: [])
+        let env = ProcessInfo.processInfo.environment
+        let rows: [(String, String)] = [
+            ("cocoop", cocoopVersion),
+            ("OpenBLAS config", BLASInfo.config),
+            ("OpenBLAS core", BLASInfo.coreName),
+            ("OpenBLAS threads", "\(BLASInfo.threads)"),
+            ("OPENBLAS_CORETYPE", env["OPENBLAS_CORETYPE"] ?? "(unset)"),
+            ("OPENBLAS_NUM_THREADS", env["OPENBLAS_NUM_THREADS"] ?? "(unset)"),
+            ("MPI library", MPILibrary.version),
+            ("MPI standard", MPILibrary.standard),
+            ("HDF5", HDF5Library.version),
+            ("CPUs", "\(ProcessInfo.processInfo.activeProcessorCount)"),
+            ("memory", String(format: "%.1f GiB", Double(ProcessInfo.processInfo.physicalMemory) / 1_073_741_824)),
+            ("OS", ProcessInfo.processInfo.operatingSystemVersionString),
+        ]
+        for (k, v) in rows { print("\(k.padding(toLength: 22, withPad: " ", startingAt: 0))\(v)") }
+        return 0
+    }
+}
