@@ -1,0 +1,2 @@
+/// Datasets in CoOp's layouts, few-shot sampling, transforms and deterministic sharding.
+public enum Datasets {}
