@@ -176,6 +176,73 @@ import Testing
         #expect(errs.count == 3 && errs.allSatisfy { $0 < Self.tolerance }, "\(errs)")
     }
 
+    @Test func attentionHeadWithSharedPrefix() {
+        // Suffix queries (tq) attend to a prefix block (tp) and causally to their own keys.
+        let tp = 3, tq = 4, hd = 5, scale = 0.6
+        let mask = SoftmaxMask.causal(offset: tp)
+        var rng = TestRNG(seed: 13)
+        func fwd(_ x: [[Double]]) -> ([Double], [Double]) {
+            var probs = [Double](repeating: 0, count: tq * (tp + tq))
+            let out = x[3].withUnsafeBufferPointer { kp in
+                x[4].withUnsafeBufferPointer { vp in
+                    output(tq * hd) {
+                        attentionHeadForward(out: $0, ldo: hd, probs: &probs, q: x[0], ldq: hd, k: x[1], ldk: hd,
+                                             v: x[2], ldv: hd,
+                                             prefix: KeyValueBlock(k: kp.baseAddress!, ldk: hd, v: vp.baseAddress!, ldv: hd, rows: tp),
+                                             tq: tq, tk: tq, headDim: hd, scale: scale, mask: mask)
+                    }
+                }
+            }
+            return (out, probs)
+        }
+        let inputs = [rng.doubles(tq * hd), rng.doubles(tq * hd), rng.doubles(tq * hd), rng.doubles(tp * hd), rng.doubles(tp * hd)]
+        let errs = gradientCheck(inputs, forward: { fwd($0).0 }) { x, dout in
+            let probs = fwd(x).1
+            var g = [[Double](repeating: 0, count: tq * hd), [Double](repeating: 0, count: tq * hd),
+                     [Double](repeating: 0, count: tq * hd), [Double](repeating: 0, count: tp * hd),
+                     [Double](repeating: 0, count: tp * hd), [Double](repeating: 0, count: 2 * tq * (tp + tq))]
+            x[3].withUnsafeBufferPointer { kp in
+                x[4].withUnsafeBufferPointer { vp in
+                    withPointers(&g) { p in
+                        attentionHeadBackward(dq: p[0], lddq: hd, dk: p[1], lddk: hd, dv: p[2], lddv: hd, scratch: p[5],
+                                              dout: dout, lddo: hd, probs: probs, q: x[0], ldq: hd, k: x[1], ldk: hd,
+                                              v: x[2], ldv: hd,
+                                              prefix: KeyValueBlock(k: kp.baseAddress!, ldk: hd, v: vp.baseAddress!, ldv: hd,
+                                                                    rows: tp, dk: p[3], lddk: hd, dv: p[4], lddv: hd),
+                                              tq: tq, tk: tq, headDim: hd, scale: scale, mask: mask)
+                    }
+                }
+            }
+            return Array(g.prefix(5))
+        }
+        #expect(errs.count == 5 && errs.allSatisfy { $0 < Self.tolerance }, "\(errs)")
+    }
+
+    @Test func sharedPrefixEqualsOneConcatenatedSequence() {
+        // Attending to [prefix; own] through the prefix block equals plain causal attention
+        // over the concatenated sequence, read at the last tq rows.
+        let tp = 2, tq = 3, hd = 4, t = tp + tq, scale = 0.5
+        var rng = TestRNG(seed: 14)
+        let q = rng.doubles(t * hd), k = rng.doubles(t * hd), v = rng.doubles(t * hd)
+        var probsFull = [Double](repeating: 0, count: t * t)
+        let full = output(t * hd) {
+            attentionHeadForward(out: $0, ldo: hd, probs: &probsFull, q: q, ldq: hd, k: k, ldk: hd, v: v, ldv: hd,
+                                 tq: t, tk: t, headDim: hd, scale: scale, mask: .causal(offset: 0))
+        }
+        var probs = [Double](repeating: 0, count: tq * t)
+        let split = k.withUnsafeBufferPointer { kb in
+            v.withUnsafeBufferPointer { vb in
+                output(tq * hd) {
+                    attentionHeadForward(out: $0, ldo: hd, probs: &probs, q: Array(q[(tp * hd)...]), ldq: hd,
+                                         k: Array(k[(tp * hd)...]), ldk: hd, v: Array(v[(tp * hd)...]), ldv: hd,
+                                         prefix: KeyValueBlock(k: kb.baseAddress!, ldk: hd, v: vb.baseAddress!, ldv: hd, rows: tp),
+                                         tq: tq, tk: tq, headDim: hd, scale: scale, mask: .causal(offset: tp))
+                }
+            }
+        }
+        #expect(normwiseError(split, Array(full[(tp * hd)...])) < 1e-15)
+    }
+
     @Test(arguments: [false, true])
     func multiHeadAttention(causal: Bool) {
         let b = 2, t = 4, d = 6, h = 3

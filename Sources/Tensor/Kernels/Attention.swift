@@ -6,8 +6,27 @@
 
 // MARK: - One head
 
-/// One attention head: `probs = softmax(scale * q k^T, mask)`, `out = probs v`.
-/// - Parameters: out (tq, hd) row stride ldo; probs (tq, tk) saved for the backward;
+/// Keys and values of a block of positions that precede a head's own keys (a shared
+/// prompt prefix), with row strides; in the backward, where their gradients go.
+public struct KeyValueBlock<T: KernelFloat> {
+    public var k: UnsafePointer<T>, ldk: Int
+    public var v: UnsafePointer<T>, ldv: Int
+    public var rows: Int
+    public var dk: UnsafeMutablePointer<T>?, lddk: Int
+    public var dv: UnsafeMutablePointer<T>?, lddv: Int
+
+    public init(k: UnsafePointer<T>, ldk: Int, v: UnsafePointer<T>, ldv: Int, rows: Int,
+                dk: UnsafeMutablePointer<T>? = nil, lddk: Int = 0,
+                dv: UnsafeMutablePointer<T>? = nil, lddv: Int = 0) {
+        self.k = k; self.ldk = ldk; self.v = v; self.ldv = ldv; self.rows = rows
+        self.dk = dk; self.lddk = lddk; self.dv = dv; self.lddv = lddv
+    }
+}
+
+/// One attention head: `probs = softmax(scale * q [kp; k]^T, mask)`, `out = probs [vp; v]`,
+/// where the optional `prefix` supplies keys/values kp, vp that come before the head's own
+/// (the mask's column index counts prefix columns first).
+/// - Parameters: out (tq, hd) row stride ldo; probs (tq, tp + tk) saved for the backward;
 ///   q (tq, hd) stride ldq; k, v (tk, hd) strides ldk, ldv.
 @_specialize(exported: true, where T == Float)
 public func attentionHeadForward<T: KernelFloat>(out: UnsafeMutablePointer<T>, ldo: Int,
@@ -15,17 +34,27 @@ public func attentionHeadForward<T: KernelFloat>(out: UnsafeMutablePointer<T>, l
                                                  q: UnsafePointer<T>, ldq: Int,
                                                  k: UnsafePointer<T>, ldk: Int,
                                                  v: UnsafePointer<T>, ldv: Int,
+                                                 prefix: KeyValueBlock<T>? = nil,
                                                  tq: Int, tk: Int, headDim: Int,
                                                  scale: T, mask: SoftmaxMask) {
+    let tp = prefix?.rows ?? 0, cols = tp + tk
+    if let p = prefix {
+        gemm(.none, .transpose, m: tq, n: tp, k: headDim, a: q, lda: ldq, b: p.k, ldb: p.ldk,
+             c: probs, ldc: cols)
+    }
     gemm(.none, .transpose, m: tq, n: tk, k: headDim, a: q, lda: ldq, b: k, ldb: ldk,
-         c: probs, ldc: tk)
-    softmaxForward(out: probs, inp: probs, rows: tq, cols: tk, scale: scale, mask: mask)
-    gemm(.none, .none, m: tq, n: headDim, k: tk, a: probs, lda: tk, b: v, ldb: ldv,
-         c: out, ldc: ldo)
+         c: probs + tp, ldc: cols)
+    softmaxForward(out: probs, inp: probs, rows: tq, cols: cols, scale: scale, mask: mask)
+    if let p = prefix {
+        gemm(.none, .none, m: tq, n: headDim, k: tp, a: probs, lda: cols, b: p.v, ldb: p.ldv,
+             c: out, ldc: ldo)
+    }
+    gemm(.none, .none, m: tq, n: headDim, k: tk, a: probs + tp, lda: cols, b: v, ldb: ldv,
+         beta: tp > 0 ? 1 : 0, c: out, ldc: ldo)
 }
 
-/// Accumulates the gradients of ``attentionHeadForward`` into dq, dk, dv.
-/// `scratch` holds 2 * tq * tk elements.
+/// Accumulates the gradients of ``attentionHeadForward`` into dq, dk, dv and, when the
+/// prefix carries gradient pointers, into its dk, dv. `scratch` holds 2 * tq * (tp + tk).
 @_specialize(exported: true, where T == Float)
 public func attentionHeadBackward<T: KernelFloat>(dq: UnsafeMutablePointer<T>, lddq: Int,
                                                   dk: UnsafeMutablePointer<T>, lddk: Int,
@@ -36,23 +65,41 @@ public func attentionHeadBackward<T: KernelFloat>(dq: UnsafeMutablePointer<T>, l
                                                   q: UnsafePointer<T>, ldq: Int,
                                                   k: UnsafePointer<T>, ldk: Int,
                                                   v: UnsafePointer<T>, ldv: Int,
+                                                  prefix: KeyValueBlock<T>? = nil,
                                                   tq: Int, tk: Int, headDim: Int,
                                                   scale: T, mask: SoftmaxMask) {
-    let dprobs = scratch, dscores = scratch + tq * tk
-    // dP = dO v^T ; dv += P^T dO
+    let tp = prefix?.rows ?? 0, cols = tp + tk
+    let dprobs = scratch, dscores = scratch + tq * cols
+    // dP = dO [vp; v]^T ; dv += P^T dO (per block)
+    if let p = prefix {
+        gemm(.none, .transpose, m: tq, n: tp, k: headDim, a: dout, lda: lddo, b: p.v, ldb: p.ldv,
+             c: dprobs, ldc: cols)
+        if let pdv = p.dv {
+            gemm(.transpose, .none, m: tp, n: headDim, k: tq, a: probs, lda: cols, b: dout,
+                 ldb: lddo, beta: 1, c: pdv, ldc: p.lddv)
+        }
+    }
     gemm(.none, .transpose, m: tq, n: tk, k: headDim, a: dout, lda: lddo, b: v, ldb: ldv,
-         c: dprobs, ldc: tk)
-    gemm(.transpose, .none, m: tk, n: headDim, k: tq, a: probs, lda: tk, b: dout, ldb: lddo,
-         beta: 1, c: dv, ldc: lddv)
+         c: dprobs + tp, ldc: cols)
+    gemm(.transpose, .none, m: tk, n: headDim, k: tq, a: probs + tp, lda: cols, b: dout,
+         ldb: lddo, beta: 1, c: dv, ldc: lddv)
     // dS = softmax'(dP) (scale folded in)
-    dscores.update(repeating: 0, count: tq * tk)
-    softmaxBackward(dinp: dscores, dout: dprobs, out: probs, rows: tq, cols: tk,
+    dscores.update(repeating: 0, count: tq * cols)
+    softmaxBackward(dinp: dscores, dout: dprobs, out: probs, rows: tq, cols: cols,
                     scale: scale, mask: mask)
-    // dq += dS k ; dk += dS^T q
-    gemm(.none, .none, m: tq, n: headDim, k: tk, a: dscores, lda: tk, b: k, ldb: ldk,
+    // dq += dS [kp; k] ; dk += dS^T q (per block)
+    if let p = prefix {
+        gemm(.none, .none, m: tq, n: headDim, k: tp, a: dscores, lda: cols, b: p.k, ldb: p.ldk,
+             beta: 1, c: dq, ldc: lddq)
+        if let pdk = p.dk {
+            gemm(.transpose, .none, m: tp, n: headDim, k: tq, a: dscores, lda: cols, b: q,
+                 ldb: ldq, beta: 1, c: pdk, ldc: p.lddk)
+        }
+    }
+    gemm(.none, .none, m: tq, n: headDim, k: tk, a: dscores + tp, lda: cols, b: k, ldb: ldk,
          beta: 1, c: dq, ldc: lddq)
-    gemm(.transpose, .none, m: tk, n: headDim, k: tq, a: dscores, lda: tk, b: q, ldb: ldq,
-         beta: 1, c: dk, ldc: lddk)
+    gemm(.transpose, .none, m: tk, n: headDim, k: tq, a: dscores + tp, lda: cols, b: q,
+         ldb: ldq, beta: 1, c: dk, ldc: lddk)
 }
 
 // MARK: - Multi-head over packed q|k|v
