@@ -26,7 +26,12 @@ enum JPEGDecoder {
         }
         let w = Int(width), h = Int(height)
         guard w > 0, h > 0 else {
-            throw ImagingError.corrupt(path: path, format: "JPEG", detail: "empty image (\(w) x \(h))")
+            // libjpeg reached the (fake) end of data before a frame header.
+            let message = String(cString: tjGetErrorStr2(handle))
+            if message.lowercased().contains("premature end") {
+                throw ImagingError.truncated(path: path, format: "JPEG", detail: "no frame header: \(message)")
+            }
+            throw ImagingError.corrupt(path: path, format: "JPEG", detail: "no frame header (\(w) x \(h))")
         }
         guard w * h <= ImageDecoder.maximumPixels else {
             throw ImagingError.tooLarge(path: path, width: w, height: h)
