@@ -43,10 +43,10 @@ enum JPEGDecoder {
         }
         var status: Int32 = 0
         let pixels = [UInt8](unsafeUninitializedCapacity: w * h * 3) { buffer, count in
+            buffer.initialize(repeating: 0) // rows a failing decode leaves unwritten
             status = tjDecompress2(handle, base, size, buffer.baseAddress, width, 0, height,
                                    Int32(TJPF_RGB.rawValue), TJFLAG_ACCURATEDCT)
             count = w * h * 3
-            if status != 0 { buffer.initialize(repeating: 0) }
         }
         if status != 0 { try checkWarning(handle, path: path) }
         return RGBImage(width: w, height: h, pixels: pixels)
