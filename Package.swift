@@ -32,10 +32,11 @@ let package = Package(
         .target(name: "CLIP", dependencies: ["Tensor", "Imaging", "Support", "CZlib"],
                 resources: [.copy("Resources/bpe_simple_vocab_16e6.txt.gz")]),
         .target(name: "Datasets", dependencies: ["Imaging", "Support"]),
+        .target(name: "Config", dependencies: ["CYAML"]),
         .target(name: "Distributed", dependencies: ["CMPI"]),
         .target(name: "Checkpoint", dependencies: ["CHDF5", "Support"]),
         .executableTarget(name: "cocoop",
-                          dependencies: ["Support", "Tensor", "Imaging", "CLIP", "Datasets", "Distributed", "Checkpoint",
+                          dependencies: ["Support", "Tensor", "Imaging", "CLIP", "Datasets", "Config", "Distributed", "Checkpoint",
                                          "COpenBLAS"]),
 
         // MARK: - Tests
@@ -43,6 +44,7 @@ let package = Package(
         .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
         .testTarget(name: "CLIPTests", dependencies: ["CLIP", "Tensor", "Imaging", "Support"]),
+        .testTarget(name: "ConfigTests", dependencies: ["Config"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Imaging", "Support"]),
         .testTarget(name: "DistributedTests", dependencies: ["Distributed", "cocoop"]),
         .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint", "Support"]),

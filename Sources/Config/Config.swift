@@ -1,0 +1,2 @@
+/// The run configuration: Dassl/CoOp-compatible YAML keys, defaults, overrides.
+public enum Config {}
