@@ -1,0 +1,131 @@
+import Foundation
+import Support
+import Tensor
+
+/// Reads CLIP tensors from one safetensors file in OpenAI or Hugging Face naming:
+/// infers the architecture from the shapes, validates every tensor against an
+/// architecture, and produces tensors in OpenAI's layout.
+struct CLIPCheckpointReader {
+    let file: SafetensorsFile
+    let naming: CLIPCheckpointNaming
+
+    var path: String { file.path }
+
+    /// Opens the reader over `file`, detecting the naming from its keys.
+    init(file: SafetensorsFile) throws {
+        self.file = file
+        guard let naming = CLIPCheckpointNaming.detect(file.names) else {
+            throw CLIPWeightsError.unrecognizedNaming(file: file.path, sample: Array(file.names.prefix(5)))
+        }
+        self.naming = naming
+    }
+
+    // MARK: - Architecture from shapes
+
+    /// The architecture implied by the tensor shapes, as OpenAI's `build_model` infers it:
+    /// widths from conv1 / ln_final, patch from conv1's kernel, grid from the vision
+    /// positional embedding, heads = width / 64, layers = number of distinct block indices.
+    func inferArchitecture() throws -> CLIPArchitecture {
+        if file.names.contains(where: { $0.hasSuffix("visual.layer1.0.conv1.weight") }) {
+            throw CLIPWeightsError.unsupportedArchitecture(source: path, reason: "ResNet image towers (RN50, ...) are not supported; use a ViT model")
+        }
+        let conv = try openAIShape(.patchEmbedding, rank: 4)
+        let visionPositions = try openAIShape(.visionPositionalEmbedding, rank: 2)
+        let projection = try openAIShape(.textProjection, rank: 2)
+        let textPositions = try openAIShape(.textPositionalEmbedding, rank: 2)
+        let tokens = try openAIShape(.tokenEmbedding, rank: 2)
+        let lnFinal = try openAIShape(.lnFinalWeight, rank: 1)
+        let grid = Int(Double(max(visionPositions[0] - 1, 0)).squareRoot().rounded())
+        let patch = conv[3]
+        return CLIPArchitecture(
+            embedDim: projection[1], imageResolution: patch * grid,
+            visionLayers: naming.blockCount(.vision, in: file.names), visionWidth: conv[0], visionHeads: conv[0] / 64,
+            visionPatchSize: patch, contextLength: textPositions[0], vocabSize: tokens[0],
+            textWidth: lnFinal[0], textHeads: lnFinal[0] / 64, textLayers: naming.blockCount(.text, in: file.names))
+    }
+
+    /// The shape of a global tensor in OpenAI's layout, which must have `rank` dimensions.
+    private func openAIShape(_ parameter: CLIPGlobalParameter, rank: Int) throws -> [Int] {
+        let name = naming.fileNames(.global(parameter))[0]
+        guard file.contains(name) else { throw CLIPWeightsError.missingTensor(file: path, name: name) }
+        let shape = try file.shape(name)
+        guard shape.count == rank else {
+            throw CLIPWeightsError.unsupportedArchitecture(source: path, reason: "tensor '\(name)' has shape \(shape), expected \(rank) dimensions")
+        }
+        return naming.transform(.global(parameter)) == .transpose ? shape.reversed() : shape
+    }
+
+    // MARK: - Validation
+
+    /// Checks that every tensor `architecture` needs is present, a float, and of the
+    /// implied shape (in the file's own layout).
+    /// - Returns: warnings for tensors in the file that the model does not use.
+    func validate(_ architecture: CLIPArchitecture) throws -> [String] {
+        let parameters = CLIPParameter.all(for: architecture)
+        var used = Set<String>()
+        for parameter in parameters {
+            for name in naming.fileNames(parameter) where !file.contains(name) {
+                throw CLIPWeightsError.missingTensor(file: path, name: name)
+            }
+        }
+        for parameter in parameters {
+            let expected = naming.fileShape(parameter, architecture)
+            for name in naming.fileNames(parameter) {
+                let info = try file.info(name)
+                guard info.dtype.isConvertibleFloat else {
+                    throw CLIPWeightsError.unsupportedDType(file: path, name: name, dtype: info.dtype.rawValue)
+                }
+                // A 0-dim logit_scale is sometimes saved as [1].
+                let scalarAsVector = parameter == .global(.logitScale) && info.shape == [1]
+                guard info.shape == expected || scalarAsVector else {
+                    throw CLIPWeightsError.shapeMismatch(file: path, name: name, found: info.shape, expected: expected)
+                }
+                used.insert(name)
+            }
+        }
+        return file.names.filter { !used.contains($0) }.map { "\(path): ignoring unexpected tensor '\($0)'" }
+    }
+
+    // MARK: - Tensors in OpenAI's layout
+
+    /// `parameter` as a float32 tensor in OpenAI's layout (call ``validate(_:)`` first).
+    ///
+    /// F32 data that needs no rearranging is borrowed from the mapping (no copy);
+    /// everything else is converted into owned storage.
+    func tensor(_ parameter: CLIPParameter, _ architecture: CLIPArchitecture) throws -> Tensor {
+        let shape = parameter.shape(architecture)
+        let names = naming.fileNames(parameter)
+        switch naming.transform(parameter) {
+        case .same:
+            let info = try file.info(names[0])
+            if let pointer = file.float32Pointer(info) {
+                return Tensor(borrowing: UnsafeMutablePointer(mutating: pointer), shape: shape, owner: file.mapping)
+            }
+            let result = Tensor(zeros: shape)
+            try file.copyFloats(info, into: result.buffer)
+            return result
+        case .transpose:
+            let info = try file.info(names[0])
+            let source = Tensor(zeros: info.shape)
+            try file.copyFloats(info, into: source.buffer)
+            let rows = info.shape[0], columns = info.shape[1]
+            let result = Tensor(zeros: shape)
+            for r in 0..<rows {
+                for c in 0..<columns { result.data[c * rows + r] = source.data[r * columns + c] }
+            }
+            return result
+        case .concatQKV:
+            let result = Tensor(zeros: shape)
+            let part = result.count / names.count
+            for (index, name) in names.enumerated() {
+                try file.copyFloats(file.info(name), into: UnsafeMutableBufferPointer(start: result.data + index * part, count: part))
+            }
+            return result
+        }
+    }
+
+    /// The 0-dim `logit_scale` as a Float.
+    func logitScale() throws -> Float {
+        try file.floats(naming.fileNames(.global(.logitScale))[0])[0]
+    }
+}

@@ -1,0 +1,145 @@
+import Foundation
+import Support
+import Tensor
+
+/// The frozen weights of a CLIP model, in OpenAI's layout, ready for the encoders.
+///
+/// Loaded from a safetensors checkpoint in OpenAI or Hugging Face naming (detected from
+/// the keys), in F32, F16, BF16 or F64. The file is memory-mapped shared, so all ranks on
+/// one node share its pages; F32 tensors that need no rearranging point straight into the
+/// mapping (read-only: never write into them), the rest are converted to owned float32.
+public final class CLIPWeights {
+    /// The model's hyper-parameters (from config.json or inferred from the shapes).
+    public let architecture: CLIPArchitecture
+    /// The text tower.
+    public let text: TextTowerWeights
+    /// The vision tower.
+    public let vision: VisionTowerWeights
+    /// Logits are multiplied by `exp(logitScale)`.
+    public let logitScale: Float
+    /// The safetensors file the weights came from.
+    public let source: URL
+    /// The config.json the architecture came from, if any.
+    public let configSource: URL?
+    /// The naming convention detected in the file.
+    public let naming: CLIPCheckpointNaming
+    /// Notes about tensors in the file that the model does not use.
+    public let warnings: [String]
+
+    private let file: SafetensorsFile
+    private let parameters: [CLIPParameter: Tensor]
+    private let hashLock = NSLock()
+    private var cachedSHA256: String?
+
+    private init(architecture: CLIPArchitecture, parameters: [CLIPParameter: Tensor], logitScale: Float,
+                 file: SafetensorsFile, configSource: URL?, naming: CLIPCheckpointNaming, warnings: [String]) {
+        self.architecture = architecture
+        self.parameters = parameters
+        self.logitScale = logitScale
+        self.file = file
+        self.source = URL(fileURLWithPath: file.path)
+        self.configSource = configSource
+        self.naming = naming
+        self.warnings = warnings
+        func block(_ tower: CLIPTower, _ index: Int) -> ResidualBlockWeights {
+            func t(_ p: CLIPBlockParameter) -> Tensor { parameters[.block(tower, index, p)]! }
+            return ResidualBlockWeights(
+                ln1: LayerNormWeights(weight: t(.ln1Weight), bias: t(.ln1Bias)),
+                attnIn: LinearWeights(weight: t(.attnInWeight), bias: t(.attnInBias)),
+                attnOut: LinearWeights(weight: t(.attnOutWeight), bias: t(.attnOutBias)),
+                ln2: LayerNormWeights(weight: t(.ln2Weight), bias: t(.ln2Bias)),
+                fc: LinearWeights(weight: t(.fcWeight), bias: t(.fcBias)),
+                proj: LinearWeights(weight: t(.projWeight), bias: t(.projBias)))
+        }
+        func g(_ p: CLIPGlobalParameter) -> Tensor { parameters[.global(p)]! }
+        text = TextTowerWeights(
+            tokenEmbedding: g(.tokenEmbedding), positionalEmbedding: g(.textPositionalEmbedding),
+            blocks: (0..<architecture.textLayers).map { block(.text, $0) },
+            lnFinal: LayerNormWeights(weight: g(.lnFinalWeight), bias: g(.lnFinalBias)),
+            projection: g(.textProjection))
+        vision = VisionTowerWeights(
+            patchEmbedding: g(.patchEmbedding).reshaped([architecture.visionWidth, architecture.patchInputs]),
+            classEmbedding: g(.classEmbedding), positionalEmbedding: g(.visionPositionalEmbedding),
+            lnPre: LayerNormWeights(weight: g(.lnPreWeight), bias: g(.lnPreBias)),
+            blocks: (0..<architecture.visionLayers).map { block(.vision, $0) },
+            lnPost: LayerNormWeights(weight: g(.lnPostWeight), bias: g(.lnPostBias)),
+            projection: g(.visionProjection))
+    }
+
+    // MARK: - Loading
+
+    /// Loads CLIP weights from a `.safetensors` file or a folder.
+    ///
+    /// A folder is read Hugging Face style: `config.json` (if present) fixes the
+    /// architecture, the weights are `model.safetensors` or else the folder's only
+    /// `*.safetensors` file. Without a config the architecture is inferred from the
+    /// shapes as OpenAI's `build_model` does. Every tensor the architecture needs must be
+    /// present with the implied shape; extra tensors are ignored and listed in ``warnings``.
+    /// - Throws: ``CLIPWeightsError``, ``SafetensorsError`` or ``MappedFileError``, each
+    ///   naming the file and, where one is at fault, the tensor.
+    public static func load(from url: URL) throws -> CLIPWeights {
+        let (weightsURL, configURL) = try resolve(url)
+        let file = try SafetensorsFile(url: weightsURL)
+        let reader = try CLIPCheckpointReader(file: file)
+        let architecture: CLIPArchitecture
+        if let configURL {
+            architecture = try HuggingFaceCLIPConfig.load(from: configURL).architecture(file: configURL.path)
+        } else {
+            architecture = try reader.inferArchitecture()
+        }
+        try architecture.validate(source: configURL?.path ?? file.path)
+        let warnings = try reader.validate(architecture)
+        var parameters: [CLIPParameter: Tensor] = [:]
+        for parameter in CLIPParameter.all(for: architecture) where parameter != .global(.logitScale) {
+            parameters[parameter] = try reader.tensor(parameter, architecture)
+        }
+        return CLIPWeights(architecture: architecture, parameters: parameters, logitScale: try reader.logitScale(),
+                           file: file, configSource: configURL, naming: reader.naming, warnings: warnings)
+    }
+
+    /// The weights file and config of a path: a file stands for itself; a folder gives its
+    /// config.json (if any) and model.safetensors, or else its only *.safetensors file.
+    static func resolve(_ url: URL) throws -> (weights: URL, config: URL?) {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), isDirectory.boolValue else {
+            return (url, nil)  // a missing path is reported by the mapping, naming it
+        }
+        let config = url.appendingPathComponent("config.json")
+        let configURL = FileManager.default.fileExists(atPath: config.path) ? config : nil
+        let model = url.appendingPathComponent("model.safetensors")
+        if FileManager.default.fileExists(atPath: model.path) { return (model, configURL) }
+        let candidates = ((try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? [])
+            .filter { $0.hasSuffix(".safetensors") }.sorted()
+        guard let only = candidates.first else { throw CLIPWeightsError.noWeightsFile(folder: url.path) }
+        guard candidates.count == 1 else { throw CLIPWeightsError.ambiguousWeightsFiles(folder: url.path, candidates: candidates) }
+        return (url.appendingPathComponent(only), configURL)
+    }
+
+    // MARK: - Access
+
+    /// A tensor by its role, in OpenAI's layout and shape (`visual.conv1.weight` as
+    /// `[W, 3, p, p]`); `nil` for `logit_scale` (see ``logitScale``) or a block that does
+    /// not exist.
+    public func tensor(for parameter: CLIPParameter) -> Tensor? {
+        parameters[parameter]
+    }
+
+    /// Whether the tensor for `parameter` points into the memory-mapped file (no copy).
+    public func isBorrowedFromFile(_ parameter: CLIPParameter) -> Bool {
+        guard let tensor = parameters[parameter], let base = file.mapping.bytes.baseAddress else { return false }
+        let address = UnsafeRawPointer(tensor.data)
+        return address >= base && address < base + file.mapping.count
+    }
+
+    /// SHA-256 (hex) of the whole weights file, computed once on first use.
+    ///
+    /// Identifies the exact weights a checkpoint was trained against.
+    public func contentSHA256() throws -> String {
+        hashLock.lock()
+        defer { hashLock.unlock() }
+        if let cachedSHA256 { return cachedSHA256 }
+        let digest = SHA256.hexDigest(of: file.mapping.bytes)
+        cachedSHA256 = digest
+        return digest
+    }
+}
