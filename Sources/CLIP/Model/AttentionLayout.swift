@@ -1,0 +1,153 @@
+import Tensor
+
+/// How the token rows of a packed activation matrix form attention sequences.
+///
+/// A residual block runs every Linear, LayerNorm and activation over all rows at once
+/// (one GEMM per Linear); only attention needs to know which rows see which. Two layouts
+/// exist: ``UniformSequences`` (B sequences of equal length, the plain encoders) and
+/// ``SharedPrefixLayout`` (per image a prompt prefix shared by many class suffixes).
+public protocol AttentionLayout {
+    /// Number of token rows.
+    var tokens: Int { get }
+    /// Elements of saved attention probabilities for `heads` heads.
+    func probsCount(heads: Int) -> Int
+    /// Elements of scratch the backward needs.
+    var scratchCount: Int { get }
+    /// Multi-head attention over the packed q|k|v rows (tokens, 3D) into out (tokens, D).
+    func forward(out: UnsafeMutablePointer<Float>, probs: UnsafeMutablePointer<Float>,
+                 qkv: UnsafePointer<Float>, width: Int, heads: Int)
+    /// Accumulates the q|k|v gradient (tokens, 3D).
+    func backward(dqkv: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>,
+                  dout: UnsafePointer<Float>, probs: UnsafePointer<Float>,
+                  qkv: UnsafePointer<Float>, width: Int, heads: Int)
+}
+
+/// `batch` sequences of `length` rows each, causal (text) or not (vision).
+public struct UniformSequences: AttentionLayout {
+    public let batch: Int, length: Int, causal: Bool
+    public init(batch: Int, length: Int, causal: Bool) {
+        self.batch = batch; self.length = length; self.causal = causal
+    }
+    public var tokens: Int { batch * length }
+    public func probsCount(heads: Int) -> Int { batch * heads * length * length }
+    public var scratchCount: Int { 2 * length * length }
+
+    public func forward(out: UnsafeMutablePointer<Float>, probs: UnsafeMutablePointer<Float>,
+                        qkv: UnsafePointer<Float>, width: Int, heads: Int) {
+        multiHeadAttentionForward(out: out, probs: probs, qkv: qkv, batch: batch, t: length,
+                                  width: width, heads: heads, causal: causal)
+    }
+
+    public func backward(dqkv: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>,
+                         dout: UnsafePointer<Float>, probs: UnsafePointer<Float>,
+                         qkv: UnsafePointer<Float>, width: Int, heads: Int) {
+        multiHeadAttentionBackward(dqkv: dqkv, scratch: scratch, dout: dout, probs: probs,
+                                   qkv: qkv, batch: batch, t: length, width: width,
+                                   heads: heads, causal: causal)
+    }
+}
+
+/// Per group (an image), `prefixLength` rows shared by every member (a class prompt),
+/// followed by each member's own suffix rows. Rows are ordered group by group: the
+/// prefix, then the suffixes in member order. Under the causal mask the prefix's hidden
+/// states are the same for every member, so they are computed once; each suffix attends
+/// to the prefix's keys/values and causally to its own, and in the backward the prefix
+/// receives the sum of every suffix's key/value gradient.
+public struct SharedPrefixLayout: AttentionLayout {
+    public let groups: Int
+    public let prefixLength: Int
+    /// Suffix lengths of the members of every group (the same members in each group).
+    public let suffixLengths: [Int]
+    /// Row offset of each member's suffix within a group (after the prefix).
+    public let suffixOffsets: [Int]
+    /// Rows per group: prefix + all suffixes.
+    public let groupRows: Int
+    private let probsPerGroupHead: Int
+    private let maxSuffix: Int
+
+    public init(groups: Int, prefixLength: Int, suffixLengths: [Int]) {
+        precondition(prefixLength > 0 && suffixLengths.allSatisfy { $0 > 0 })
+        self.groups = groups
+        self.prefixLength = prefixLength
+        self.suffixLengths = suffixLengths
+        var offsets: [Int] = [], o = prefixLength
+        for s in suffixLengths { offsets.append(o); o += s }
+        self.suffixOffsets = offsets
+        self.groupRows = o
+        self.probsPerGroupHead = prefixLength * prefixLength
+            + suffixLengths.reduce(0) { $0 + $1 * (prefixLength + $1) }
+        self.maxSuffix = suffixLengths.max() ?? 0
+    }
+
+    public var tokens: Int { groups * groupRows }
+    public func probsCount(heads: Int) -> Int { groups * heads * probsPerGroupHead }
+    public var scratchCount: Int {
+        2 * max(prefixLength * prefixLength, maxSuffix * (prefixLength + maxSuffix))
+    }
+
+    /// Row index of member `m`'s EOT (its last suffix row) in group `g`.
+    public func lastRow(group g: Int, member m: Int) -> Int {
+        g * groupRows + suffixOffsets[m] + suffixLengths[m] - 1
+    }
+
+    public func forward(out: UnsafeMutablePointer<Float>, probs: UnsafeMutablePointer<Float>,
+                        qkv: UnsafePointer<Float>, width: Int, heads: Int) {
+        visit(width: width, heads: heads) { h, rows, offset, tq, probsAt, prefixRows in
+            let q = qkv + rows * 3 * width + h
+            let prefix = prefixRows.map { p in
+                KeyValueBlock(k: qkv + p * 3 * width + width + h, ldk: 3 * width,
+                              v: qkv + p * 3 * width + 2 * width + h, ldv: 3 * width,
+                              rows: prefixLength)
+            }
+            attentionHeadForward(out: out + rows * width + h, ldo: width, probs: probs + probsAt,
+                                 q: q, ldq: 3 * width, k: q + width, ldk: 3 * width,
+                                 v: q + 2 * width, ldv: 3 * width, prefix: prefix,
+                                 tq: tq, tk: tq, headDim: width / heads,
+                                 scale: 1 / Float(width / heads).squareRoot(),
+                                 mask: .causal(offset: offset))
+        }
+    }
+
+    public func backward(dqkv: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>,
+                         dout: UnsafePointer<Float>, probs: UnsafePointer<Float>,
+                         qkv: UnsafePointer<Float>, width: Int, heads: Int) {
+        visit(width: width, heads: heads) { h, rows, offset, tq, probsAt, prefixRows in
+            let ld = 3 * width
+            let q = qkv + rows * ld + h, dq = dqkv + rows * ld + h
+            let prefix = prefixRows.map { p in
+                KeyValueBlock(k: qkv + p * ld + width + h, ldk: ld,
+                              v: qkv + p * ld + 2 * width + h, ldv: ld, rows: prefixLength,
+                              dk: dqkv + p * ld + width + h, lddk: ld,
+                              dv: dqkv + p * ld + 2 * width + h, lddv: ld)
+            }
+            attentionHeadBackward(dq: dq, lddq: ld, dk: dq + width, lddk: ld,
+                                  dv: dq + 2 * width, lddv: ld, scratch: scratch,
+                                  dout: dout + rows * width + h, lddo: width,
+                                  probs: probs + probsAt, q: q, ldq: ld, k: q + width, ldk: ld,
+                                  v: q + 2 * width, ldv: ld, prefix: prefix,
+                                  tq: tq, tk: tq, headDim: width / heads,
+                                  scale: 1 / Float(width / heads).squareRoot(),
+                                  mask: .causal(offset: offset))
+        }
+    }
+
+    /// Calls `body(headFeatureOffset, firstRow, maskOffset, rowCount, probsOffset, prefixFirstRow?)`
+    /// for the prefix and every suffix of every group, for every head.
+    private func visit(width: Int, heads: Int,
+                       _ body: (Int, Int, Int, Int, Int, Int?) -> Void) {
+        let hd = width / heads
+        var probsAt = 0
+        for g in 0..<groups {
+            let base = g * groupRows
+            for head in 0..<heads {
+                let h = head * hd
+                body(h, base, 0, prefixLength, probsAt, nil)
+                probsAt += prefixLength * prefixLength
+                for (m, s) in suffixLengths.enumerated() {
+                    body(h, base + suffixOffsets[m], prefixLength, s, probsAt, base)
+                    probsAt += s * (prefixLength + s)
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,25 @@
+import Foundation
+import Tensor
+
+/// A frozen CLIP: weights plus the text and vision encoders built on them.
+public final class CLIPModel {
+    public let weights: CLIPWeights
+    public let text: TextEncoder
+    public let vision: VisionEncoder
+
+    public init(weights: CLIPWeights) {
+        let a = weights.architecture
+        self.weights = weights
+        text = TextEncoder(weights: weights.text, heads: a.textHeads)
+        vision = VisionEncoder(weights: weights.vision, heads: a.visionHeads,
+                               patchSize: a.visionPatchSize, resolution: a.imageResolution)
+    }
+
+    /// Loads weights from a Hugging Face folder or a safetensors file (either naming).
+    public convenience init(contentsOf url: URL) throws {
+        self.init(weights: try CLIPWeights.load(from: url))
+    }
+
+    /// exp(logit_scale), the factor in front of the cosine similarities.
+    public var logitScaleExp: Float { Foundation.exp(weights.logitScale) }
+}

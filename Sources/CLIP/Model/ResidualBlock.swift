@@ -1,0 +1,112 @@
+import Tensor
+
+// One pre-LayerNorm residual attention block of OpenAI CLIP, as flat lists of kernel calls:
+//   x = x + out_proj(attention(ln_1(x)))
+//   x = x + c_proj(quick_gelu(c_fc(ln_2(x))))
+// Every Linear runs over all packed token rows at once; the AttentionLayout says which rows
+// attend to which. The weights are frozen, so the backward computes only the input gradient.
+
+/// The activations one block saves for its backward (or, reused, the working buffers of
+/// an inference pass), over the rows of an ``AttentionLayout``.
+public final class BlockActivations {
+    let tokens: Int, width: Int
+    let input: Tensor
+    let ln1: Tensor, ln1Mean: Tensor, ln1Rstd: Tensor
+    let qkv: Tensor, probs: Tensor, attn: Tensor
+    let residual1: Tensor
+    let ln2: Tensor, ln2Mean: Tensor, ln2Rstd: Tensor
+    let fc: Tensor, gelu: Tensor
+
+    /// Buffers for the rows of `layout` in a block of `width` with `heads` heads.
+    public init(layout: AttentionLayout, width: Int, heads: Int) {
+        let n = layout.tokens
+        tokens = n; self.width = width
+        input = Tensor(zeros: [n, width])
+        ln1 = Tensor(zeros: [n, width]); ln1Mean = Tensor(zeros: [n]); ln1Rstd = Tensor(zeros: [n])
+        qkv = Tensor(zeros: [n, 3 * width])
+        probs = Tensor(zeros: [layout.probsCount(heads: heads)])
+        attn = Tensor(zeros: [n, width])
+        residual1 = Tensor(zeros: [n, width])
+        ln2 = Tensor(zeros: [n, width]); ln2Mean = Tensor(zeros: [n]); ln2Rstd = Tensor(zeros: [n])
+        fc = Tensor(zeros: [n, 4 * width]); gelu = Tensor(zeros: [n, 4 * width])
+    }
+}
+
+/// Gradient buffers shared by all blocks of one backward pass.
+public final class BlockGradients {
+    let gelu: Tensor, fc: Tensor, ln2: Tensor, attn: Tensor, qkv: Tensor, ln1: Tensor
+    let scratch: Tensor
+
+    public init(layout: AttentionLayout, width: Int) {
+        let n = layout.tokens
+        gelu = Tensor(zeros: [n, 4 * width]); fc = Tensor(zeros: [n, 4 * width])
+        ln2 = Tensor(zeros: [n, width]); attn = Tensor(zeros: [n, width])
+        qkv = Tensor(zeros: [n, 3 * width]); ln1 = Tensor(zeros: [n, width])
+        scratch = Tensor(zeros: [layout.scratchCount])
+    }
+}
+
+extension ResidualBlockWeights {
+    // MARK: - Forward
+
+    /// Runs the block on `x` (tokens, width) in place, saving activations into `act`.
+    /// `scratch` holds at least tokens x width elements.
+    public func forward(_ x: UnsafeMutablePointer<Float>, layout: AttentionLayout, heads: Int,
+                        act: BlockActivations, scratch: UnsafeMutablePointer<Float>) {
+        let n = act.tokens, d = act.width, h4 = 4 * d
+        act.input.data.update(from: x, count: n * d)
+        layerNormForward(out: act.ln1.data, mean: act.ln1Mean.data, rstd: act.ln1Rstd.data,
+                         inp: x, weight: ln1.weight.data, bias: ln1.bias.data, n: n, c: d)
+        linearForward(out: act.qkv.data, inp: act.ln1.data, weight: attnIn.weight.data,
+                      bias: attnIn.bias?.data, n: n, inFeatures: d, outFeatures: 3 * d)
+        layout.forward(out: act.attn.data, probs: act.probs.data, qkv: act.qkv.data,
+                       width: d, heads: heads)
+        linearForward(out: scratch, inp: act.attn.data, weight: attnOut.weight.data,
+                      bias: attnOut.bias?.data, n: n, inFeatures: d, outFeatures: d)
+        residualForward(out: act.residual1.data, a: x, b: scratch, n: n * d)
+        layerNormForward(out: act.ln2.data, mean: act.ln2Mean.data, rstd: act.ln2Rstd.data,
+                         inp: act.residual1.data, weight: ln2.weight.data, bias: ln2.bias.data,
+                         n: n, c: d)
+        linearForward(out: act.fc.data, inp: act.ln2.data, weight: fc.weight.data,
+                      bias: fc.bias?.data, n: n, inFeatures: d, outFeatures: h4)
+        quickGeluForward(out: act.gelu.data, inp: act.fc.data, n: n * h4)
+        linearForward(out: scratch, inp: act.gelu.data, weight: proj.weight.data,
+                      bias: proj.bias?.data, n: n, inFeatures: h4, outFeatures: d)
+        residualForward(out: x, a: act.residual1.data, b: scratch, n: n * d)
+    }
+
+    // MARK: - Backward (input gradient only)
+
+    /// Replaces `dx` (tokens, width), the gradient at the block's output, by the gradient
+    /// at its input, using the activations `act` saved by ``forward``.
+    public func backward(_ dx: UnsafeMutablePointer<Float>, layout: AttentionLayout, heads: Int,
+                         act: BlockActivations, grads g: BlockGradients) {
+        let n = act.tokens, d = act.width, h4 = 4 * d
+        // MLP branch: dx reaches the residual unchanged and goes back through c_proj,
+        // quick_gelu, c_fc and ln_2, accumulating into dx = d(residual1).
+        g.gelu.zero()
+        linearBackward(dinp: g.gelu.data, dweight: nil, dbias: nil, dout: dx, inp: nil,
+                       weight: proj.weight.data, n: n, inFeatures: h4, outFeatures: d)
+        g.fc.zero()
+        quickGeluBackward(dinp: g.fc.data, dout: g.gelu.data, inp: act.fc.data, n: n * h4)
+        g.ln2.zero()
+        linearBackward(dinp: g.ln2.data, dweight: nil, dbias: nil, dout: g.fc.data, inp: nil,
+                       weight: fc.weight.data, n: n, inFeatures: d, outFeatures: h4)
+        layerNormBackward(dinp: dx, dweight: nil, dbias: nil, dout: g.ln2.data,
+                          inp: act.residual1.data, weight: ln2.weight.data,
+                          mean: act.ln2Mean.data, rstd: act.ln2Rstd.data, n: n, c: d)
+        // Attention branch: out_proj, attention, in_proj, ln_1, accumulating into dx.
+        g.attn.zero()
+        linearBackward(dinp: g.attn.data, dweight: nil, dbias: nil, dout: dx, inp: nil,
+                       weight: attnOut.weight.data, n: n, inFeatures: d, outFeatures: d)
+        g.qkv.zero()
+        layout.backward(dqkv: g.qkv.data, scratch: g.scratch.data, dout: g.attn.data,
+                        probs: act.probs.data, qkv: act.qkv.data, width: d, heads: heads)
+        g.ln1.zero()
+        linearBackward(dinp: g.ln1.data, dweight: nil, dbias: nil, dout: g.qkv.data, inp: nil,
+                       weight: attnIn.weight.data, n: n, inFeatures: d, outFeatures: 3 * d)
+        layerNormBackward(dinp: dx, dweight: nil, dbias: nil, dout: g.ln1.data,
+                          inp: act.input.data, weight: ln1.weight.data,
+                          mean: act.ln1Mean.data, rstd: act.ln1Rstd.data, n: n, c: d)
+    }
+}

@@ -1,0 +1,152 @@
+import Tensor
+
+/// Text-tower input packed as token rows: embeddings (without positions), the position
+/// of each row in its sequence, the rows whose final states become features (the EOTs),
+/// and the attention layout that groups rows into sequences.
+public struct PackedText {
+    public var embeddings: Tensor
+    public var positions: [Int]
+    public var featureRows: [Int]
+    public var layout: AttentionLayout
+
+    public init(embeddings: Tensor, positions: [Int], featureRows: [Int], layout: AttentionLayout) {
+        precondition(embeddings.shape.count == 2 && embeddings.shape[0] == layout.tokens
+                     && positions.count == layout.tokens, "packed text: rows do not match the layout")
+        self.embeddings = embeddings; self.positions = positions
+        self.featureRows = featureRows; self.layout = layout
+    }
+}
+
+/// What the text encoder's forward saves so that ``TextEncoder/backward(_:tape:)`` can
+/// return the gradient with respect to the input embeddings.
+public final class TextTape {
+    let input: PackedText
+    let layers: [BlockActivations]
+    let grads: BlockGradients
+    let rows: Tensor, lnFinal: Tensor, lnMean: Tensor, lnRstd: Tensor
+
+    init(input: PackedText, width: Int, heads: Int, layers: Int) {
+        self.input = input
+        self.layers = (0..<layers).map { _ in
+            BlockActivations(layout: input.layout, width: width, heads: heads)
+        }
+        grads = BlockGradients(layout: input.layout, width: width)
+        let k = input.featureRows.count
+        rows = Tensor(zeros: [k, width]); lnFinal = Tensor(zeros: [k, width])
+        lnMean = Tensor(zeros: [k]); lnRstd = Tensor(zeros: [k])
+    }
+}
+
+/// CLIP's causal text transformer: token embeddings + positions, residual blocks,
+/// ln_final at the EOT rows, text projection. It takes input embeddings (CoCoOp replaces
+/// the context rows) and differentiates with respect to them only.
+public struct TextEncoder {
+    public let weights: TextTowerWeights
+    public let heads: Int
+    public var width: Int { weights.positionalEmbedding.shape[1] }
+    public var contextLength: Int { weights.positionalEmbedding.shape[0] }
+    public var embedDim: Int { weights.projection.shape[1] }
+
+    public init(weights: TextTowerWeights, heads: Int) {
+        self.weights = weights
+        self.heads = heads
+    }
+
+    // MARK: - Token ids
+
+    /// Token embeddings of `ids` (rows of the embedding table), shape [ids.count, width].
+    public func embed(_ ids: [Int32]) -> Tensor {
+        let d = width, out = Tensor(zeros: [ids.count, d])
+        for (i, id) in ids.enumerated() {
+            (out.data + i * d).update(from: weights.tokenEmbedding.data + Int(id) * d, count: d)
+        }
+        return out
+    }
+
+    /// The EOT position of a tokenised text: the first occurrence of its largest id
+    /// (OpenAI's `argmax`; the EOT id 49407 is the largest in the vocabulary).
+    public static func eotIndex(_ ids: [Int32]) -> Int {
+        var best = 0
+        for i in ids.indices where ids[i] > ids[best] { best = i }
+        return best
+    }
+
+    /// Features (projected, not normalised) of tokenised texts (padded context rows).
+    /// Each sequence is cut after its EOT: under the causal mask nothing later reaches the
+    /// EOT row, so the result equals that of the full context.
+    public func encode(tokens: [[Int32]]) -> Tensor {
+        let eots = tokens.map(Self.eotIndex)
+        let t = (eots.max() ?? 0) + 1
+        var ids: [Int32] = [], positions: [Int] = []
+        for row in tokens {
+            ids += row.prefix(t) + [Int32](repeating: 0, count: max(0, t - row.count))
+            positions += Array(0..<t)
+        }
+        let input = PackedText(embeddings: embed(ids), positions: positions,
+                               featureRows: eots.enumerated().map { $0.offset * t + $0.element },
+                               layout: UniformSequences(batch: tokens.count, length: t, causal: true))
+        return forward(input, tape: nil)
+    }
+
+    // MARK: - Packed embeddings
+
+    /// A tape sized for `input`, to pass to ``forward(_:tape:)`` before a backward.
+    public func makeTape(for input: PackedText) -> TextTape {
+        TextTape(input: input, width: width, heads: heads, layers: weights.blocks.count)
+    }
+
+    /// Features [K, E] at the `featureRows` of the packed input. With a tape (made for
+    /// this input) the activations are saved for ``backward(_:tape:)``.
+    public func forward(_ input: PackedText, tape: TextTape?) -> Tensor {
+        let n = input.layout.tokens, d = width, k = input.featureRows.count
+        let x = Tensor(zeros: [n, d])
+        for r in 0..<n {
+            let p = input.positions[r]
+            precondition(p >= 0 && p < contextLength, "position \(p) outside the context")
+            residualForward(out: x.data + r * d, a: input.embeddings.data + r * d,
+                            b: weights.positionalEmbedding.data + p * d, n: d)
+        }
+        let scratch = Tensor(zeros: [n, d])
+        let shared = tape == nil ? BlockActivations(layout: input.layout, width: d, heads: heads) : nil
+        for (l, block) in weights.blocks.enumerated() {
+            block.forward(x.data, layout: input.layout, heads: heads,
+                          act: tape?.layers[l] ?? shared!, scratch: scratch.data)
+        }
+        let rows = tape?.rows ?? Tensor(zeros: [k, d])
+        for (i, r) in input.featureRows.enumerated() {
+            (rows.data + i * d).update(from: x.data + r * d, count: d)
+        }
+        let ln = tape?.lnFinal ?? Tensor(zeros: [k, d])
+        let mean = tape?.lnMean ?? Tensor(zeros: [k]), rstd = tape?.lnRstd ?? Tensor(zeros: [k])
+        layerNormForward(out: ln.data, mean: mean.data, rstd: rstd.data, inp: rows.data,
+                         weight: weights.lnFinal.weight.data, bias: weights.lnFinal.bias.data,
+                         n: k, c: d)
+        let features = Tensor(zeros: [k, embedDim])
+        projectionForward(out: features.data, inp: ln.data, proj: weights.projection.data,
+                          n: k, inFeatures: d, outFeatures: embedDim)
+        return features
+    }
+
+    /// The gradient [N, D] with respect to the input embeddings, given the gradient of the
+    /// features [K, E] of the forward that filled `tape`. (Positional embeddings are
+    /// constants added to the input: the gradient passes through unchanged.)
+    public func backward(_ dFeatures: Tensor, tape: TextTape) -> Tensor {
+        let input = tape.input, n = input.layout.tokens, d = width
+        let k = input.featureRows.count
+        let dln = Tensor(zeros: [k, d]), drows = Tensor(zeros: [k, d])
+        projectionBackward(dinp: dln.data, dout: dFeatures.data, proj: weights.projection.data,
+                           n: k, inFeatures: d, outFeatures: embedDim)
+        layerNormBackward(dinp: drows.data, dweight: nil, dbias: nil, dout: dln.data,
+                          inp: tape.rows.data, weight: weights.lnFinal.weight.data,
+                          mean: tape.lnMean.data, rstd: tape.lnRstd.data, n: k, c: d)
+        let dx = Tensor(zeros: [n, d])
+        for (i, r) in input.featureRows.enumerated() {
+            residualForward(out: dx.data + r * d, a: dx.data + r * d, b: drows.data + i * d, n: d)
+        }
+        for (l, block) in weights.blocks.enumerated().reversed() {
+            block.backward(dx.data, layout: input.layout, heads: heads, act: tape.layers[l],
+                           grads: tape.grads)
+        }
+        return dx
+    }
+}
