@@ -31,12 +31,13 @@ let package = Package(
         .target(name: "Imaging", dependencies: ["CTurboJPEG", "CPNG"]),
         .target(name: "CLIP", dependencies: ["Tensor", "Imaging", "Support", "CZlib"],
                 resources: [.copy("Resources/bpe_simple_vocab_16e6.txt.gz")]),
+        .target(name: "PromptLearning", dependencies: ["CLIP", "Tensor"]),
         .target(name: "Datasets", dependencies: ["Imaging", "Support"]),
         .target(name: "Config", dependencies: ["CYAML"]),
         .target(name: "Distributed", dependencies: ["CMPI"]),
         .target(name: "Checkpoint", dependencies: ["CHDF5", "Support"]),
         .executableTarget(name: "cocoop",
-                          dependencies: ["Support", "Tensor", "Imaging", "CLIP", "Datasets", "Config", "Distributed", "Checkpoint",
+                          dependencies: ["Support", "Tensor", "Imaging", "CLIP", "PromptLearning", "Datasets", "Config", "Distributed", "Checkpoint",
                                          "COpenBLAS"]),
 
         // MARK: - Tests
@@ -44,6 +45,7 @@ let package = Package(
         .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
         .testTarget(name: "CLIPTests", dependencies: ["CLIP", "Tensor", "Imaging", "Support"]),
+        .testTarget(name: "PromptLearningTests", dependencies: ["PromptLearning", "CLIP", "Tensor", "Support"]),
         .testTarget(name: "ConfigTests", dependencies: ["Config"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Imaging", "Support"]),
         .testTarget(name: "DistributedTests", dependencies: ["Distributed", "cocoop"]),

@@ -1,0 +1,139 @@
+import CLIP
+import Tensor
+
+/// CoCoOp (Zhou et al., CVPR 2022): M learnable context vectors shifted, per image, by
+/// the Meta-Net's output pi = h(z) of the normalised image feature z, in front of every
+/// class name; logits are exp(logit_scale) * cos(z, text feature). Only the context and
+/// the Meta-Net train; CLIP is frozen.
+public final class CoCoOp {
+    public let clip: CLIPModel
+    public let prompts: ClassPrompts
+    public let template: PromptTemplate
+    /// `ctx` [M, D] then the Meta-Net's four tensors.
+    public let layout: ParameterLayout
+    /// The fast shared-prefix path by default; `.padded(77)` runs the reference's computation.
+    public var execution: PromptExecution = .sharedPrefix
+    let metaNet: MetaNet
+
+    public init(clip: CLIPModel, prompts: ClassPrompts) {
+        self.clip = clip
+        self.prompts = prompts
+        let d = clip.text.width, e = clip.text.embedDim
+        metaNet = MetaNet(inFeatures: e, hidden: e / 16, outFeatures: d)
+        layout = ParameterLayout([("ctx", [prompts.nCtx, d])] + metaNet.entries)
+        let sot = prompts.tokenized.first?.first ?? 49406
+        template = PromptTemplate(prefix: [.fixed(sot)] + (0..<prompts.nCtx).map { .context($0) },
+                                  suffixes: prompts.suffixIDs.map { $0.map { .fixed($0) } })
+    }
+
+    /// Initial parameters: the context from CTX_INIT's embeddings (or N(0, 0.02^2)), the
+    /// Meta-Net with PyTorch's default Linear initialisation, all drawn from `seed`.
+    public func initialParameters(seed: UInt64, tokenizer: CLIPTokenizer) throws -> ParameterBuffer {
+        let p = ParameterBuffer(layout: layout)
+        var rng = ParameterRNG(seed: seed)
+        if prompts.initialisedFromText {
+            let c = try prompts.initialContext(tokenizer: tokenizer, text: clip.text)
+            p["ctx"].data.update(from: c.data, count: c.count)
+        } else {
+            rng.fillNormal(p["ctx"], std: 0.02)
+        }
+        rng.fillLinearDefault(weight: p[MetaNet.names[0]], bias: p[MetaNet.names[1]])
+        rng.fillLinearDefault(weight: p[MetaNet.names[2]], bias: p[MetaNet.names[3]])
+        return p
+    }
+
+    // MARK: - Training step
+
+    /// Forward and, when `grads` is given, backward over a local batch: accumulates
+    /// `gradScale * d(sum of per-sample losses)` into `grads` (pass 1 / global batch size
+    /// so that the all-reduced sum is the gradient of the global mean loss).
+    /// - Parameters: imageFeatures [B, E] from the image encoder (not normalised); labels [B].
+    public func step(imageFeatures f: Tensor, labels: [Int32], params: ParameterBuffer,
+                     grads: ParameterBuffer?, gradScale: Float = 1) -> BatchStats {
+        let b = f.shape[0], m = prompts.nCtx, d = clip.text.width, e = clip.text.embedDim
+        let nCls = prompts.classnames.count
+        let (z, _) = normalizeRows(f)
+        let (pi, metaAct) = metaNet.forward(z, params: params)
+        let shifted = shiftedContexts(params["ctx"], pi: pi)
+        let packed = template.pack(classes: Array(0..<nCls),
+                                   tables: (0..<b).map { UnsafePointer(shifted.data + $0 * m * d) },
+                                   encoder: clip.text, execution: execution)
+        let tape = grads == nil ? nil : clip.text.makeTape(for: packed.text)
+        let t = clip.text.forward(packed.text, tape: tape)          // [B*C, E], b-major
+        let (w, norms) = normalizeRows(t)
+        let scale = clip.logitScaleExp
+        let logits = Tensor(zeros: [b, nCls])
+        for i in 0..<b {
+            gemm(.none, .transpose, m: 1, n: nCls, k: e, alpha: scale, a: z.data + i * e, lda: e,
+                 b: w.data + i * nCls * e, ldb: e, c: logits.data + i * nCls, ldc: nCls)
+        }
+        let (losses, probs, correct) = crossEntropy(logits, labels: labels)
+        let stats = BatchStats(lossSum: losses.array.reduce(0) { $0 + Double($1) }, correct: correct,
+                               count: b, logits: logits)
+        guard let grads, let tape else { return stats }
+
+        // Backward: logits -> normalised text features -> text features -> prompt rows.
+        let dlogits = Tensor(zeros: [b, nCls])
+        let dloss = [Float](repeating: gradScale, count: b)
+        crossEntropyBackward(dlogits: dlogits.data, dloss: dloss, probs: probs.data, labels: labels,
+                             n: b, c: nCls)
+        let dw = Tensor(zeros: [b * nCls, e])
+        for i in 0..<b {   // dw[i, c] = scale * dlogits[i, c] * z_i
+            gemm(.transpose, .none, m: nCls, n: e, k: 1, alpha: scale, a: dlogits.data + i * nCls,
+                 lda: nCls, b: z.data + i * e, ldb: e, c: dw.data + i * nCls * e, ldc: e)
+        }
+        let dt = Tensor(zeros: [b * nCls, e])
+        l2NormalizeBackward(dinp: dt.data, dout: dw.data, out: w.data, norm: norms.data, n: b * nCls, c: e)
+        let dx = clip.text.backward(dt, tape: tape)
+        // Context rows: dctx += every copy's gradient; dpi[b] = sum over that image's rows.
+        let dctx = grads["ctx"], dpi = Tensor(zeros: [b, d])
+        for (row, group, k) in packed.contextRows {
+            let g = dx.data + row * d
+            residualForward(out: dctx.data + k * d, a: dctx.data + k * d, b: g, n: d)
+            residualForward(out: dpi.data + group * d, a: dpi.data + group * d, b: g, n: d)
+        }
+        metaNet.backward(dpi, act: metaAct, params: params, grads: grads)
+        return stats
+    }
+
+    // MARK: - Evaluation
+
+    /// Logits [B, C] for evaluation, the classes processed `classChunk` at a time so memory
+    /// stays bounded for 1,000 classes.
+    public func logits(imageFeatures f: Tensor, params: ParameterBuffer, classChunk: Int = 100) -> Tensor {
+        let b = f.shape[0], m = prompts.nCtx, d = clip.text.width, e = clip.text.embedDim
+        let nCls = prompts.classnames.count
+        let (z, _) = normalizeRows(f)
+        let (pi, _) = metaNet.forward(z, params: params)
+        let shifted = shiftedContexts(params["ctx"], pi: pi)
+        let logits = Tensor(zeros: [b, nCls])
+        var start = 0
+        while start < nCls {
+            let classes = Array(start..<min(nCls, start + classChunk))
+            let packed = template.pack(classes: classes,
+                                       tables: (0..<b).map { UnsafePointer(shifted.data + $0 * m * d) },
+                                       encoder: clip.text, execution: execution)
+            let (w, _) = normalizeRows(clip.text.forward(packed.text, tape: nil))
+            for i in 0..<b {
+                gemm(.none, .transpose, m: 1, n: classes.count, k: e, alpha: clip.logitScaleExp,
+                     a: z.data + i * e, lda: e, b: w.data + i * classes.count * e, ldb: e,
+                     c: logits.data + i * nCls + start, ldc: nCls)
+            }
+            start += classes.count
+        }
+        return logits
+    }
+
+    /// ctx + pi_b for every image: [B, M, D].
+    func shiftedContexts(_ ctx: Tensor, pi: Tensor) -> Tensor {
+        let b = pi.shape[0], m = ctx.shape[0], d = ctx.shape[1]
+        let out = Tensor(zeros: [b, m, d])
+        for i in 0..<b {
+            for k in 0..<m {
+                residualForward(out: out.data + (i * m + k) * d, a: ctx.data + k * d,
+                                b: pi.data + i * d, n: d)
+            }
+        }
+        return out
+    }
+}
