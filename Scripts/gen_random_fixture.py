@@ -6,6 +6,12 @@ item for item.
 Usage: python3 Scripts/gen_random_fixture.py [OUTPUT]   (CPython >= 3.11; sample() and
 _randbelow() are the 3.11 implementations; the script refuses older versions.)
 
+       python3 Scripts/gen_random_fixture.py --check-reference DASSL_DIR COOP_DIR [OUTPUT]
+also runs Dassl's own generate_fewshot_dataset (dassl/data/datasets/base_dataset.py, with
+its file check and gdown import stubbed) and CoOp's own subsample_classes (taken from
+datasets/oxford_pets.py) on the same synthetic lists and asserts they give the fixture's
+subsets, so the restatement below cannot drift from the reference.
+
 The few-shot part restates Dassl's DatasetBase.generate_fewshot_dataset and CoOp's
 subsample_classes on a synthetic list of labels, in the order CoOp calls them after
 train.py's set_random_seed(cfg.SEED): random.seed(S); few-shot(train, K);
@@ -158,9 +164,68 @@ def fewshot_cases():
     return {"train_labels": train, "val_labels": val, "cases": cases, "repeat_cases": repeat_cases}
 
 
+def check_reference(fixture, dassl_dir, coop_dir):
+    """Runs the reference code on the fixture's synthetic lists; raises on any difference."""
+    import os
+    import tempfile
+    import types
+    with open(os.path.join(dassl_dir, "dassl/data/datasets/base_dataset.py")) as f:
+        base_src = f.read()
+    stubs = {"gdown": types.ModuleType("gdown"), "dassl": types.ModuleType("dassl"),
+             "dassl.utils": types.ModuleType("dassl.utils")}
+    stubs["dassl.utils"].check_isfile = lambda path: True
+    saved = {k: sys.modules.get(k) for k in stubs}
+    sys.modules.update(stubs)
+    try:
+        base = {}
+        exec(compile(base_src, "base_dataset.py", "exec"), base)
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                sys.modules.pop(k, None)
+            else:
+                sys.modules[k] = v
+    Datum, DatasetBase = base["Datum"], base["DatasetBase"]
+    with open(os.path.join(coop_dir, "datasets/oxford_pets.py")) as f:
+        pets_src = f.read()
+    start = pets_src.index("    @staticmethod\n    def subsample_classes")
+    ns = {"math": math, "Datum": Datum}
+    exec("class _Pets:\n" + pets_src[start:], ns)
+    subsample_classes = ns["_Pets"].subsample_classes
+
+    fx = fixture["fewshot"]
+    train = [Datum(impath=str(i), label=y, classname=f"c{y}") for i, y in enumerate(fx["train_labels"])]
+    val = [Datum(impath=str(i), label=y, classname=f"c{y}") for i, y in enumerate(fx["val_labels"])]
+    ds = DatasetBase.__new__(DatasetBase)
+    idx = lambda items: [int(d.impath) for d in items]
+    import contextlib
+    import io
+    with contextlib.redirect_stdout(io.StringIO()):
+        for c in fx["cases"]:
+            random.seed(c["seed"])
+            t = ds.generate_fewshot_dataset(train, num_shots=c["num_shots"])
+            v = ds.generate_fewshot_dataset(val, num_shots=min(c["num_shots"], 4))
+            assert idx(t) == c["train"] and idx(v) == c["val"], f"few-shot differs: {c['seed']}, {c['num_shots']}"
+            for which in ["base", "new"]:
+                tt, vv = subsample_classes(t, v, subsample=which)
+                assert [[int(d.impath), d.label] for d in tt] == c["subsample"][which]["train"], which
+                assert [[int(d.impath), d.label] for d in vv] == c["subsample"][which]["val"], which
+        for c in fx["repeat_cases"]:
+            random.seed(c["seed"])
+            assert idx(ds.generate_fewshot_dataset(train, num_shots=c["num_shots"], repeat=True)) == c["train"]
+    print(f"reference check: Dassl's generate_fewshot_dataset and CoOp's subsample_classes agree "
+          f"({len(fx['cases'])} + {len(fx['repeat_cases'])} cases)")
+
+
 def main():
     if sys.version_info < (3, 11):
         sys.exit("needs CPython >= 3.11 (sample/_randbelow as in 3.11)")
+    args = sys.argv[1:]
+    reference = None
+    if args[:1] == ["--check-reference"]:
+        if len(args) < 3:
+            sys.exit("usage: gen_random_fixture.py --check-reference DASSL_DIR COOP_DIR [OUTPUT]")
+        reference, args = (args[1], args[2]), args[3:]
     out = {
         "format_version": FORMAT_VERSION,
         "python": sys.version.split()[0],
@@ -170,7 +235,9 @@ def main():
         "choices": choices_cases(),
         "fewshot": fewshot_cases(),
     }
-    path = sys.argv[1] if len(sys.argv) > 1 else "Tests/Fixtures/datasets/python_random.json"
+    if reference:
+        check_reference(out, *reference)
+    path = args[0] if args else "Tests/Fixtures/datasets/python_random.json"
     with open(path, "w") as f:
         json.dump(out, f, separators=(",", ":"))
         f.write("\n")

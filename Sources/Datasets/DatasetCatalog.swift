@@ -95,7 +95,8 @@ public enum DatasetCatalog {
 
     /// Loads DATASET.NAME from DATASET.ROOT with every item (no few-shot, all classes).
     /// `splitFile` replaces the default split file of a split-file dataset and is required
-    /// for "SplitFile" (a relative path is taken relative to `root`).
+    /// for "SplitFile"; a relative path (`URL(fileURLWithPath: "sub/x.json")`) is taken
+    /// relative to `root`, not to the current directory.
     public static func load(name: String, root: URL, splitFile: URL?) throws -> DatasetSplits {
         try load(name: name, root: root, splitFile: splitFile, options: DatasetLoadOptions())
     }
@@ -153,8 +154,10 @@ public enum DatasetCatalog {
                              train: train, val: val, test: test, classnames: classnames, splitFile: file)
     }
 
+    /// A split file given by a relative path (a URL with a base, as
+    /// `URL(fileURLWithPath: "sub/x.json")` makes) lies under `root`; an absolute one is kept.
     private static func resolve(_ file: URL, root: URL) -> URL {
-        file.path.hasPrefix("/") ? file : root.appendingPathComponent(file.relativePath)
+        file.baseURL != nil && !file.relativePath.hasPrefix("/") ? root.appendingPathComponent(file.relativePath) : file
     }
 
     // MARK: - Few-shot

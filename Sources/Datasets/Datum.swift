@@ -122,25 +122,32 @@ extension DatasetSplits {
     /// - Parameter source: names the data in error messages (a file path).
     /// - Throws: `DatasetError.classnameMismatch` or `.labelWithoutName`.
     public static func classnames(from lists: [(Split, [Datum])], source: String) throws -> [String] {
+        let byLabel = try namesByLabel(lists, source: source)
+        guard let maxLabel = byLabel.keys.max() else { return [] }
+        return try (0...maxLabel).map { label in
+            guard let name = byLabel[label] else {
+                throw DatasetError.labelWithoutName(label: label, numClasses: maxLabel + 1, source: source)
+            }
+            return name
+        }
+    }
+
+    /// The class name of each label in `lists`, checking that no label has two names.
+    /// - Throws: `DatasetError.classnameMismatch` naming both entries.
+    static func namesByLabel(_ lists: [(Split, [Datum])], source: String) throws -> [Int: String] {
         var byLabel: [Int: DatasetError.EntryLocation] = [:]
         for (split, items) in lists {
             for (i, d) in items.enumerated() {
-                let here = DatasetError.EntryLocation(split: split.rawValue, index: i, classname: d.classname)
                 if let first = byLabel[d.label] {
                     if first.classname != d.classname {
+                        let here = DatasetError.EntryLocation(split: split.rawValue, index: i, classname: d.classname)
                         throw DatasetError.classnameMismatch(path: source, label: d.label, first: first, second: here)
                     }
                 } else {
-                    byLabel[d.label] = here
+                    byLabel[d.label] = DatasetError.EntryLocation(split: split.rawValue, index: i, classname: d.classname)
                 }
             }
         }
-        guard let maxLabel = byLabel.keys.max() else { return [] }
-        return try (0...maxLabel).map { label in
-            guard let loc = byLabel[label] else {
-                throw DatasetError.labelWithoutName(label: label, numClasses: maxLabel + 1, source: source)
-            }
-            return loc.classname
-        }
+        return byLabel.mapValues(\.classname)
     }
 }

@@ -26,7 +26,7 @@ public enum SplitFile {
             out[key] = items
             lists.append((key, items))
         }
-        _ = try DatasetSplits.classnames(from: lists, source: file.path)  // label/classname consistency
+        _ = try DatasetSplits.namesByLabel(lists, source: file.path)  // label/classname consistency
         return out
     }
 

@@ -13,6 +13,16 @@ enum JSONWriter {
         case .string(let s): writeString(s, into: &out)
         case .array(let items):
             if items.isEmpty { out += "[]"; return }
+            if indent != nil, items.allSatisfy(\.isScalar) {
+                // Short rows such as [relative_path, label, classname] stay on one line.
+                out += "["
+                for (i, item) in items.enumerated() {
+                    if i > 0 { out += ", " }
+                    write(item, into: &out, indent: nil, level: 0)
+                }
+                out += "]"
+                return
+            }
             out += "["
             for (i, item) in items.enumerated() {
                 if i > 0 { out += "," }
@@ -64,6 +74,14 @@ enum JSONWriter {
 }
 
 extension JSONValue {
+    /// True for null, booleans, numbers and strings.
+    var isScalar: Bool {
+        switch self {
+        case .array, .object: return false
+        default: return true
+        }
+    }
+
     /// The value as JSON text; `indent` spaces per level, or compact when nil.
     func serialized(indent: Int? = 4) -> String {
         var out = ""
