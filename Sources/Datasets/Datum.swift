@@ -110,7 +110,12 @@ public struct DatasetSplits: Sendable {
 
 /// A split name, spelled as in split files.
 public enum Split: String, CaseIterable, Sendable {
-    case train, val, test
+    /// Labelled training data (Dassl's `train_x`).
+    case train
+    /// Validation data.
+    case val
+    /// Test data.
+    case test
 }
 
 // MARK: - Class names from items
