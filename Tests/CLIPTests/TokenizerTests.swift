@@ -27,12 +27,7 @@ private struct TokenizerFixture: Decodable {
         let tokenize_default_raises: Bool
 
         /// The exact input text, rebuilt from its UTF-8 bytes.
-        var text: String {
-            var bytes: [UInt8] = []
-            var chars = utf8_hex.makeIterator()
-            while let hi = chars.next(), let lo = chars.next() { bytes.append(UInt8(String([hi, lo]), radix: 16)!) }
-            return String(decoding: bytes, as: UTF8.self)
-        }
+        var text: String { fromHex(utf8_hex) }
     }
 
     let sot_id: Int32
@@ -43,6 +38,27 @@ private struct TokenizerFixture: Decodable {
     let cases: [Case]
 }
 
+/// `Tests/Fixtures/tokenizer/extra_cases.json` (see make_extra_cases.py there): corners of
+/// the text cleaning that tokenizer.json does not reach, run through OpenAI's SimpleTokenizer.
+private struct ExtraCases: Decodable {
+    struct Case: Decodable {
+        let label: String
+        let utf8_hex: String
+        let cleaned: String
+        let ids: [Int32]
+    }
+
+    let cases: [Case]
+}
+
+/// A string from the hex of its UTF-8 bytes.
+private func fromHex(_ hex: String) -> String {
+    var bytes: [UInt8] = []
+    var chars = hex.makeIterator()
+    while let hi = chars.next(), let lo = chars.next() { bytes.append(UInt8(String([hi, lo]), radix: 16)!) }
+    return String(decoding: bytes, as: UTF8.self)
+}
+
 private enum Fixtures {
     static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("Fixtures").appendingPathComponent("tokenizer")
@@ -50,6 +66,11 @@ private enum Fixtures {
     static func load() throws -> TokenizerFixture {
         let data = try Data(contentsOf: directory.appendingPathComponent("tokenizer.json"))
         return try JSONDecoder().decode(TokenizerFixture.self, from: data)
+    }
+
+    static func loadExtra() throws -> ExtraCases {
+        let data = try Data(contentsOf: directory.appendingPathComponent("extra_cases.json"))
+        return try JSONDecoder().decode(ExtraCases.self, from: data)
     }
 
     static func huggingFace() throws -> CLIPTokenizer {
@@ -121,6 +142,19 @@ struct TokenizerTests {
                 #expect(try tokenizer.tokenize(text, truncate: false) == c.tokenize_truncate_true, label)
             }
             #expect(scalars(tokenizer.decode(c.ids)) == scalars(c.decoded), label)
+        }
+    }
+
+    @Test("Extra cases: final sigma, İ, U+0345, long s, HTML entities, ftfy fixes, mojibake")
+    func extraCases() throws {
+        let tokenizer = try CLIPTokenizer.bundled()
+        let extra = try Fixtures.loadExtra()
+        #expect(extra.cases.count == 30)
+        for c in extra.cases {
+            let label = Comment(rawValue: "\(c.label) \(c.utf8_hex)")
+            let text = fromHex(c.utf8_hex)
+            #expect(scalars(CLIPTokenizer.cleanText(text)) == scalars(c.cleaned), label)
+            #expect(tokenizer.encode(text) == c.ids, label)
         }
     }
 

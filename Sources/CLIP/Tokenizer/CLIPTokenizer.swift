@@ -17,10 +17,20 @@ public struct TokenizedText: Sendable, Equatable {
 
 /// OpenAI CLIP's tokenizer: `SimpleTokenizer` and `clip.tokenize`, id for id.
 ///
-/// `encode` cleans the text (ftfy, HTML unescaping, whitespace, lower-casing; see
-/// `TextCleaner` and `FTFY` for what is reproduced), splits it with CLIP's word pattern,
-/// and byte-level-BPE-encodes each piece. Results per piece are cached; the cache is shared
-/// by all threads (guarded by a lock) and holds at most `cacheLimit` pieces.
+/// `encode` cleans the text (`ftfy.fix_text`, `html.unescape` twice, whitespace collapsing,
+/// Python's `lower()`), splits it with CLIP's word pattern, and byte-level-BPE-encodes each
+/// piece. The whole of ftfy 6.3.1's default `fix_text` is ported, mojibake repair included;
+/// the only parts not reproduced are `fix_surrogates` (a Swift `String` cannot hold lone
+/// surrogates) and differences between the Swift runtime's and Python's Unicode versions
+/// for characters assigned in between (see `FTFY`).
+///
+/// BPE results are cached per piece; the cache is shared by all threads (guarded by a lock)
+/// and holds at most `cacheLimit` pieces. Instances are safe to use from several threads.
+///
+/// Usage:
+///
+///     let tokenizer = try CLIPTokenizer.bundled()
+///     let ids = try tokenizer.tokenize("a photo of a cat.")   // 77 ids: 49406 ... 49407 0 ...
 public final class CLIPTokenizer: @unchecked Sendable {
     /// CLIP's context length.
     public static let defaultContextLength = 77
@@ -80,6 +90,10 @@ public final class CLIPTokenizer: @unchecked Sendable {
     }
 
     /// Location of the bundled `bpe_simple_vocab_16e6.txt.gz` (OpenAI's BPE merges file).
+    ///
+    /// Found through SwiftPM's `Bundle.module`, which looks beside the executable and then in
+    /// the build folder (and traps if the resource folder is in neither: an executable copied
+    /// elsewhere needs its `*_CLIP.resources` folder, or use `init(bpeGzip:)` with a path).
     public static func bundledBPEURL() throws -> URL {
         guard let url = Bundle.module.url(forResource: "bpe_simple_vocab_16e6.txt", withExtension: "gz") else {
             throw TokenizerError.missingBundledResource(name: "bpe_simple_vocab_16e6.txt.gz")

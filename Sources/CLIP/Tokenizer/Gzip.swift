@@ -9,7 +9,8 @@ enum GzipError: Error, CustomStringConvertible, Equatable {
     /// zlib rejected the data; `status` is zlib's return code, `message` its `msg`.
     case zlib(status: Int32, message: String)
 
-    public var description: String {
+    /// A one-line message with zlib's status and text.
+    var description: String {
         switch self {
         case .truncated(let n):
             return "gzip data ends early (after \(n) input bytes)"

@@ -21,6 +21,7 @@ public enum TokenizerError: Error, CustomStringConvertible, Equatable {
     /// A context length below 1 was requested.
     case invalidContextLength(Int)
 
+    /// A one-line message naming the file, line or text at fault.
     public var description: String {
         switch self {
         case .fileNotFound(let path):

@@ -1,2 +1,0 @@
-/// Datasets in CoOp's layouts, few-shot sampling, transforms and deterministic sharding.
-public enum Datasets {}
