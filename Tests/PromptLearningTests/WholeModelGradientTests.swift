@@ -15,25 +15,50 @@ import Tensor
         let prompts: ClassPrompts
         let features: [[Double]]
         let labels: [Int32]
+        /// The frozen weights converted to Double once (embedding rows only for the prompt tokens).
+        let blocks: [DoubleBlock]
+        let embeddings: [Int32: [Double]]
+        let positional: [Double], lnFinal: ([Double], [Double]), projection: [Double]
 
-        func d(_ t: Tensor) -> [Double] { t.array.map(Double.init) }
+        struct DoubleBlock {
+            let ln1: ([Double], [Double]), ln2: ([Double], [Double])
+            let attnIn: ([Double], [Double]?), attnOut: ([Double], [Double]?)
+            let fc: ([Double], [Double]?), proj: ([Double], [Double]?)
+        }
 
-        func block(_ x: inout [Double], _ w: ResidualBlockWeights, t: Int, width: Int, heads: Int) {
+        init(clip: CLIPModel, prompts: ClassPrompts, features: [[Double]], labels: [Int32]) {
+            self.clip = clip; self.prompts = prompts; self.features = features; self.labels = labels
+            func d(_ t: Tensor) -> [Double] { t.array.map(Double.init) }
+            func lin(_ l: LinearWeights) -> ([Double], [Double]?) { (d(l.weight), l.bias.map(d)) }
+            blocks = clip.text.weights.blocks.map { w in
+                DoubleBlock(ln1: (d(w.ln1.weight), d(w.ln1.bias)), ln2: (d(w.ln2.weight), d(w.ln2.bias)),
+                            attnIn: lin(w.attnIn), attnOut: lin(w.attnOut), fc: lin(w.fc), proj: lin(w.proj))
+            }
+            var emb: [Int32: [Double]] = [:]
+            for id in Set(prompts.tokenized.flatMap { $0 }) { emb[id] = d(clip.text.embed([id])) }
+            embeddings = emb
+            let tw = clip.text.weights
+            positional = d(tw.positionalEmbedding)
+            lnFinal = (d(tw.lnFinal.weight), d(tw.lnFinal.bias))
+            projection = d(tw.projection)
+        }
+
+        func block(_ x: inout [Double], _ w: DoubleBlock, t: Int, width: Int, heads: Int) {
             var mean = [Double](repeating: 0, count: t), rstd = mean
             var ln = [Double](repeating: 0, count: t * width)
-            layerNormForward(out: &ln, mean: &mean, rstd: &rstd, inp: x, weight: d(w.ln1.weight), bias: d(w.ln1.bias), n: t, c: width)
+            layerNormForward(out: &ln, mean: &mean, rstd: &rstd, inp: x, weight: w.ln1.0, bias: w.ln1.1, n: t, c: width)
             var qkv = [Double](repeating: 0, count: t * 3 * width)
-            linearForward(out: &qkv, inp: ln, weight: d(w.attnIn.weight), bias: w.attnIn.bias.map(d), n: t, inFeatures: width, outFeatures: 3 * width)
+            linearForward(out: &qkv, inp: ln, weight: w.attnIn.0, bias: w.attnIn.1, n: t, inFeatures: width, outFeatures: 3 * width)
             var att = [Double](repeating: 0, count: t * width), probs = [Double](repeating: 0, count: heads * t * t)
             multiHeadAttentionForward(out: &att, probs: &probs, qkv: qkv, batch: 1, t: t, width: width, heads: heads, causal: true)
             var o = [Double](repeating: 0, count: t * width)
-            linearForward(out: &o, inp: att, weight: d(w.attnOut.weight), bias: w.attnOut.bias.map(d), n: t, inFeatures: width, outFeatures: width)
+            linearForward(out: &o, inp: att, weight: w.attnOut.0, bias: w.attnOut.1, n: t, inFeatures: width, outFeatures: width)
             for i in x.indices { x[i] += o[i] }
-            layerNormForward(out: &ln, mean: &mean, rstd: &rstd, inp: x, weight: d(w.ln2.weight), bias: d(w.ln2.bias), n: t, c: width)
+            layerNormForward(out: &ln, mean: &mean, rstd: &rstd, inp: x, weight: w.ln2.0, bias: w.ln2.1, n: t, c: width)
             var fc = [Double](repeating: 0, count: t * 4 * width), g = fc
-            linearForward(out: &fc, inp: ln, weight: d(w.fc.weight), bias: w.fc.bias.map(d), n: t, inFeatures: width, outFeatures: 4 * width)
+            linearForward(out: &fc, inp: ln, weight: w.fc.0, bias: w.fc.1, n: t, inFeatures: width, outFeatures: 4 * width)
             quickGeluForward(out: &g, inp: fc, n: fc.count)
-            linearForward(out: &o, inp: g, weight: d(w.proj.weight), bias: w.proj.bias.map(d), n: t, inFeatures: 4 * width, outFeatures: width)
+            linearForward(out: &o, inp: g, weight: w.proj.0, bias: w.proj.1, n: t, inFeatures: 4 * width, outFeatures: width)
             for i in x.indices { x[i] += o[i] }
         }
 
@@ -54,18 +79,18 @@ import Tensor
                 for c in prompts.classnames.indices {
                     let ids = prompts.tokenized[c], eot = prompts.eotIndices[c], t = eot + 1
                     var x = [Double](repeating: 0, count: t * wd)
-                    let emb = d(text.weights.tokenEmbedding), pos = d(text.weights.positionalEmbedding)
                     for i in 0..<t {
+                        let emb = embeddings[ids[i]]!
                         for j in 0..<wd {
-                            let tokenValue = (1...m).contains(i) ? ctx[(i - 1) * wd + j] + pi[j] : emb[Int(ids[i]) * wd + j]
-                            x[i * wd + j] = tokenValue + pos[i * wd + j]
+                            let tokenValue = (1...m).contains(i) ? ctx[(i - 1) * wd + j] + pi[j] : emb[j]
+                            x[i * wd + j] = tokenValue + positional[i * wd + j]
                         }
                     }
-                    for w in text.weights.blocks { block(&x, w, t: t, width: wd, heads: text.heads) }
+                    for w in blocks { block(&x, w, t: t, width: wd, heads: text.heads) }
                     var ln = [Double](repeating: 0, count: wd), mean = [0.0], rstd = [0.0]
-                    layerNormForward(out: &ln, mean: &mean, rstd: &rstd, inp: Array(x[(eot * wd)...]), weight: d(text.weights.lnFinal.weight), bias: d(text.weights.lnFinal.bias), n: 1, c: wd)
+                    layerNormForward(out: &ln, mean: &mean, rstd: &rstd, inp: Array(x[(eot * wd)...]), weight: lnFinal.0, bias: lnFinal.1, n: 1, c: wd)
                     var feat = [Double](repeating: 0, count: e)
-                    projectionForward(out: &feat, inp: ln, proj: d(text.weights.projection), n: 1, inFeatures: wd, outFeatures: e)
+                    projectionForward(out: &feat, inp: ln, proj: projection, n: 1, inFeatures: wd, outFeatures: e)
                     let fn = feat.reduce(0) { $0 + $1 * $1 }.squareRoot()
                     logits.append(s * zip(z, feat).reduce(0) { $0 + $1.0 * $1.1 } / fn)
                 }
