@@ -50,7 +50,7 @@ let package = Package(
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Imaging", "Support"]),
         .testTarget(name: "DistributedTests", dependencies: ["Distributed", "cocoop"]),
         .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint", "Support"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["cocoop"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["cocoop", "Support"]),
     ],
     swiftLanguageModes: [.v5]
 )

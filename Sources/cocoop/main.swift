@@ -3,7 +3,10 @@ import Foundation
 /// The software version, written into logs and checkpoints.
 let cocoopVersion = "0.1.0"
 
-let commands: [any Command.Type] = [EnvCommand.self, BenchCommand.self, DataCommand.self]
+let commands: [any Command.Type] = [
+    TokenizeCommand.self, EmbedCommand.self, ZeroshotCommand.self, InitWeightsCommand.self,
+    DataCommand.self, EnvCommand.self, BenchCommand.self,
+]
 
 func printTopLevelHelp() {
     print("""

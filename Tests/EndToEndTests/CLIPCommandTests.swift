@@ -1,0 +1,65 @@
+import Foundation
+import Testing
+import Support
+
+/// The CLIP subcommands run as a user runs them: the built binary, its stdout and status.
+@Suite struct CLIPCommandTests {
+    static let weights = Cocoop.sharedFixtures.appendingPathComponent("clip_openai.safetensors").path
+
+    @Test func tokenizeJSONMatchesClipTokenize() throws {
+        let r = try Cocoop.run(["tokenize", "--json", "--context", "a photo of a cat."])
+        #expect(r.status == 0, "\(r.stderr)")
+        let obj = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
+        #expect(obj["ids"] as? [Int] == [320, 1125, 539, 320, 2368, 269])
+        let context = obj["context"] as! [Int]
+        #expect(context.count == 77 && Array(context.prefix(8)) == [49406, 320, 1125, 539, 320, 2368, 269, 49407])
+    }
+
+    @Test func embedImageEqualsTheReferenceFeature() throws {
+        // chelsea.png decoded, resized and cropped to 32 by the command itself.
+        let image = Cocoop.fixtures.appendingPathComponent("preprocess/chelsea.png").path
+        let r = try Cocoop.run(["embed", "--model", Self.weights, "--image", image, "--text", "a photo of a cat.", "--json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let lines = r.stdout.split(separator: "\n").map {
+            try! JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any]
+        }
+        #expect(lines.map { $0["kind"] as! String } == ["text", "image"])
+        // Row 1 of the reference is chelsea (astronaut, chelsea, coffee, ...).
+        let ref = Array(try SafetensorsFile(path: Cocoop.fixtures.appendingPathComponent("features/features.safetensors").path)
+            .doubles("image/features")[96..<192])
+        let f = lines[1]["features"] as! [Double]
+        let err = zip(f, ref).map { abs($0 - $1) }.max()! / ref.map(abs).max()!
+        #expect(f.count == 96 && err < 1e-5, "normwise error \(err)")
+    }
+
+    @Test func embedMissingImageNamesThePath() throws {
+        let r = try Cocoop.run(["embed", "--model", Self.weights, "--image", "/nonexistent/cat.jpg"])
+        #expect(r.status != 0)
+        #expect(r.stderr.contains("/nonexistent/cat.jpg"))
+    }
+
+    @Test func missingWeightsNamePath() throws {
+        let r = try Cocoop.run(["embed", "--model", "/nonexistent/clip", "--text", "x"])
+        #expect(r.status != 0 && r.stderr.contains("/nonexistent/clip"), "\(r.stderr)")
+    }
+
+    @Test func zeroshotPrintsTopClasses() throws {
+        let image = Cocoop.fixtures.appendingPathComponent("preprocess/astronaut.png").path
+        let r = try Cocoop.run(["zeroshot", "--model", Self.weights, "--classnames", "cat,dog,astronaut", "--top", "2", image])
+        #expect(r.status == 0, "\(r.stderr)")
+        let lines = r.stdout.split(separator: "\n")
+        #expect(lines.count == 3 && lines[0].hasSuffix("astronaut.png") && lines[1].contains("%"))
+    }
+
+    @Test func unknownCommandAndOptionAreUsageErrors() throws {
+        #expect(try Cocoop.run(["frobnicate"]).status == 2)
+        let r = try Cocoop.run(["tokenize", "--bogus", "x"])
+        #expect(r.status == 2 && r.stderr.contains("--bogus"))
+    }
+
+    @Test func versionAndEnv() throws {
+        #expect(try Cocoop.run(["--version"]).stdout.hasPrefix("cocoop "))
+        let env = try Cocoop.run(["env"]).stdout
+        #expect(env.contains("OpenBLAS") && env.contains("MPI library") && env.contains("HDF5"))
+    }
+}
