@@ -3,7 +3,7 @@ import Foundation
 /// The software version, written into logs and checkpoints.
 let cocoopVersion = "0.1.0"
 
-let commands: [any Command.Type] = [EnvCommand.self, BenchCommand.self]
+let commands: [any Command.Type] = [EnvCommand.self, BenchCommand.self, MPICheckCommand.self]
 
 func printTopLevelHelp() {
     print("""
