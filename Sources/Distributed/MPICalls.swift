@@ -32,6 +32,21 @@ enum MPICalls {
 
     // MARK: - Environment
 
+    /// `MPI_Get_library_version` (callable before `MPI_Init`); "unknown" if it fails.
+    static func libraryVersion() -> String {
+        var buffer = [CChar](repeating: 0, count: Int(cmpi_max_library_version_string()) + 1)
+        var length: Int32 = 0
+        guard MPI_Get_library_version(&buffer, &length) == cmpi_success() else { return "unknown" }
+        return String(cString: buffer)
+    }
+
+    /// `MPI_Get_version`: (major, minor) of the MPI standard implemented.
+    static func standardVersion() -> (Int, Int) {
+        var major: Int32 = 0, minor: Int32 = 0
+        _ = MPI_Get_version(&major, &minor)
+        return (Int(major), Int(minor))
+    }
+
     /// `MPI_Initialized`.
     static func isInitialized() throws -> Bool {
         var flag: Int32 = 0

@@ -1,4 +1,5 @@
 import CMPI
+import Foundation
 
 /// A communicator over MPI: `MPI_COMM_WORLD` or a communicator split from it.
 ///
@@ -16,6 +17,7 @@ public final class MPICommunicator: Communicator {
     public let size: Int
 
     nonisolated(unsafe) private static var worldInstance: MPICommunicator?
+    private static let worldLock = NSLock()
 
     private init(handle: MPI_Comm, ownsHandle: Bool) throws {
         self.handle = handle
@@ -35,6 +37,7 @@ public final class MPICommunicator: Communicator {
     /// process started without `mpirun` gets a world of size 1).
     public static func world() throws -> MPICommunicator {
         try MPIRuntime.initialize()
+        worldLock.lock(); defer { worldLock.unlock() }
         if let world = worldInstance { return world }
         let world = try MPICommunicator(handle: cmpi_comm_world(), ownsHandle: false)
         worldInstance = world

@@ -12,9 +12,20 @@ public enum MPIRuntime {
     private static let lock = NSLock()
     nonisolated(unsafe) private static var providedLevel: Int32?
 
-    /// Whether this process was started by OpenMPI's `mpirun` (OMPI_COMM_WORLD_SIZE is set).
+    nonisolated(unsafe) private static var launchedAtInit: Bool?
+
+    /// Whether this process was started by a launcher: OpenMPI's `mpirun` (sets
+    /// OMPI_COMM_WORLD_SIZE) or a PMI/PMIx launcher such as Slurm's `srun` (PMIX_RANK,
+    /// PMI_RANK). Judged from the environment as it was before `MPI_Init` (a singleton's
+    /// `MPI_Init` sets PMIx variables itself).
     public static var isUnderMPIRun: Bool {
-        ProcessInfo.processInfo.environment["OMPI_COMM_WORLD_SIZE"] != nil
+        lock.lock(); defer { lock.unlock() }
+        return launchedAtInit ?? launchedByEnvironment()
+    }
+
+    private static func launchedByEnvironment() -> Bool {
+        let env = ProcessInfo.processInfo.environment
+        return env["OMPI_COMM_WORLD_SIZE"] != nil || env["PMIX_RANK"] != nil || env["PMI_RANK"] != nil
     }
 
     /// Whether MPI is initialised and not yet finalised.
@@ -36,6 +47,7 @@ public enum MPIRuntime {
         lock.lock(); defer { lock.unlock() }
         if try MPICalls.isFinalized() { throw DistributedError.alreadyFinalized }
         if try MPICalls.isInitialized() { return }
+        launchedAtInit = launchedByEnvironment()
         providedLevel = try MPICalls.initThread(required: cmpi_thread_funneled())
         try MPICalls.setErrorsReturn(cmpi_comm_world())
         try MPICalls.setErrorsReturn(cmpi_comm_self())

@@ -39,7 +39,7 @@ struct MPICheckTests {
     @Test("Without mpirun the binary is an MPI singleton and passes", .timeLimit(.minutes(2)))
     func singleton() throws {
         let result = try runProcess(CocoopBinary.locate(), ["mpi-check"], environment: MPIRun.environment)
-        print("mpi-check as singleton: \(String(format: "%.2f", result.seconds)) s")
+        print("mpi-check as singleton (\(try CocoopBinary.locate().path)): \(String(format: "%.2f", result.seconds)) s")
         #expect(result.stdout.contains("rank 0 of 1: pid"))
         #expect(result.stdout.contains("(MPI singleton)"))
         expectAllChecksPassed(result, np: 1)
