@@ -34,6 +34,18 @@ static inline herr_t chdf5_reclaim_vlen(hid_t type, hid_t space, void *buf) {
     return H5Dvlen_reclaim(type, space, H5P_DEFAULT, buf);
 #endif
 }
+/// Switch off HDF5's file locking for files opened with `fapl` (no-op before 1.10.7, where
+/// HDF5_USE_FILE_LOCKING=FALSE in the environment does the same). Returns < 0 on failure.
+static inline herr_t chdf5_disable_file_locking(hid_t fapl) {
+#if H5_VERSION_GE(1, 10, 7)
+    return H5Pset_file_locking(fapl, 0, 1);
+#else
+    (void)fapl;
+    return 0;
+#endif
+}
+/// Whether `fapl` uses the default POSIX driver (whose VFD handle is an `int` descriptor).
+static inline int chdf5_uses_sec2_driver(hid_t fapl) { return H5Pget_driver(fapl) == H5FD_SEC2; }
 /// Switch off HDF5's automatic error printing (errors become Swift errors instead).
 static inline void chdf5_silence_errors(void) { H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }
 #endif

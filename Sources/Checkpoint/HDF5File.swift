@@ -45,11 +45,12 @@ public final class HDF5File {
     public static func create(_ path: String, overwrite: Bool = true) throws -> HDF5File {
         try HDF5Calls.locked {
             let ctx = H5Context(file: path, object: nil)
-            let fapl = try ctx.id("H5Pcreate", H5Pcreate(chdf5_p_file_access()))
+            let fapl = try fileAccessList(ctx)
             defer { H5Pclose(fapl) }
             try ctx.check("H5Pset_libver_bounds", H5Pset_libver_bounds(fapl, chdf5_libver_v18(), chdf5_libver_latest()))
             let flags = overwrite ? chdf5_f_acc_trunc() : chdf5_f_acc_excl()
             let id = try ctx.id("H5Fcreate", H5Fcreate(path, flags, chdf5_p_default(), fapl))
+            setCloseOnExec(id, fapl)
             return HDF5File(path: path, id: id)
         }
     }
@@ -61,10 +62,38 @@ public final class HDF5File {
             guard FileManager.default.fileExists(atPath: path) else {
                 throw HDF5Error.callFailed(routine: "H5Fopen", file: path, object: nil, detail: "no such file")
             }
+            let fapl = try fileAccessList(ctx)
+            defer { H5Pclose(fapl) }
             let flags = mode == .readOnly ? chdf5_f_acc_rdonly() : chdf5_f_acc_rdwr()
-            let id = try ctx.id("H5Fopen", H5Fopen(path, flags, chdf5_p_default()))
+            let id = try ctx.id("H5Fopen", H5Fopen(path, flags, fapl))
+            setCloseOnExec(id, fapl)
             return HDF5File(path: path, id: id)
         }
+    }
+
+    /// A file-access property list without HDF5's flock()-based file locking: checkpoints
+    /// are replaced by rename, not shared between writers, and locking fails on many
+    /// cluster file systems and (via descriptors inherited by child processes) in tests.
+    private static func fileAccessList(_ ctx: H5Context) throws -> hid_t {
+        let fapl = try ctx.id("H5Pcreate", H5Pcreate(chdf5_p_file_access()))
+        if chdf5_disable_file_locking(fapl) < 0 {
+            H5Pclose(fapl)
+            throw ctx.failure("H5Pset_file_locking")
+        }
+        return fapl
+    }
+
+    /// Marks the file's descriptor close-on-exec so that child processes (mpirun, h5dump)
+    /// do not keep it open. Best effort: a driver without a descriptor is left alone.
+    private static func setCloseOnExec(_ file: hid_t, _ fapl: hid_t) {
+        var handle: UnsafeMutableRawPointer? = nil
+        guard chdf5_uses_sec2_driver(fapl) != 0, H5Fget_vfd_handle(file, fapl, &handle) >= 0, let handle else {
+            _ = H5Eclear2(chdf5_e_default())
+            return
+        }
+        let fd = handle.load(as: Int32.self)
+        let flags = fcntl(fd, F_GETFD)
+        if flags >= 0 { _ = fcntl(fd, F_SETFD, flags | FD_CLOEXEC) }
     }
 
     /// Writes HDF5's buffers for this file to the operating system (`H5Fflush`).

@@ -170,4 +170,18 @@ struct HDF5FileTests {
             #expect(detail.lowercased().contains("fletcher32"), "\(detail)")
         }
     }
+
+    @Test("Open files are close-on-exec, so child processes do not inherit them")
+    func closeOnExec() throws {
+        let path = dir.file("cloexec.h5").path
+        let file = try HDF5File.create(path)
+        defer { try? file.close() }
+        let fds = try FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")
+        let mine = fds.filter { (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\($0)")) == path }
+        try #require(mine.count == 1, "descriptors for \(path): \(mine)")
+        let info = try String(contentsOfFile: "/proc/self/fdinfo/\(mine[0])", encoding: .utf8)
+        let flagsLine = try #require(info.split(separator: "\n").first { $0.hasPrefix("flags:") })
+        let flags = try #require(Int(flagsLine.dropFirst("flags:".count).trimmingCharacters(in: .whitespaces), radix: 8))
+        #expect(flags & 0o2000000 != 0, "O_CLOEXEC missing: \(flagsLine)")
+    }
 }
