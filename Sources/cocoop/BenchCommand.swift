@@ -1,3 +1,4 @@
+import CLIP
 import COpenBLAS
 import Foundation
 import Tensor
@@ -5,22 +6,44 @@ import Tensor
 /// `cocoop bench <what>`: throughput benchmarks that print a table.
 enum BenchCommand: Command {
     static let name = "bench"
-    static let summary = "benchmarks: gemm (more with later subsystems)"
+    static let summary = "benchmarks: gemm, encoders, train (tables with GFLOP/s)"
     static let usage = """
     usage: cocoop bench gemm [--reps N] [--quick]
+           cocoop bench encoders --model PATH [--prompts N] [--images N] [--reps N]
+           cocoop bench train --model PATH [--classes C] [--batch B] [--steps N] [--classnames FILE]
 
     gemm   GFLOP/s of the tensor core's matrix product (Tensor.gemm, C = A B^T as a
            Linear layer computes it) next to raw cblas_sgemm on the same buffers, at
            transformer shapes M in {80, 2500, 8000} x K, N in {512, 2048, 1536}.
            Core and raw calls alternate; the best of --reps (default 5) is reported.
            --quick: M in {80, 2500} and K, N in {512, 1536} only.
+    encoders  text encoder prompts/s ("a photo of a {name}." for N names, default 100)
+           and image encoder images/s (default 8 images) with useful GFLOP/s against the
+           SGEMM peak measured in the same run. Use random real-shape weights:
+           cocoop init-weights --arch ViT-B/16 --random --seed 0 --out DIR
+    train  one CoCoOp training step (image tower forward, prompt learner forward and
+           backward through the text tower, SGD) with C classes (default 19: OxfordPets'
+           base classes; more need --classnames FILE or get synthetic names) and local
+           batch B (default 1): images/s, useful GFLOP/s, % of SGEMM peak, peak RSS.
     """
 
     static func run(_ args: [String]) throws -> Int32 {
-        let a = try Arguments(args, valued: ["reps"], boolean: ["quick"])
-        guard let what = a.positional.first else { throw UsageError("which benchmark? (gemm)") }
+        let a = try Arguments(args, valued: ["reps", "model", "prompts", "images", "classes", "batch", "steps",
+                                             "classnames"], boolean: ["quick"])
+        guard let what = a.positional.first else { throw UsageError("which benchmark? (gemm, encoders, train)") }
+        func model() throws -> CLIPModel {
+            guard let path = a.value("model") else { throw UsageError("--model PATH is required") }
+            return try CLIPModel(contentsOf: URL(fileURLWithPath: path))
+        }
         switch what {
         case "gemm": try benchGemm(reps: a.int("reps", default: 5), quick: a.has("quick"))
+        case "encoders":
+            try ModelBench.encoders(model: model(), prompts: a.int("prompts", default: 100),
+                                    images: a.int("images", default: 8), reps: a.int("reps", default: 3))
+        case "train":
+            try ModelBench.train(model: model(), classes: a.int("classes", default: 19),
+                                 batch: a.int("batch", default: 1), steps: a.int("steps", default: 3),
+                                 classnamesFile: a.value("classnames"))
         default: throw UsageError("unknown benchmark '\(what)'")
         }
         return 0

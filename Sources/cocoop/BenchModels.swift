@@ -1,0 +1,135 @@
+import CLIP
+import Foundation
+import PromptLearning
+import Tensor
+
+/// `cocoop bench encoders` and `cocoop bench train`: CLIP and CoCoOp throughput with
+/// useful GFLOP/s next to the SGEMM peak measured in the same run.
+enum ModelBench {
+    /// OxfordPets' first 19 classes in label order (the base classes of base-to-new).
+    static let oxfordPetsBase = ["Abyssinian", "american_bulldog", "american_pit_bull_terrier", "basset_hound",
+                                 "beagle", "Bengal", "Birman", "Bombay", "boxer", "British_Shorthair", "chihuahua",
+                                 "Egyptian_Mau", "english_cocker_spaniel", "english_setter", "german_shorthaired",
+                                 "great_pyrenees", "havanese", "japanese_chin", "keeshond"]
+
+    /// Best GFLOP/s of the core GEMM at a large transformer-like shape (the "peak").
+    static func sgemmPeak() -> Double {
+        let m = 2048, n = 2304, k = 768
+        let a = Tensor(zeros: [m, k]), b = Tensor(zeros: [n, k]), c = Tensor(zeros: [m, n])
+        for i in 0..<a.count { a.data[i] = Float(i % 13) * 0.01 }
+        for i in 0..<b.count { b.data[i] = Float(i % 7) * 0.01 }
+        var best = Double.infinity
+        for _ in 0..<5 {
+            best = min(best, BenchCommand.seconds {
+                gemm(.none, .transpose, m: m, n: n, k: k, a: a.data, lda: k, b: b.data, ldb: k, c: c.data, ldc: n)
+            })
+        }
+        return 2.0 * Double(m * n * k) / best / 1e9
+    }
+
+    /// Peak resident set size of this process in MiB.
+    static var peakRSSMiB: Double {
+        var u = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &u)
+        return Double(u.ru_maxrss) / 1024
+    }
+
+    /// GEMM FLOPs of one transformer layer's forward over `tokens` rows of width d.
+    static func layerFLOPs(tokens: Int, width d: Int) -> Double { 24 * Double(tokens) * Double(d * d) }
+
+    /// Class names for the train benchmark: a file, OxfordPets' base classes, or synthetic.
+    static func classnames(count: Int, file: String?) throws -> [String] {
+        if let file {
+            let names = try ZeroshotCommand.readClassnames(file)
+            guard names.count >= count else { throw UsageError("\(file) has \(names.count) names, need \(count)") }
+            return Array(names.prefix(count))
+        }
+        if count <= oxfordPetsBase.count { return Array(oxfordPetsBase.prefix(count)) }
+        // Synthetic names of one to three common words (about 2.4 BPE tokens each, like ImageNet's).
+        let words = ["red", "fox", "great", "white", "shark", "garden", "spider", "sea", "lion", "bird", "tree",
+                     "frog", "snake", "green", "mountain", "dog", "cat", "water", "black", "bear"]
+        var rng = UInt64(12345)
+        func next() -> Int { rng = rng &* 6364136223846793005 &+ 1442695040888963407; return Int(rng >> 33) }
+        return (0..<count).map { i in (0..<(1 + (i % 3))).map { _ in words[next() % words.count] }.joined(separator: " ") + " \(i)" }
+    }
+
+    // MARK: - Encoders
+
+    static func encoders(model: CLIPModel, prompts: Int, images: Int, reps: Int) throws {
+        let peak = sgemmPeak()
+        let tok = try CLIPTokenizer.bundled()
+        let names = try classnames(count: prompts, file: nil)
+        let tokens = try names.map { try tok.tokenize("a photo of a \($0.replacingOccurrences(of: "_", with: " ")).") }
+        let t = tokens.map(TextEncoder.eotIndex).max()! + 1
+        let d = model.text.width, lt = model.text.weights.blocks.count
+        _ = model.text.encode(tokens: tokens)
+        var tText = Double.infinity
+        for _ in 0..<reps { tText = min(tText, BenchCommand.seconds { _ = model.text.encode(tokens: tokens) }) }
+        let textFLOPs = Double(lt) * (layerFLOPs(tokens: prompts * t, width: d) + 4 * Double(prompts * t * t * d))
+        let pixels = Tensor(zeros: [images, 3, model.vision.resolution, model.vision.resolution])
+        for i in 0..<pixels.count { pixels.data[i] = Float((i * 7919) % 255) / 255 - 0.5 }
+        _ = model.vision.encode(pixels: pixels)
+        var tImage = Double.infinity
+        for _ in 0..<reps { tImage = min(tImage, BenchCommand.seconds { _ = model.vision.encode(pixels: pixels) }) }
+        let w = model.vision.width, lv = model.vision.weights.blocks.count
+        let tv = model.vision.grid * model.vision.grid + 1, p = model.vision.patchSize
+        let imageFLOPs = Double(images) * (Double(lv) * (layerFLOPs(tokens: tv, width: w) + 4 * Double(tv * tv * w))
+                                           + 2 * Double((tv - 1) * 3 * p * p * w))
+        print(String(format: "SGEMM peak (core gemm, 2048x2304x768): %.1f GFLOP/s; OpenBLAS %@, %d thread(s)",
+                     peak, BLASInfo.coreName, BLASInfo.threads))
+        print("| encoder | batch | tokens/seq | throughput | useful GFLOP/s | % of SGEMM peak |")
+        print("|---|---:|---:|---:|---:|---:|")
+        print(String(format: "| text (%d layers, width %d) | %d prompts | %d | %.1f prompts/s | %.1f | %.0f%% |",
+                     lt, d, prompts, t, Double(prompts) / tText, textFLOPs / tText / 1e9, 100 * textFLOPs / tText / 1e9 / peak))
+        print(String(format: "| image (%d layers, width %d) | %d images | %d | %.2f images/s | %.1f | %.0f%% |",
+                     lv, w, images, tv, Double(images) / tImage, imageFLOPs / tImage / 1e9, 100 * imageFLOPs / tImage / 1e9 / peak))
+        print(String(format: "peak RSS %.0f MiB", peakRSSMiB))
+    }
+
+    // MARK: - Train step
+
+    static func train(model: CLIPModel, classes: Int, batch: Int, steps: Int, classnamesFile: String?) throws {
+        let peak = sgemmPeak()
+        let tok = try CLIPTokenizer.bundled()
+        let names = try classnames(count: classes, file: classnamesFile)
+        let prompts = try ClassPrompts(classnames: names, nCtx: 4, ctxInit: "a photo of a", tokenizer: tok)
+        let learner = CoCoOp(clip: model, prompts: prompts)
+        let params = try learner.initialParameters(seed: 1, tokenizer: tok)
+        let momentum = ParameterBuffer(layout: learner.layout)
+        let sgd = SGD()
+        let r = model.vision.resolution
+        let pixels = Tensor(zeros: [batch, 3, r, r])
+        for i in 0..<pixels.count { pixels.data[i] = Float((i * 7919) % 255) / 255 - 0.5 }
+        let labels = (0..<batch).map { Int32($0 % classes) }
+        func step(_ first: Bool) {
+            let f = model.vision.encode(pixels: pixels)
+            let g = ParameterBuffer(layout: learner.layout)
+            _ = learner.step(imageFeatures: f, labels: labels, params: params, grads: g, gradScale: 1 / Float(batch))
+            sgd.step(params: params.storage.data, grads: g.storage.data, momentumBuffer: momentum.storage.data,
+                     count: learner.layout.count, lr: 0.002, firstStep: first)
+        }
+        step(true)
+        var times: [Double] = []
+        for _ in 0..<steps { times.append(BenchCommand.seconds { step(false) }) }
+        let best = times.min()!, mean = times.reduce(0, +) / Double(times.count)
+        // Useful work: the image tower forward, and the text tower forward + input-gradient
+        // backward over the token rows the shared-prefix layout needs (prefix once per image).
+        let m = prompts.nCtx, d = model.text.width, lt = model.text.weights.blocks.count
+        let suffix = prompts.suffixIDs.map(\.count)
+        let rows = batch * (1 + m + suffix.reduce(0, +))
+        let attn = Double(batch) * (Double((1 + m) * (1 + m)) + suffix.reduce(0.0) { $0 + Double($1 * (1 + m + $1)) }) * Double(d)
+        let textFLOPs = Double(lt) * (2 * layerFLOPs(tokens: rows, width: d) + 3 * 4 * attn)
+        let w = model.vision.width, lv = model.vision.weights.blocks.count, tv = model.vision.grid * model.vision.grid + 1
+        let imageFLOPs = Double(batch) * Double(lv) * (layerFLOPs(tokens: tv, width: w) + 4 * Double(tv * tv * w))
+        let useful = textFLOPs + imageFLOPs
+        let truncated = batch * prompts.eotIndices.reduce(0) { $0 + $1 + 1 }
+        print(String(format: "SGEMM peak %.1f GFLOP/s (OpenBLAS %@, %d threads)", peak, BLASInfo.coreName, BLASInfo.threads))
+        print("| classes | batch | text rows/step (ours / truncated / reference 77) | step s (best, mean) | images/s | useful GFLOP/s | % peak | peak RSS MiB |")
+        print("|---:|---:|---|---:|---:|---:|---:|---:|")
+        print(String(format: "| %d | %d | %d / %d / %d | %.3f, %.3f | %.2f | %.1f | %.0f%% | %.0f |",
+                     classes, batch, rows, truncated, batch * 77 * classes, best, mean, Double(batch) / best,
+                     useful / best / 1e9, 100 * useful / best / 1e9 / peak, peakRSSMiB))
+        print(String(format: "{\"classes\": %d, \"batch\": %d, \"images_per_s\": %.4f, \"step_s\": %.4f, \"useful_gflops\": %.2f, \"peak_gflops\": %.2f, \"peak_rss_mb\": %.0f, \"rows\": %d}",
+                     classes, batch, Double(batch) / best, best, useful / best / 1e9, peak, peakRSSMiB, rows))
+    }
+}
