@@ -32,12 +32,13 @@ let package = Package(
         .target(name: "CLIP", dependencies: ["Tensor", "Imaging", "Support", "CZlib"],
                 resources: [.copy("Resources/bpe_simple_vocab_16e6.txt.gz")]),
         .target(name: "PromptLearning", dependencies: ["CLIP", "Tensor"]),
-        .target(name: "Datasets", dependencies: ["Imaging", "Support"]),
+        .target(name: "Datasets", dependencies: ["Imaging", "HDF5", "Support"]),
         .target(name: "Config", dependencies: ["CYAML"]),
         .target(name: "Distributed", dependencies: ["CMPI"]),
-        .target(name: "Checkpoint", dependencies: ["CHDF5", "Support"]),
+        .target(name: "HDF5", dependencies: ["CHDF5"]),
+        .target(name: "Checkpoint", dependencies: ["HDF5", "Support"]),
         .executableTarget(name: "cocoop",
-                          dependencies: ["Support", "Tensor", "Imaging", "CLIP", "PromptLearning", "Datasets", "Config", "Distributed", "Checkpoint",
+                          dependencies: ["Support", "Tensor", "Imaging", "CLIP", "PromptLearning", "Datasets", "Config", "Distributed", "HDF5", "Checkpoint",
                                          "COpenBLAS"]),
 
         // MARK: - Tests
@@ -49,7 +50,7 @@ let package = Package(
         .testTarget(name: "ConfigTests", dependencies: ["Config"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Imaging", "Support"]),
         .testTarget(name: "DistributedTests", dependencies: ["Distributed", "cocoop"]),
-        .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint", "Support"]),
+        .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint", "HDF5", "Support"]),
         .testTarget(name: "EndToEndTests", dependencies: ["cocoop", "Support"]),
     ],
     swiftLanguageModes: [.v5]

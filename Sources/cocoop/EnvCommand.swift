@@ -1,3 +1,4 @@
+import HDF5
 import Foundation
 import Tensor
 import Distributed

@@ -1,3 +1,4 @@
+import HDF5
 import Checkpoint
 import Foundation
 import Testing
