@@ -31,7 +31,7 @@ let package = Package(
         .target(name: "Imaging", dependencies: ["CTurboJPEG", "CPNG"]),
         .target(name: "CLIP", dependencies: ["Tensor", "Imaging", "Support", "CZlib"],
                 resources: [.copy("Resources/bpe_simple_vocab_16e6.txt.gz")]),
-        .target(name: "PromptLearning", dependencies: ["CLIP", "Tensor"]),
+        .target(name: "PromptLearning", dependencies: ["CLIP", "Tensor", "Support"]),
         .target(name: "Datasets", dependencies: ["Imaging", "HDF5", "Support"]),
         .target(name: "Config", dependencies: ["CYAML"]),
         .target(name: "Distributed", dependencies: ["CMPI"]),
