@@ -1,3 +1,4 @@
+import Support
 import Foundation
 
 extension DatasetSplits {

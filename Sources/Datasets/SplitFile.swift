@@ -1,3 +1,4 @@
+import Support
 import Foundation
 
 /// CoOp's split files: `{"train"|"val"|"test": [[relative_path, label, classname], ...]}`

@@ -5,7 +5,7 @@ import Foundation
 ///
 /// Foundation's `JSONSerialization` turns `true` and `1.0` into numbers that cast to `Int`,
 /// which would let a malformed split file through; this small parser does not.
-indirect enum JSONValue: Equatable, Sendable {
+public indirect enum JSONValue: Equatable, Sendable {
     case null
     case bool(Bool)
     case int(Int)
@@ -15,7 +15,7 @@ indirect enum JSONValue: Equatable, Sendable {
     case object([(String, JSONValue)])
 
     /// Compares structurally (object keys in order).
-    static func == (a: JSONValue, b: JSONValue) -> Bool {
+    public static func == (a: JSONValue, b: JSONValue) -> Bool {
         switch (a, b) {
         case (.null, .null): return true
         case let (.bool(x), .bool(y)): return x == y
@@ -30,13 +30,13 @@ indirect enum JSONValue: Equatable, Sendable {
     }
 
     /// The value under `key` of an object (the first if repeated), or nil.
-    subscript(key: String) -> JSONValue? {
+    public subscript(key: String) -> JSONValue? {
         guard case .object(let pairs) = self else { return nil }
         return pairs.first(where: { $0.0 == key })?.1
     }
 
     /// A short name of the value's kind, for error messages ("a string", "an integer", ...).
-    var kindDescription: String {
+    public var kindDescription: String {
         switch self {
         case .null: return "null"
         case .bool: return "a boolean"
@@ -49,7 +49,7 @@ indirect enum JSONValue: Equatable, Sendable {
     }
 
     /// A compact JSON rendering of the value, cut to `limit` characters, for error messages.
-    func excerpt(limit: Int = 80) -> String {
+    public func excerpt(limit: Int = 80) -> String {
         var out = ""
         JSONWriter.write(self, into: &out, indent: nil, level: 0)
         return out.count <= limit ? out : String(out.prefix(limit)) + "..."
@@ -59,22 +59,22 @@ indirect enum JSONValue: Equatable, Sendable {
 // MARK: - Parsing
 
 /// Where and why a JSON text could not be parsed (1-based line and column).
-struct JSONParseError: Error, CustomStringConvertible, Sendable {
+public struct JSONParseError: Error, CustomStringConvertible, Sendable {
     /// 1-based line of the offending character.
-    let line: Int
+    public let line: Int
     /// 1-based column (in bytes) of the offending character.
-    let column: Int
+    public let column: Int
     /// What was wrong.
-    let message: String
+    public let message: String
     /// "line L, column C: message".
-    var description: String { "line \(line), column \(column): \(message)" }
+    public var description: String { "line \(line), column \(column): \(message)" }
 }
 
 extension JSONValue {
     /// Parses a complete JSON document (RFC 8259; numbers without '.', 'e' or 'E' that fit
     /// in `Int` become `.int`).
     /// - Throws: `JSONParseError` with the line and column of the first problem.
-    static func parse(_ data: Data) throws -> JSONValue {
+    public static func parse(_ data: Data) throws -> JSONValue {
         try data.withUnsafeBytes { raw -> JSONValue in
             var parser = JSONParser(bytes: raw.bindMemory(to: UInt8.self))
             parser.skipWhitespace()
@@ -86,7 +86,7 @@ extension JSONValue {
     }
 
     /// Parses a JSON document held in a string.
-    static func parse(_ text: String) throws -> JSONValue { try parse(Data(text.utf8)) }
+    public static func parse(_ text: String) throws -> JSONValue { try parse(Data(text.utf8)) }
 }
 
 /// A recursive-descent JSON parser over UTF-8 bytes.

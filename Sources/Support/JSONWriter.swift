@@ -83,7 +83,7 @@ extension JSONValue {
     }
 
     /// The value as JSON text; `indent` spaces per level, or compact when nil.
-    func serialized(indent: Int? = 4) -> String {
+    public func serialized(indent: Int? = 4) -> String {
         var out = ""
         JSONWriter.write(self, into: &out, indent: indent, level: 0)
         return out
