@@ -1,2 +1,0 @@
-/// The run configuration: Dassl/CoOp-compatible YAML keys, defaults, overrides.
-public enum Config {}
