@@ -37,8 +37,10 @@ let package = Package(
         .target(name: "Distributed", dependencies: ["CMPI"]),
         .target(name: "HDF5", dependencies: ["CHDF5"]),
         .target(name: "Checkpoint", dependencies: ["HDF5", "Support"]),
+        .target(name: "Training", dependencies: ["PromptLearning", "CLIP", "Datasets", "Config", "Distributed",
+                                                 "Checkpoint", "Imaging", "Tensor", "Support"]),
         .executableTarget(name: "cocoop",
-                          dependencies: ["Support", "Tensor", "Imaging", "CLIP", "PromptLearning", "Datasets", "Config", "Distributed", "HDF5", "Checkpoint",
+                          dependencies: ["Support", "Tensor", "Imaging", "CLIP", "PromptLearning", "Training", "Datasets", "Config", "Distributed", "HDF5", "Checkpoint",
                                          "COpenBLAS"]),
 
         // MARK: - Tests

@@ -51,6 +51,15 @@ public final class ParameterBuffer {
         return Tensor(borrowing: storage.data + s.offset, shape: s.shape, owner: storage)
     }
 
+    /// A buffer over existing storage of at least `layout.count` floats (no copy), e.g. the
+    /// front of a larger all-reduce buffer.
+    public init(layout: ParameterLayout, storage: Tensor) {
+        precondition(storage.count >= layout.count, "storage too small for the layout")
+        self.layout = layout
+        self.storage = storage.count == layout.count ? storage
+            : Tensor(borrowing: storage.data, shape: [layout.count], owner: storage)
+    }
+
     /// Sets every element to zero.
     public func zero() { storage.zero() }
 

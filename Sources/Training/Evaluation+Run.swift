@@ -1,0 +1,70 @@
+import Checkpoint
+import Datasets
+import Foundation
+import PromptLearning
+import Support
+import Tensor
+
+extension RunSetup {
+    /// Evaluates the run's model on TEST.SPLIT (test, or val when it exists), distributed
+    /// over the ranks, prints Dassl's result block (rank 0, also into log.txt), writes
+    /// results.json and a TensorBoard scalar. `params` is nil for zero-shot CLIP.
+    public func evaluate(params: ParameterBuffer?, loader: ImageBatchLoading, log: RunLog,
+                         epoch: Int, checkpoint: String?) throws -> EvaluationResult {
+        var split = config.test.split.rawValue
+        var items = split == "val" ? data.val : data.test
+        if items.isEmpty && split == "val" { split = "test"; items = data.test }
+        log.info("Evaluate on the *\(split)* set")
+        let evaluator = Evaluator(comm: comm, loader: loader, batchSize: config.dataloader.test.batchSize,
+                                  classChunk: config.runtime.evalClassChunk)
+        let chunk = config.runtime.evalClassChunk > 0 ? config.runtime.evalClassChunk : data.classnames.count
+        let result = try evaluator.evaluate(
+            split: split, items: items, classes: data.classnames.count,
+            encode: { clip.vision.encode(pixels: $0) },
+            logits: { features in
+                if let learner, let params {
+                    return learner.evaluationLogits(imageFeatures: features, params: params, classChunk: chunk)
+                }
+                return zeroShot!.logits(imageFeatures: features)
+            })
+        log.info(result.resultBlock)
+        log.scalar("\(split)/accuracy", result.accuracy, step: epoch)
+        log.metrics([("event", .string("evaluation")), ("epoch", .int(epoch)), ("result", result.json)])
+        let json: JSONValue = .object([
+            ("trainer", .string(config.trainer.name)), ("dataset", .string(data.name)),
+            ("subsample_classes", .string(config.dataset.subsampleClasses.rawValue)),
+            ("num_shots", .int(config.dataset.numShots)), ("seed", .int(config.seed)),
+            ("classes", .int(data.classnames.count)), ("epoch", .int(epoch)),
+            ("checkpoint", checkpoint.map { .string($0) } ?? .null),
+            ("split", .string(result.split)), ("total", .int(result.total)), ("correct", .int(result.correct)),
+            ("accuracy", .double(result.accuracy)), ("error", .double(result.error)),
+            ("macro_f1", .double(result.macroF1)),
+        ])
+        log.writeAtomically(json.serialized(indent: 2) + "\n", to: "results.json")
+        return result
+    }
+
+    /// The parameters of the checkpoint to evaluate: in `--model-dir` (or its checkpoints/
+    /// folder), the newest valid one of epoch `--load-epoch` (any epoch when not given).
+    public func loadForEvaluation(layout: ParameterLayout, log: RunLog) throws -> (ParameterBuffer, Int, String) {
+        let base = options.modelDir ?? outputDir
+        let sub = base.appendingPathComponent("checkpoints")
+        let dir = CheckpointDirectory(FileManager.default.fileExists(atPath: sub.path) ? sub : base)
+        let candidates = try dir.entries().filter { options.loadEpoch == nil || $0.epoch == options.loadEpoch }
+        var problems: [String] = []
+        for entry in candidates {
+            do {
+                let c = try Checkpoint.load(from: entry.url)
+                let state = TrainingState(params: ParameterBuffer(layout: layout))
+                try state.restore(from: c, path: entry.url.path)
+                log.info("Loading weights from \(entry.url.path) (epoch \(c.epoch))")
+                return (state.params, c.epoch, entry.url.path)
+            } catch {
+                log.warn("skipped \(entry.url.path): \(error)")
+                problems.append("\(entry.name): \(error)")
+            }
+        }
+        throw TrainingError.noCheckpoint(directory: dir.url.path,
+                                         detail: options.loadEpoch.map { "none of epoch \($0)" } ?? problems.joined(separator: "; "))
+    }
+}

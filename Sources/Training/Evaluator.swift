@@ -1,0 +1,97 @@
+import Datasets
+import Distributed
+import Foundation
+import PromptLearning
+import Support
+import Tensor
+
+/// Dassl's classification result: accuracy, error and macro F1 over the classes present
+/// in the ground truth (sklearn's f1_score(average="macro", labels=unique(y_true))).
+public struct EvaluationResult: Equatable {
+    public var split: String
+    public var total: Int
+    public var correct: Int
+    public var accuracy: Double
+    public var error: Double
+    public var macroF1: Double
+    public var perClassAccuracy: [Double?]
+
+    /// Dassl's result block, which CoOp's parse_test_res.py reads from log.txt.
+    public var resultBlock: String {
+        """
+        => result
+        * total: \(Self.thousands(total))
+        * correct: \(Self.thousands(correct))
+        * accuracy: \(String(format: "%.1f", accuracy))%
+        * error: \(String(format: "%.1f", error))%
+        * macro_f1: \(String(format: "%.1f", macroF1))%
+        """
+    }
+
+    static func thousands(_ n: Int) -> String {
+        let s = String(n)
+        var out = ""
+        for (i, c) in s.enumerated() {
+            if i > 0 && (s.count - i) % 3 == 0 { out.append(",") }
+            out.append(c)
+        }
+        return out
+    }
+
+    public var json: JSONValue {
+        .object([("split", .string(split)), ("total", .int(total)), ("correct", .int(correct)),
+                 ("accuracy", .double(accuracy)), ("error", .double(error)), ("macro_f1", .double(macroF1))])
+    }
+}
+
+/// Scores a split with every rank taking its contiguous share of the items; per-class
+/// counts are all-reduced so every rank ends with the same result.
+public struct Evaluator {
+    public let comm: Communicator
+    public let loader: ImageBatchLoading
+    public let batchSize: Int
+    public let classChunk: Int
+
+    public init(comm: Communicator, loader: ImageBatchLoading, batchSize: Int, classChunk: Int) {
+        self.comm = comm; self.loader = loader
+        self.batchSize = max(1, batchSize); self.classChunk = classChunk
+    }
+
+    /// Evaluates `items` (labels in 0..<classes) with `logits(features)`; `encode` turns
+    /// pixels into image features; `progress` is called after each batch.
+    public func evaluate(split: String, items: [Datum], classes: Int,
+                         encode: (Tensor) -> Tensor, logits: (Tensor) -> Tensor,
+                         progress: () -> Void = {}) throws -> EvaluationResult {
+        let share = EpochSampler.shareRange(items.count, rank: comm.rank, worldSize: comm.size)
+        // Per class: [true count, predicted count, correct count].
+        var counts = [Double](repeating: 0, count: 3 * classes)
+        var start = share.lowerBound
+        while start < share.upperBound {
+            let batch = Array(items[start..<min(share.upperBound, start + batchSize)])
+            let out = logits(encode(try loader.load(batch, augmentation: nil)))
+            for (i, item) in batch.enumerated() {
+                let row = out.data + i * classes
+                var best = 0
+                for j in 1..<classes where row[j] > row[best] { best = j }
+                counts[item.label] += 1
+                counts[classes + best] += 1
+                if best == item.label { counts[2 * classes + best] += 1 }
+            }
+            start += batch.count
+            progress()
+        }
+        try comm.allReduce(&counts, op: .sum)
+        let total = Int(counts[0..<classes].reduce(0, +))
+        let correct = Int(counts[(2 * classes)...].reduce(0, +))
+        var f1s: [Double] = [], perClass: [Double?] = []
+        for c in 0..<classes {
+            let t = counts[c], p = counts[classes + c], tp = counts[2 * classes + c]
+            perClass.append(t > 0 ? 100 * tp / t : nil)
+            if t > 0 { f1s.append(t + p > 0 ? 2 * tp / (t + p) : 0) }
+        }
+        let acc = total > 0 ? 100 * Double(correct) / Double(total) : 0
+        return EvaluationResult(split: split, total: total, correct: correct, accuracy: acc, error: 100 - acc,
+                                macroF1: f1s.isEmpty ? 0 : 100 * f1s.reduce(0, +) / Double(f1s.count),
+                                perClassAccuracy: perClass)
+    }
+}

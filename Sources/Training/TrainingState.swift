@@ -1,0 +1,65 @@
+import Checkpoint
+import Foundation
+import HDF5
+import PromptLearning
+
+/// Where a run is: the parameters and SGD momentum, and the position of the next step.
+/// With the sample stream keyed by (seed, epoch, sample index), this is all an exact
+/// resume needs.
+public final class TrainingState {
+    /// Epoch of the next step (0-based); equals the number of finished epochs between epochs.
+    public var epoch: Int
+    /// Index of the next step within its epoch.
+    public var stepInEpoch: Int
+    /// Steps completed since the start of training.
+    public var globalStep: Int
+    /// Whether SGD's momentum buffers hold values (PyTorch initialises them on the first step).
+    public var momentumInitialized: Bool
+    public let params: ParameterBuffer
+    public let momentum: ParameterBuffer
+
+    public init(params: ParameterBuffer) {
+        epoch = 0; stepInEpoch = 0; globalStep = 0; momentumInitialized = false
+        self.params = params
+        momentum = ParameterBuffer(layout: params.layout)
+    }
+
+    /// A slot name in the checkpoint: `meta_net.linear1.weight` -> `meta_net/linear1/weight`.
+    static func checkpointName(_ slot: String) -> String { slot.replacingOccurrences(of: ".", with: "/") }
+
+    /// The checkpoint contents for this state.
+    func contents(worldSize: Int, seed: Int, configYAML: String, weightsSHA256: String, softwareVersion: String,
+                  classnames: [String], trainer: String, metrics: [String: MetricValue]) -> CheckpointContents {
+        func tensors(_ b: ParameterBuffer) -> [NamedTensor] {
+            b.layout.slots.map { NamedTensor(name: Self.checkpointName($0.name), shape: $0.shape, values: b[$0.name].array) }
+        }
+        return CheckpointContents(
+            epoch: epoch, step: globalStep, worldSize: worldSize, seed: seed, configYAML: configYAML,
+            clipWeightsSHA256: weightsSHA256, softwareVersion: softwareVersion, created: Date(),
+            params: tensors(params), momentum: tensors(momentum), classnames: classnames, metrics: metrics,
+            extraAttributes: ["step_in_epoch": .int64(Int64(stepInEpoch)),
+                              "momentum_initialized": .int64(momentumInitialized ? 1 : 0),
+                              "trainer": .string(trainer)])
+    }
+
+    /// Restores parameters, momentum and position from a checkpoint of the same layout.
+    func restore(from c: CheckpointContents, path: String) throws {
+        for (buffer, named) in [(params, c.params), (momentum, c.momentum)] {
+            for slot in buffer.layout.slots {
+                guard let t = named.first(where: { $0.name == Self.checkpointName(slot.name) }) else {
+                    throw TrainingError.incompatibleCheckpoint(path: path, reason: "it has no tensor \(Self.checkpointName(slot.name))")
+                }
+                guard t.shape == slot.shape else {
+                    throw TrainingError.incompatibleCheckpoint(
+                        path: path, reason: "\(t.name) has shape \(t.shape), this run needs \(slot.shape)")
+                }
+                buffer[slot.name].data.update(from: t.values, count: t.values.count)
+            }
+        }
+        epoch = c.epoch
+        globalStep = c.step
+        if case .int64(let s)? = c.extraAttributes["step_in_epoch"] { stepInEpoch = Int(s) } else { stepInEpoch = 0 }
+        if case .int64(let m)? = c.extraAttributes["momentum_initialized"] { momentumInitialized = m != 0 }
+        else { momentumInitialized = globalStep > 0 }
+    }
+}

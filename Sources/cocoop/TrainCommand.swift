@@ -1,0 +1,123 @@
+import Config
+import Distributed
+import Foundation
+import Tensor
+import Training
+
+/// `cocoop train`: the reference's train.py, distributed over MPI ranks.
+enum TrainCommand: Command {
+    static let name = "train"
+    static let summary = "train and/or evaluate CoCoOp, CoOp or zero-shot CLIP (alone or under mpirun)"
+    static let usage = """
+    usage: [mpirun -np N] cocoop train --weights CLIP --root DATA --dataset-config-file F --config-file F
+                                       --output-dir DIR [--trainer CoCoOp|CoOp|ZeroshotCLIP] [--seed S]
+                                       [--resume auto|never|DIR] [--eval-only --model-dir DIR --load-epoch E]
+                                       [KEY VALUE ...]
+
+    The flags of CoOp's train.py, so its shell scripts port line for line:
+      --root DIR                 DATASET.ROOT (the folder holding the dataset folders)
+      --dataset-config-file F    e.g. Configs/datasets/oxford_pets.yaml (merged first)
+      --config-file F            e.g. Configs/trainers/CoCoOp/vit_b16_c4_ep10_batch1_ctxv1.yaml
+      --output-dir DIR           OUTPUT_DIR: log.txt, metrics.jsonl, status.json, results.json,
+                                 config.yaml, tensorboard/, checkpoints/
+      --trainer NAME             TRAINER.NAME;  --seed S  SEED
+      --source-domains, --target-domains, --transforms, --backbone, --head  (as train.py)
+      --eval-only                evaluate only: the checkpoint of --load-epoch in --model-dir
+      --resume auto|never|DIR    auto (default): continue from the newest valid checkpoint in
+                                 OUTPUT_DIR/checkpoints; never: refuse if there is one; DIR: take it from DIR
+      --weights PATH             CLIP weights: Hugging Face folder or .safetensors (OpenAI or HF
+                                 names); default MODEL.BACKBONE.WEIGHTS
+      KEY VALUE ...              config overrides, e.g. DATASET.NUM_SHOTS 16 DATASET.SUBSAMPLE_CLASSES base
+    DATALOADER.TRAIN_X.BATCH_SIZE is the global batch, split across ranks.
+
+    Exit status: 0 done; 1 error (the message names the file, key or tensor); 2 bad command
+    line; 3 watchdog (no step finished in RUNTIME.WATCHDOG_SECONDS); 4 loss became NaN/Inf;
+    75 stopped by SIGTERM/SIGUSR1/SIGINT after writing a checkpoint (rerun to resume).
+    """
+
+    static func run(_ args: [String]) throws -> Int32 {
+        let a = try Arguments(args, valued: ["root", "seed", "trainer", "dataset-config-file", "config-file",
+                                             "output-dir", "model-dir", "load-epoch", "resume", "weights",
+                                             "source-domains", "target-domains", "transforms", "backbone", "head"],
+                              boolean: ["eval-only", "no-train"])
+        guard a.positional.count % 2 == 0 else {
+            throw UsageError("config overrides come in KEY VALUE pairs; got \(a.positional.count) words: \(a.positional.joined(separator: " "))")
+        }
+        StopSignals.install()
+        let comm: Communicator = MPIRuntime.isUnderMPIRun ? try MPICommunicator.world() : SingleProcessCommunicator()
+        defer { if MPIRuntime.isActive { try? MPIRuntime.finalize() } }
+        do {
+            return try runRanked(a, comm: comm)
+        } catch let e as TrainingError {
+            if case .stopped = e { if comm.isRoot { printError("cocoop train: \(e)") }; return ExitStatus.preempted }
+            if comm.isRoot { printError("cocoop train: error: \(e)") }
+            if case .nonFiniteLoss = e { return ExitStatus.nonFiniteLoss }
+            return ExitStatus.failure
+        } catch {
+            // Every rank meets the same bad input; rank 0 speaks for all.
+            if comm.isRoot || !(error is ConfigError) { printError("cocoop train: error: \(error)") }
+            return ExitStatus.failure
+        }
+    }
+
+    static func runRanked(_ a: Arguments, comm: Communicator) throws -> Int32 {
+        let seed = try a.value("seed").map { v -> Int in
+            guard let s = Int(v) else { throw UsageError("--seed expects an integer, got '\(v)'") }
+            return s
+        }
+        let split = { (s: String?) in s?.split(separator: " ").map(String.init) }
+        let flags = CommandLineFlags(root: a.value("root"), outputDir: a.value("output-dir"), resume: nil, seed: seed,
+                                     sourceDomains: split(a.value("source-domains")),
+                                     targetDomains: split(a.value("target-domains")),
+                                     transforms: split(a.value("transforms")), trainer: a.value("trainer"),
+                                     backbone: a.value("backbone"), head: a.value("head"))
+        let config = try RunConfig.resolve(datasetConfigFile: a.value("dataset-config-file").map { URL(fileURLWithPath: $0) },
+                                           configFile: a.value("config-file").map { URL(fileURLWithPath: $0) },
+                                           flags: flags, overrides: a.positional)
+        let threads = config.runtime.blasThreads > 0 ? config.runtime.blasThreads
+            : (comm.size > 1 && ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"] == nil ? 1 : 0)
+        if threads > 0 { BLASInfo.setThreads(threads) }
+        let weightsPath = a.value("weights") ?? config.model.backbone.weights
+        guard !weightsPath.isEmpty else { throw UsageError("--weights PATH (or MODEL.BACKBONE.WEIGHTS) is required") }
+        var options = RunOptions(weights: URL(fileURLWithPath: weightsPath))
+        options.evalOnly = a.has("eval-only")
+        options.modelDir = a.value("model-dir").map { URL(fileURLWithPath: $0) }
+        options.loadEpoch = try a.value("load-epoch").map { v in
+            guard let e = Int(v) else { throw UsageError("--load-epoch expects an integer, got '\(v)'") }
+            return e
+        }
+        options.resume = a.value("resume") ?? (config.resume.isEmpty ? "auto" : config.resume)
+
+        // Everything is loaded and checked before the output folder is touched.
+        let setup = try RunSetup(config: config, options: options, comm: comm)
+        let log = try RunLog(outputDir: setup.outputDir, isRoot: comm.isRoot, tensorboard: config.runtime.tensorboard)
+        log.info("cocoop \(cocoopVersion): \(comm.size) rank(s), OpenBLAS \(BLASInfo.coreName) x \(BLASInfo.threads) thread(s)")
+        let loader = PixelLoader(resolution: setup.clip.vision.resolution, mean: config.input.pixelMean,
+                                 std: config.input.pixelStd, scale: (config.input.rrcropScale[0], config.input.rrcropScale[1]))
+        guard let learner = setup.learner else {
+            log.writeAtomically(config.yaml(), to: "config.yaml")
+            _ = try setup.evaluate(params: nil, loader: loader, log: log, epoch: 0, checkpoint: nil)
+            log.flush()
+            return ExitStatus.success
+        }
+        if options.evalOnly {
+            let (params, epoch, path) = try setup.loadForEvaluation(layout: learner.layout, log: log)
+            log.writeAtomically(config.yaml(), to: "config.yaml")
+            _ = try setup.evaluate(params: params, loader: loader, log: log, epoch: epoch, checkpoint: path)
+            log.flush()
+            return ExitStatus.success
+        }
+        let trainer = try Trainer(setup: setup, learner: learner, log: log, loader: loader, softwareVersion: cocoopVersion)
+        try trainer.prepare()
+        log.writeAtomically(config.yaml(), to: "config.yaml")
+        try trainer.train()
+        if !config.test.noTest {
+            _ = try setup.evaluate(params: trainer.state.params, loader: loader, log: log, epoch: trainer.state.epoch,
+                                   checkpoint: trainer.lastCheckpoint?.path)
+        }
+        log.status([("state", .string("finished")), ("epoch", .int(trainer.state.epoch)),
+                    ("global_step", .int(trainer.state.globalStep))])
+        log.flush()
+        return ExitStatus.success
+    }
+}
