@@ -11,7 +11,14 @@ private func recordStopSignal(_ signal: Int32) { pendingStopSignal = signal }
 public enum StopSignals {
     /// Installs the handlers (idempotent).
     public static func install() {
-        for s in [SIGTERM, SIGUSR1, SIGINT] { signal(s, recordStopSignal) }
+        var set = sigset_t()
+        sigemptyset(&set)
+        for s in [SIGTERM, SIGUSR1, SIGINT] {
+            signal(s, recordStopSignal)
+            sigaddset(&set, s)
+        }
+        // A launcher may hand us these signals blocked; unblock them, or the flag never rises.
+        pthread_sigmask(SIG_UNBLOCK, &set, nil)
     }
 
     /// The pending signal, or 0.

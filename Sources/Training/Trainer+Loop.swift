@@ -31,6 +31,8 @@ extension Trainer {
         let reduce = Tensor(zeros: [n + 4])
         let grads = ParameterBuffer(layout: learner.layout, storage: reduce)
         var batchTime = Meter(), dataTime = Meter(), loss = Meter(), acc = Meter()
+        // Debugging and fault-injection tests: pause after every step (milliseconds).
+        let stepDelay = Double(ProcessInfo.processInfo.environment["COCOOP_DEBUG_STEP_DELAY_MS"] ?? "") ?? 0
         log.info("Training \(cfg.trainer.name) on \(setup.data.name): \(train.count) images, \(setup.data.classnames.count) classes, global batch \(setup.globalBatch) over \(comm.size) rank(s), \(steps) steps x \(maxEpoch) epochs")
         log.info("Parameters to be updated: \(learner.layout.slots.map { "prompt_learner." + $0.name }.sorted().joined(separator: ", ")) (\(n) floats)")
         while state.epoch < maxEpoch {
@@ -71,6 +73,7 @@ extension Trainer {
                 state.stepInEpoch += 1
                 state.globalStep += 1
                 let t2 = Date()
+                if stepDelay > 0 { Thread.sleep(forTimeInterval: stepDelay / 1000) }
                 watchdog.beat("epoch \(epoch + 1) step \(s + 1): done")
                 dataTime.update(t1.timeIntervalSince(t0)); batchTime.update(t2.timeIntervalSince(t0))
                 loss.update(stepLoss); acc.update(100 * Double(reduce.data[n + 1]) / max(count, 1))

@@ -1,0 +1,93 @@
+import Checkpoint
+import Foundation
+
+/// A tiny dataset in CoOp's split-file layout built from the fixture images (12 training
+/// and 6 test images over 4 classes), the tiny CLIP of the fixtures, and helpers to run
+/// `cocoop train` alone or under mpirun and read its final parameters.
+struct TrainingFixture {
+    let root: URL
+    let weights = Cocoop.sharedFixtures.appendingPathComponent("clip_openai.safetensors").path
+    static let trainerConfig = Cocoop.packageRoot.appendingPathComponent("Configs/trainers/CoCoOp/vit_b16_c4_ep10_batch1_ctxv1.yaml").path
+
+    init() throws {
+        root = FileManager.default.temporaryDirectory.appendingPathComponent("cocoop-e2e-\(UUID().uuidString)")
+        let images = root.appendingPathComponent("tiny/images")
+        try FileManager.default.createDirectory(at: images, withIntermediateDirectories: true)
+        let sources = ["chelsea.png", "chelsea_q90.jpg", "astronaut.png", "coffee.png",
+                       "dog_04_drawn_with_strai_01.png", "bunny_01.png"]
+        let classes = ["cat", "cat", "astronaut", "coffee", "dog", "dog"]
+        let label = ["cat": 0, "astronaut": 1, "coffee": 2, "dog": 3]
+        var train: [[Any]] = [], test: [[Any]] = []
+        for copy in 0..<2 {
+            for (i, s) in sources.enumerated() {
+                let name = "\(copy)_\(s)"
+                try FileManager.default.copyItem(at: Cocoop.fixtures.appendingPathComponent("preprocess/\(s)"),
+                                                 to: images.appendingPathComponent(name))
+                train.append(["images/\(name)", label[classes[i]]!, classes[i]])
+                if copy == 0 { test.append(["images/\(name)", label[classes[i]]!, classes[i]]) }
+            }
+        }
+        let split = try JSONSerialization.data(withJSONObject: ["train": train, "val": [], "test": test])
+        try split.write(to: root.appendingPathComponent("tiny/split.json"))
+    }
+
+    func remove() { try? FileManager.default.removeItem(at: root) }
+
+    /// `cocoop train` arguments for a CoCoOp run into `output` (32x32 input, tiny data).
+    func arguments(output: URL, epochs: Int = 2, batch: Int = 4, extra: [String] = []) -> [String] {
+        ["train", "--weights", weights, "--root", root.path, "--config-file", Self.trainerConfig,
+         "--output-dir", output.path, "--trainer", "CoCoOp", "--seed", "1",
+         "DATASET.NAME", "SplitFile", "DATASET.SPLIT_FILE", "tiny/split.json", "INPUT.SIZE", "[32, 32]",
+         "OPTIM.MAX_EPOCH", "\(epochs)", "OPTIM.LR", "0.5", "DATALOADER.TRAIN_X.BATCH_SIZE", "\(batch)",
+         "DATALOADER.TEST.BATCH_SIZE", "4", "TRAIN.PRINT_FREQ", "1"] + extra
+    }
+
+    /// Runs with `ranks` MPI ranks (plain process when 0).
+    static func train(_ args: [String], ranks: Int, environment: [String: String] = [:], timeout: TimeInterval = 180) throws -> Cocoop.Result {
+        if ranks == 0 { return try Cocoop.run(args, environment: environment, timeout: timeout) }
+        return try Cocoop.run(mpirun(ranks) + [Cocoop.binary.path] + args, executable: mpirunURL,
+                              environment: ["OPENBLAS_NUM_THREADS": "1"].merging(environment) { $1 }, timeout: timeout)
+    }
+
+    static let mpirunURL = URL(fileURLWithPath: "/usr/bin/mpirun")
+    static func mpirun(_ n: Int) -> [String] {
+        ["--allow-run-as-root", "--oversubscribe", "--mca", "btl", "self,vader", "-np", "\(n)"]
+    }
+
+    /// The newest checkpoint's contents in `output`.
+    static func finalCheckpoint(_ output: URL) throws -> CheckpointContents {
+        let dir = CheckpointDirectory(output.appendingPathComponent("checkpoints"))
+        guard let entry = try dir.entries().first else { throw CocoaError(.fileNoSuchFile) }
+        return try Checkpoint.load(from: entry.url)
+    }
+
+    /// All parameter values in name order.
+    static func parameters(_ c: CheckpointContents) -> [Float] {
+        c.params.sorted { $0.name < $1.name }.flatMap(\.values)
+    }
+
+    /// Files and modification dates under `url` (to check that nothing was clobbered).
+    static func snapshot(_ url: URL) -> [String: Date] {
+        var out: [String: Date] = [:]
+        let e = FileManager.default.enumerator(at: url, includingPropertiesForKeys: [.contentModificationDateKey])
+        while let f = e?.nextObject() as? URL {
+            out[f.path] = (try? f.resourceValues(forKeys: [.contentModificationDateKey]))?.contentModificationDate
+        }
+        return out
+    }
+}
+
+import Support
+
+/// Copies a safetensors file, giving one tensor another shape (same element count).
+enum SafetensorsFileRewriter {
+    static func rewrite(_ source: String, to destination: URL, reshaping name: String, to shape: [Int]) throws -> URL {
+        let file = try SafetensorsFile(path: source)
+        var w = SafetensorsWriter()
+        for info in file.tensors {
+            try w.add(info.name, shape: info.name == name ? shape : info.shape, floats: try file.floats(info.name), as: .f32)
+        }
+        try w.write(to: destination)
+        return destination
+    }
+}

@@ -1,0 +1,161 @@
+import Checkpoint
+import Foundation
+import Testing
+
+/// `cocoop train` end to end, with real mpirun: rank-count invariance, resume after
+/// SIGKILL and SIGTERM, a corrupt checkpoint, and bad input that must not clobber anything.
+@Suite(.serialized) struct TrainingTests {
+    static func normwise(_ a: [Float], _ b: [Float]) -> Double {
+        var num = 0.0, den = 0.0
+        for (x, y) in zip(a, b) { num = max(num, Double(abs(x - y))); den = max(den, Double(abs(y))) }
+        return num / den
+    }
+
+    @Test func ranksTimesLocalBatchDoesNotChangeTheResult() throws {
+        let fx = try TrainingFixture(); defer { fx.remove() }
+        var finals: [[Float]] = []
+        for ranks in [0, 2, 4] {   // global batch 4: 1x4, 2x2, 4x1
+            let out = fx.root.appendingPathComponent("out-\(ranks)")
+            let r = try TrainingFixture.train(fx.arguments(output: out), ranks: ranks)
+            #expect(r.status == 0, "\(ranks) ranks: \(r.stderr)")
+            let c = try TrainingFixture.finalCheckpoint(out)
+            #expect(c.worldSize == max(ranks, 1) && c.epoch == 2)
+            finals.append(TrainingFixture.parameters(c))
+        }
+        #expect(Self.normwise(finals[1], finals[0]) < 1e-5 && Self.normwise(finals[2], finals[0]) < 1e-5,
+                "\(Self.normwise(finals[1], finals[0])) \(Self.normwise(finals[2], finals[0]))")
+        #expect(finals[0] != TrainingFixture.parameters(try Checkpoint.load(from: fx.root.appendingPathComponent("out-0/checkpoints").appendingPathComponent(CheckpointDirectory.fileName(epoch: 1, step: 3)))))
+    }
+
+    @Test func outputFolderHasEverythingTheContractNames() throws {
+        let fx = try TrainingFixture(); defer { fx.remove() }
+        let out = fx.root.appendingPathComponent("out")
+        let r = try TrainingFixture.train(fx.arguments(output: out, epochs: 1), ranks: 2)
+        #expect(r.status == 0, "\(r.stderr)")
+        for name in ["config.yaml", "log.txt", "metrics.jsonl", "status.json", "results.json", "tensorboard", "checkpoints"] {
+            #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent(name).path), "\(name)")
+        }
+        let log = try String(contentsOf: out.appendingPathComponent("log.txt"), encoding: .utf8)
+        #expect(log.contains("epoch [1/1] batch [1/3]") && log.contains("=> result") && log.contains("* accuracy: "))
+        #expect(log.range(of: #"lr \d\.\d{4}e[-+]\d\d eta \d+:\d\d:\d\d"#, options: .regularExpression) != nil)
+        let results = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("results.json"))) as! [String: Any]
+        #expect(results["total"] as? Int == 6 && results["accuracy"] != nil)
+    }
+
+    /// Waits until metrics.jsonl reports `step` completed steps (or the process ended).
+    static func waitForStep(_ out: URL, _ step: Int, process: Process, timeout: TimeInterval = 60) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline && process.isRunning {
+            if let text = try? String(contentsOf: out.appendingPathComponent("metrics.jsonl"), encoding: .utf8),
+               text.contains("\"global_step\":\(step),") { return true }
+            usleep(50_000)
+        }
+        return false
+    }
+
+    static func launch(_ args: [String], ranks: Int, delayMs: Int) throws -> Process {
+        let p = Process()
+        var env = ProcessInfo.processInfo.environment
+        env["COCOOP_DEBUG_STEP_DELAY_MS"] = "\(delayMs)"
+        env["OPENBLAS_NUM_THREADS"] = "1"
+        if ranks > 0 {
+            p.executableURL = TrainingFixture.mpirunURL
+            p.arguments = TrainingFixture.mpirun(ranks) + ["-x", "COCOOP_DEBUG_STEP_DELAY_MS", Cocoop.binary.path] + args
+        } else {
+            p.executableURL = Cocoop.binary
+            p.arguments = args
+        }
+        p.environment = env
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        return p
+    }
+
+    @Test func sigkillOfOneRankEndsTheJobAndARerunIsBitIdentical() throws {
+        let fx = try TrainingFixture(); defer { fx.remove() }
+        let reference = fx.root.appendingPathComponent("reference")
+        let extra = ["RUNTIME.CHECKPOINT.STEP_FREQ", "1", "RUNTIME.WATCHDOG_SECONDS", "20"]
+        #expect(try TrainingFixture.train(fx.arguments(output: reference, epochs: 3, extra: extra), ranks: 2).status == 0)
+        let out = fx.root.appendingPathComponent("killed")
+        let args = fx.arguments(output: out, epochs: 3, extra: extra)
+        let job = try Self.launch(args, ranks: 2, delayMs: 400)
+        #expect(Self.waitForStep(out, 4, process: job), "the job never reached step 4")   // mid epoch 2
+        // SIGKILL one rank (a child of mpirun running the binary with this output folder).
+        let pgrep = try Cocoop.run(["-P", "\(job.processIdentifier)", "-f", "cocoop train"], executable: URL(fileURLWithPath: "/usr/bin/pgrep"))
+        let pids = pgrep.stdout.split(separator: "\n").compactMap { Int32($0) }
+        #expect(pids.count == 2, "rank pids: \(pids)")
+        let killedAt = Date()
+        kill(pids.last!, SIGKILL)
+        while job.isRunning && Date().timeIntervalSince(killedAt) < 30 { usleep(50_000) }
+        #expect(!job.isRunning, "mpirun still running 30 s after a rank was killed")
+        if job.isRunning { job.terminate() }
+        job.waitUntilExit()
+        #expect(job.terminationStatus != 0)
+        let rerun = try TrainingFixture.train(args, ranks: 2)
+        #expect(rerun.status == 0, "\(rerun.stderr)")
+        #expect(rerun.stdout.contains("Resuming from"))
+        let a = TrainingFixture.parameters(try TrainingFixture.finalCheckpoint(reference))
+        let b = TrainingFixture.parameters(try TrainingFixture.finalCheckpoint(out))
+        #expect(a == b, "not bit-identical: normwise \(Self.normwise(b, a))")
+    }
+
+    @Test func sigtermCheckpointsExits75AndResumes() throws {
+        let fx = try TrainingFixture(); defer { fx.remove() }
+        let reference = fx.root.appendingPathComponent("reference")
+        #expect(try TrainingFixture.train(fx.arguments(output: reference, epochs: 3), ranks: 0).status == 0)
+        let out = fx.root.appendingPathComponent("stopped")
+        let args = fx.arguments(output: out, epochs: 3)
+        let job = try Self.launch(args, ranks: 0, delayMs: 300)
+        #expect(Self.waitForStep(out, 2, process: job))
+        kill(job.processIdentifier, SIGTERM)
+        job.waitUntilExit()
+        #expect(job.terminationStatus == 75)
+        let stopped = try TrainingFixture.finalCheckpoint(out)
+        #expect(stopped.step >= 2 && stopped.step < 9)
+        let rerun = try TrainingFixture.train(args, ranks: 0)
+        #expect(rerun.status == 0, "\(rerun.stderr)")
+        #expect(TrainingFixture.parameters(try TrainingFixture.finalCheckpoint(out))
+                == TrainingFixture.parameters(try TrainingFixture.finalCheckpoint(reference)))
+    }
+
+    @Test func corruptNewestCheckpointIsReportedAndThePreviousOneUsed() throws {
+        let fx = try TrainingFixture(); defer { fx.remove() }
+        let out = fx.root.appendingPathComponent("out")
+        let args = fx.arguments(output: out, epochs: 2, extra: ["RUNTIME.CHECKPOINT.STEP_FREQ", "1"])
+        #expect(try TrainingFixture.train(args, ranks: 0).status == 0)
+        let newest = try CheckpointDirectory(out.appendingPathComponent("checkpoints")).entries().first!
+        let handle = try FileHandle(forUpdating: newest.url)
+        let size = handle.seekToEndOfFile()
+        handle.truncateFile(atOffset: size / 2)
+        handle.closeFile()
+        let rerun = try TrainingFixture.train(args, ranks: 0)
+        #expect(rerun.status == 0, "\(rerun.stderr)")
+        #expect(rerun.stderr.contains(newest.url.path) && rerun.stdout.contains("Resuming from"))
+    }
+
+    @Test func badConfigKeyMissingImageAndWrongWeightsFailCleanly() throws {
+        let fx = try TrainingFixture(); defer { fx.remove() }
+        let out = fx.root.appendingPathComponent("out")
+        #expect(try TrainingFixture.train(fx.arguments(output: out, epochs: 1), ranks: 0).status == 0)
+        let before = TrainingFixture.snapshot(out)
+
+        let typo = try TrainingFixture.train(fx.arguments(output: out, epochs: 1, extra: ["OPTIM.LRR", "0.1"]), ranks: 2)
+        #expect(typo.status == 1 && typo.stderr.contains("OPTIM.LRR"), "\(typo.stderr)")
+
+        let image = fx.root.appendingPathComponent("tiny/images/1_coffee.png")
+        try FileManager.default.removeItem(at: image)
+        let missing = try TrainingFixture.train(fx.arguments(output: out, epochs: 1), ranks: 0)
+        #expect(missing.status == 1 && missing.stderr.contains("1_coffee.png"), "\(missing.stderr)")
+        try FileManager.default.copyItem(at: Cocoop.fixtures.appendingPathComponent("preprocess/coffee.png"), to: image)
+
+        // A weights file whose vision projection has the wrong shape.
+        let bad = fx.root.appendingPathComponent("bad.safetensors")
+        let file = try SafetensorsFileRewriter.rewrite(fx.weights, to: bad, reshaping: "visual.proj", to: [96, 192])
+        var args = fx.arguments(output: out, epochs: 1)
+        args[args.firstIndex(of: "--weights")! + 1] = file.path
+        let wrong = try TrainingFixture.train(args, ranks: 0)
+        #expect(wrong.status == 1 && wrong.stderr.contains("visual.proj"), "\(wrong.stderr)")
+        #expect(TrainingFixture.snapshot(out) == before, "the output folder changed")
+    }
+}
