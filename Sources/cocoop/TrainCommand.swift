@@ -74,9 +74,6 @@ enum TrainCommand: Command {
         let config = try RunConfig.resolve(datasetConfigFile: a.value("dataset-config-file").map { URL(fileURLWithPath: $0) },
                                            configFile: a.value("config-file").map { URL(fileURLWithPath: $0) },
                                            flags: flags, overrides: a.positional)
-        let threads = config.runtime.blasThreads > 0 ? config.runtime.blasThreads
-            : (comm.size > 1 && ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"] == nil ? 1 : 0)
-        if threads > 0 { BLASInfo.setThreads(threads) }
         let weightsPath = a.value("weights") ?? config.model.backbone.weights
         guard !weightsPath.isEmpty else { throw UsageError("--weights PATH (or MODEL.BACKBONE.WEIGHTS) is required") }
         var options = RunOptions(weights: URL(fileURLWithPath: weightsPath))
@@ -87,37 +84,7 @@ enum TrainCommand: Command {
             return e
         }
         options.resume = a.value("resume") ?? (config.resume.isEmpty ? "auto" : config.resume)
-
-        // Everything is loaded and checked before the output folder is touched.
-        let setup = try RunSetup(config: config, options: options, comm: comm)
-        let log = try RunLog(outputDir: setup.outputDir, isRoot: comm.isRoot, tensorboard: config.runtime.tensorboard)
-        log.info("cocoop \(cocoopVersion): \(comm.size) rank(s), OpenBLAS \(BLASInfo.coreName) x \(BLASInfo.threads) thread(s)")
-        let loader = PixelLoader(resolution: setup.clip.vision.resolution, mean: config.input.pixelMean,
-                                 std: config.input.pixelStd, scale: (config.input.rrcropScale[0], config.input.rrcropScale[1]))
-        guard let learner = setup.learner else {
-            log.writeAtomically(config.yaml(), to: "config.yaml")
-            _ = try setup.evaluate(params: nil, loader: loader, log: log, epoch: 0, checkpoint: nil)
-            log.flush()
-            return ExitStatus.success
-        }
-        if options.evalOnly {
-            let (params, epoch, path) = try setup.loadForEvaluation(layout: learner.layout, log: log)
-            log.writeAtomically(config.yaml(), to: "config.yaml")
-            _ = try setup.evaluate(params: params, loader: loader, log: log, epoch: epoch, checkpoint: path)
-            log.flush()
-            return ExitStatus.success
-        }
-        let trainer = try Trainer(setup: setup, learner: learner, log: log, loader: loader, softwareVersion: cocoopVersion)
-        try trainer.prepare()
-        log.writeAtomically(config.yaml(), to: "config.yaml")
-        try trainer.train()
-        if !config.test.noTest {
-            _ = try setup.evaluate(params: trainer.state.params, loader: loader, log: log, epoch: trainer.state.epoch,
-                                   checkpoint: trainer.lastCheckpoint?.path)
-        }
-        log.status([("state", .string("finished")), ("epoch", .int(trainer.state.epoch)),
-                    ("global_step", .int(trainer.state.globalStep))])
-        log.flush()
+        try TrainingJob.run(config: config, options: options, comm: comm, softwareVersion: cocoopVersion)
         return ExitStatus.success
     }
 }

@@ -1,0 +1,52 @@
+import Config
+import Distributed
+import Foundation
+import Tensor
+
+/// One training (or evaluation-only) job on a communicator: what `cocoop train` runs, and
+/// what each group of ranks runs for a sweep trial.
+public enum TrainingJob {
+    /// Builds and checks everything, then trains (resuming when possible) and evaluates, or
+    /// only evaluates. Returns the evaluation result (nil with TEST.NO_TEST).
+    /// - Throws: ``TrainingError`` (``TrainingError/stopped`` after a stop signal) or the
+    ///   loader's error naming the bad file, key or tensor.
+    @discardableResult
+    public static func run(config: RunConfig, options: RunOptions, comm: Communicator,
+                           softwareVersion: String) throws -> EvaluationResult? {
+        let threads = config.runtime.blasThreads > 0 ? config.runtime.blasThreads
+            : (comm.size > 1 && ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"] == nil ? 1 : 0)
+        if threads > 0 { BLASInfo.setThreads(threads) }
+        // Everything is loaded and checked before the output folder is touched.
+        let setup = try RunSetup(config: config, options: options, comm: comm)
+        let log = try RunLog(outputDir: setup.outputDir, isRoot: comm.isRoot, tensorboard: config.runtime.tensorboard)
+        log.info("cocoop \(softwareVersion): \(comm.size) rank(s), OpenBLAS \(BLASInfo.coreName) x \(BLASInfo.threads) thread(s)")
+        let loader = PixelLoader(resolution: setup.clip.vision.resolution, mean: config.input.pixelMean,
+                                 std: config.input.pixelStd, scale: (config.input.rrcropScale[0], config.input.rrcropScale[1]))
+        guard let learner = setup.learner else {
+            log.writeAtomically(config.yaml(), to: "config.yaml")
+            let result = try setup.evaluate(params: nil, loader: loader, log: log, epoch: 0, checkpoint: nil)
+            log.flush()
+            return result
+        }
+        if options.evalOnly {
+            let (params, epoch, path) = try setup.loadForEvaluation(layout: learner.layout, log: log)
+            log.writeAtomically(config.yaml(), to: "config.yaml")
+            let result = try setup.evaluate(params: params, loader: loader, log: log, epoch: epoch, checkpoint: path)
+            log.flush()
+            return result
+        }
+        let trainer = try Trainer(setup: setup, learner: learner, log: log, loader: loader, softwareVersion: softwareVersion)
+        try trainer.prepare()
+        log.writeAtomically(config.yaml(), to: "config.yaml")
+        try trainer.train()
+        var result: EvaluationResult?
+        if !config.test.noTest {
+            result = try setup.evaluate(params: trainer.state.params, loader: loader, log: log, epoch: trainer.state.epoch,
+                                   checkpoint: trainer.lastCheckpoint?.path)
+        }
+        log.status([("state", .string("finished")), ("epoch", .int(trainer.state.epoch)),
+                    ("global_step", .int(trainer.state.globalStep))])
+        log.flush()
+        return result
+    }
+}
