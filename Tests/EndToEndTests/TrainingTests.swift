@@ -1,5 +1,6 @@
 import Checkpoint
 import Foundation
+import Support
 import Testing
 
 /// `cocoop train` end to end, with real mpirun: rank-count invariance, resume after
@@ -157,5 +158,41 @@ import Testing
         let wrong = try TrainingFixture.train(args, ranks: 0)
         #expect(wrong.status == 1 && wrong.stderr.contains("visual.proj"), "\(wrong.stderr)")
         #expect(TrainingFixture.snapshot(out) == before, "the output folder changed")
+    }
+}
+
+/// `cocoop inspect` and `cocoop export` on a real checkpoint.
+@Suite(.serialized) struct CheckpointCommandTests {
+    @Test func inspectAndExport() throws {
+        let fx = try TrainingFixture(); defer { fx.remove() }
+        let out = fx.root.appendingPathComponent("out")
+        #expect(try TrainingFixture.train(fx.arguments(output: out, epochs: 1), ranks: 0).status == 0)
+        let ckpt = try CheckpointDirectory(out.appendingPathComponent("checkpoints")).entries().first!.url
+        let inspect = try Cocoop.run(["inspect", ckpt.path, "--json"])
+        #expect(inspect.status == 0, "\(inspect.stderr)")
+        let json = try JSONSerialization.jsonObject(with: Data(inspect.stdout.utf8)) as! [String: Any]
+        #expect(json["epoch"] as? Int == 1 && (json["classnames"] as? [String])?.count == 4)
+        let names = (json["tensors"] as! [[String: Any]]).map { $0["name"] as! String }
+        #expect(names.contains("/params/ctx") && names.contains("/optimizer/momentum/meta_net/linear2/bias"))
+        let file = fx.root.appendingPathComponent("pl.safetensors")
+        #expect(try Cocoop.run(["export", ckpt.path, "--out", file.path]).status == 0)
+        let st = try SafetensorsFile(path: file.path)
+        #expect(st.names == ["prompt_learner.ctx", "prompt_learner.meta_net.linear1.bias", "prompt_learner.meta_net.linear1.weight",
+                             "prompt_learner.meta_net.linear2.bias", "prompt_learner.meta_net.linear2.weight"])
+        let c = try Checkpoint.load(from: ckpt)
+        #expect(try st.floats("prompt_learner.ctx") == c.param("ctx")!.values)
+        // MODEL.INIT_WEIGHTS accepts the exported file: an epoch at lr 1e-30 leaves it bit for bit.
+        let again = fx.root.appendingPathComponent("again")
+        let r = try TrainingFixture.train(fx.arguments(output: again, epochs: 1,
+                                                       extra: ["MODEL.INIT_WEIGHTS", file.path, "OPTIM.LR", "1e-30", "OPTIM.WARMUP_EPOCH", "0",
+                                                               "OPTIM.WEIGHT_DECAY", "0"]), ranks: 0)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(try TrainingFixture.finalCheckpoint(again).param("ctx")!.values == c.param("ctx")!.values)
+        // A corrupted checkpoint is refused by inspect with the file named.
+        let bad = fx.root.appendingPathComponent("bad.h5")
+        try FileManager.default.copyItem(at: ckpt, to: bad)
+        let h = try FileHandle(forUpdating: bad); h.truncateFile(atOffset: 2000); h.closeFile()
+        let refused = try Cocoop.run(["inspect", bad.path])
+        #expect(refused.status == 1 && refused.stderr.contains(bad.path))
     }
 }
