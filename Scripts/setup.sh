@@ -27,3 +27,10 @@ if ((${#missing[@]})); then
         exit 1
     fi
 fi
+
+# Python side of the tests: TensorBoard's own event reader checks our event files.
+if ! python3 -c "import tensorboard" >/dev/null 2>&1; then
+    echo "setup: installing the tensorboard Python package (used by the tests to read our event files)"
+    python3 -m pip install --quiet --disable-pip-version-check tensorboard >/dev/null 2>&1 \
+        || { echo "setup: could not install tensorboard: run 'python3 -m pip install tensorboard'" >&2; exit 1; }
+fi
