@@ -1,23 +1,11 @@
 import Foundation
+import Support
 
-/// Minimal JSON writing for one-object-per-line outputs (keys in the order given).
+/// One-object-per-line JSON outputs: keys in the order given, numbers in their shortest
+/// round-tripping form (a Float prints as a Float, not widened to a Double).
 enum JSON {
-    /// A JSON string literal for `s`.
-    static func string(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where u.value < 0x20: out += String(format: "\\u%04x", u.value)
-            default: out.unicodeScalars.append(u)
-            }
-        }
-        return out + "\""
-    }
+    /// A JSON string literal for `s` (Support's writer does the escaping).
+    static func string(_ s: String) -> String { JSONValue.string(s).serialized(indent: nil) }
 
     /// A JSON array of numbers.
     static func array<T: CustomStringConvertible>(_ values: [T]) -> String {
