@@ -179,23 +179,8 @@ public struct SafetensorsWriter {
 
     // MARK: - Encoding helpers
 
-    /// `string` as a JSON string literal (quotes, backslashes and control characters escaped).
-    static func jsonString(_ string: String) -> String {
-        var out = "\""
-        for scalar in string.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                out += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count) + String(scalar.value, radix: 16)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
-    }
+    /// `string` as a JSON string literal (the JSON writer's escaping).
+    static func jsonString(_ string: String) -> String { JSONValue.string(string).serialized(indent: nil) }
 
     /// Encodes floats as little-endian `dtype` elements into `out` (sized exactly).
     static func encode(_ values: UnsafeBufferPointer<Float>, as dtype: SafetensorsDType, into out: UnsafeMutableRawBufferPointer) {
