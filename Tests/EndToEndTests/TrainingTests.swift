@@ -69,6 +69,12 @@ import Testing
         p.environment = env
         p.standardOutput = FileHandle.nullDevice
         p.standardError = FileHandle.nullDevice
+        // The test runner's threads may block these signals and a child inherits the mask:
+        // unblock them so mpirun (which installs its own handlers) can receive them.
+        var set = sigset_t()
+        sigemptyset(&set)
+        for s in [SIGTERM, SIGUSR1, SIGINT] { sigaddset(&set, s) }
+        pthread_sigmask(SIG_UNBLOCK, &set, nil)
         try p.run()
         return p
     }
@@ -118,6 +124,28 @@ import Testing
         #expect(rerun.status == 0, "\(rerun.stderr)")
         #expect(TrainingFixture.parameters(try TrainingFixture.finalCheckpoint(out))
                 == TrainingFixture.parameters(try TrainingFixture.finalCheckpoint(reference)))
+    }
+
+    @Test func sigusr1ToMpirunPreemptsAndAnotherWorldSizeResumes() throws {
+        // Slurm's --signal=B:USR1 path: mpirun forwards SIGUSR1 to the ranks, which finish
+        // the step, checkpoint and exit 75; the rerun on 1 rank keeps the global batch.
+        let fx = try TrainingFixture(); defer { fx.remove() }
+        let reference = fx.root.appendingPathComponent("reference")
+        #expect(try TrainingFixture.train(fx.arguments(output: reference, epochs: 3), ranks: 2).status == 0)
+        let out = fx.root.appendingPathComponent("preempted")
+        let args = fx.arguments(output: out, epochs: 3)
+        let job = try Self.launch(args, ranks: 2, delayMs: 300)
+        #expect(Self.waitForStep(out, 2, process: job))
+        kill(job.processIdentifier, SIGUSR1)
+        job.waitUntilExit()
+        #expect(job.terminationStatus == 75, "mpirun exit \(job.terminationStatus)")
+        let stopped = try TrainingFixture.finalCheckpoint(out)
+        #expect(stopped.worldSize == 2 && stopped.step >= 2 && stopped.step < 9)
+        let rerun = try TrainingFixture.train(args, ranks: 0)
+        #expect(rerun.status == 0 && rerun.stdout.contains("written by 2 rank(s)"), "\(rerun.stderr)")
+        let a = TrainingFixture.parameters(try TrainingFixture.finalCheckpoint(reference))
+        let b = TrainingFixture.parameters(try TrainingFixture.finalCheckpoint(out))
+        #expect(Self.normwise(b, a) < 1e-5)
     }
 
     @Test func corruptNewestCheckpointIsReportedAndThePreviousOneUsed() throws {
