@@ -36,8 +36,9 @@ struct BatchLoaderTests {
 
     func options(workers: Int, prefetch: Int = 2, policy: BadImagePolicy = .stop, registry: BadImageRegistry = BadImageRegistry(),
                  log: EventLog? = nil) -> BatchLoader.Options {
-        BatchLoader.Options(workers: workers, prefetch: prefetch, policy: policy, registry: registry,
-                            onBadImage: log.map { log in { log.append($0) } })
+        var handler: (@Sendable (BadImageEvent) -> Void)? = nil
+        if let log { handler = { @Sendable event in log.append(event) } }
+        return BatchLoader.Options(workers: workers, prefetch: prefetch, policy: policy, registry: registry, onBadImage: handler)
     }
 
     // MARK: - One image
@@ -203,11 +204,16 @@ struct BatchLoaderTests {
             counter.append(BadImageEvent(path: "", reason: "", sampleIndex: tag))
             return BatchRequest(tag: tag, evaluating: [tag % 4])
         }, options: options(workers: 3, prefetch: 2))
-        Thread.sleep(forTimeInterval: 0.5)
-        #expect(counter.events.count == 2, "started \(counter.events.count) batches with prefetch 2")
+        /// Waits (up to 10 s) for `n` started batches, then a little longer to see no more start.
+        func expectStarted(_ n: Int) {
+            let deadline = Date().addingTimeInterval(10)
+            while counter.events.count < n && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
+            Thread.sleep(forTimeInterval: 0.2)
+            #expect(counter.events.count == n, "started \(counter.events.count) batches, expected \(n) (prefetch 2)")
+        }
+        expectStarted(2)
         _ = try loader.next()
-        Thread.sleep(forTimeInterval: 0.3)
-        #expect(counter.events.count == 3)
+        expectStarted(3)
         loader.shutdown()
         #expect(throws: ImageLoadError.loaderShutDown) { try loader.next() }
     }

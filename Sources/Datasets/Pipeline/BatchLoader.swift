@@ -14,6 +14,8 @@ import Foundation
 /// output is the same for any worker count. Errors come back from `next()` for the batch
 /// they belong to (the lowest slot's error first); earlier batches are delivered intact.
 /// `shutdown()` (or releasing the loader) stops the threads after their current image.
+/// One consumer thread calls `next()`; typically one loader per epoch (or a generator
+/// spanning epochs) with a `BadImageRegistry` shared across them.
 public final class BatchLoader: @unchecked Sendable {
     /// Threads, read-ahead and the bad-image policy.
     public struct Options: Sendable {
