@@ -48,16 +48,20 @@ public struct DatasetLoadOptions: Sendable {
     public var checkImages: Bool
     /// Read a cached few-shot subset if present and write one after drawing (CoOp does).
     public var useFewShotCache: Bool
+    /// A dataset pack (`cocoop pack`) to read the splits and images from instead of the
+    /// dataset folder; the items are the same `Datum`s the folder would give.
+    public var packedFile: URL?
 
     /// Defaults: Dassl's NUM_SHOTS = -1 (all), SEED 1, SUBSAMPLE_CLASSES "all", lazy image
-    /// checks, cache on.
+    /// checks, cache on, image files (no pack).
     public init(numShots: Int = -1, seed: Int = 1, subsample: ClassSubset = .all,
-                checkImages: Bool = false, useFewShotCache: Bool = true) {
+                checkImages: Bool = false, useFewShotCache: Bool = true, packedFile: URL? = nil) {
         self.numShots = numShots
         self.seed = seed
         self.subsample = subsample
         self.checkImages = checkImages
         self.useFewShotCache = useFewShotCache
+        self.packedFile = packedFile
     }
 }
 
@@ -109,8 +113,17 @@ public enum DatasetCatalog {
     /// - Throws: `DatasetError` naming the file, key or image that was wrong.
     public static func load(name: String, root: URL, splitFile: URL?, options: DatasetLoadOptions) throws -> DatasetSplits {
         let descriptor = try descriptor(named: name)
-        var splits = try readAll(descriptor, root: root, splitFile: splitFile)
-        if options.checkImages { try splits.checkImagesExist() }
+        var options = options
+        var splits: DatasetSplits
+        if let pack = options.packedFile {
+            splits = try readPacked(descriptor, pack: pack, root: root)
+            // Without the dataset folder (a cluster with only the pack) there is no cache to
+            // share: the draw is deterministic, so it is simply drawn again.
+            if !FileManager.default.fileExists(atPath: splits.datasetDirectory.path) { options.useFewShotCache = false }
+        } else {
+            splits = try readAll(descriptor, root: root, splitFile: splitFile)
+            if options.checkImages { try splits.checkImagesExist() }
+        }
         guard !splits.isTestOnly else { return splits }
         if options.numShots >= 1 {
             splits = try fewShot(splits, descriptor: descriptor, options: options)

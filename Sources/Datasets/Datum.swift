@@ -64,6 +64,9 @@ public struct DatasetSplits: Sendable {
     /// Where the few-shot subset came from ("read from <cache>" / "drawn with seed S,
     /// cached in <cache>"), nil when no few-shot subset was taken.
     public var fewShotNote: String?
+    /// Where the images' bytes come from: the files at `Datum.imagePath` (the default) or
+    /// a dataset pack (`DatasetLoadOptions.packedFile`).
+    public var imageSource: any ImageSource = FolderImageSource()
 
     /// Creates splits; see the properties.
     public init(name: String, datasetDirectory: URL, imageRoot: URL, train: [Datum], val: [Datum],

@@ -6,11 +6,12 @@ import Tensor
 /// `cocoop bench <what>`: throughput benchmarks that print a table.
 enum BenchCommand: Command {
     static let name = "bench"
-    static let summary = "benchmarks: gemm, encoders, train (tables with GFLOP/s)"
+    static let summary = "benchmarks: gemm, encoders, train, data (tables with GFLOP/s, images/s)"
     static let usage = """
     usage: cocoop bench gemm [--reps N] [--quick]
            cocoop bench encoders --model PATH [--prompts N] [--images N] [--reps N]
            cocoop bench train --model PATH [--classes C] [--batch B] [--steps N] [--classnames FILE]
+           cocoop bench data [--images N] [--size S] [--workers W1,W2,...]
 
     gemm   GFLOP/s of the tensor core's matrix product (Tensor.gemm, C = A B^T as a
            Linear layer computes it) next to raw cblas_sgemm on the same buffers, at
@@ -25,12 +26,13 @@ enum BenchCommand: Command {
            backward through the text tower, SGD) with C classes (default 19: OxfordPets'
            base classes; more need --classnames FILE or get synthetic names) and local
            batch B (default 1): images/s, useful GFLOP/s, % of SGEMM peak, peak RSS.
+    \(DataBench.usage)
     """
 
     static func run(_ args: [String]) throws -> Int32 {
         let a = try Arguments(args, valued: ["reps", "model", "prompts", "images", "classes", "batch", "steps",
-                                             "classnames"], boolean: ["quick"])
-        guard let what = a.positional.first else { throw UsageError("which benchmark? (gemm, encoders, train)") }
+                                             "classnames", "size", "workers"], boolean: ["quick"])
+        guard let what = a.positional.first else { throw UsageError("which benchmark? (gemm, encoders, train, data)") }
         func model() throws -> CLIPModel {
             guard let path = a.value("model") else { throw UsageError("--model PATH is required") }
             return try CLIPModel(contentsOf: URL(fileURLWithPath: path))
@@ -44,6 +46,10 @@ enum BenchCommand: Command {
             try ModelBench.train(model: model(), classes: a.int("classes", default: 19),
                                  batch: a.int("batch", default: 1), steps: a.int("steps", default: 3),
                                  classnamesFile: a.value("classnames"))
+        case "data":
+            let cpus = ProcessInfo.processInfo.activeProcessorCount
+            let workers = try a.value("workers").map { try $0.split(separator: ",").map { guard let w = Int($0) else { throw UsageError("--workers expects integers, got '\($0)'") }; return w } } ?? Array(Set([1, 2, cpus])).sorted()
+            try DataBench.run(images: a.int("images", default: 200), size: a.int("size", default: 224), workers: workers)
         default: throw UsageError("unknown benchmark '\(what)'")
         }
         return 0

@@ -4,8 +4,8 @@ import Foundation
 let cocoopVersion = "0.1.0"
 
 let commands: [any Command.Type] = [
-    TokenizeCommand.self, EmbedCommand.self, ZeroshotCommand.self, InitWeightsCommand.self,
-    TrainCommand.self, InspectCommand.self, ExportCommand.self, DataCommand.self, MPICheckCommand.self,
+    TrainCommand.self, InspectCommand.self, ExportCommand.self, TokenizeCommand.self, EmbedCommand.self,
+    ZeroshotCommand.self, InitWeightsCommand.self, DataCommand.self, PackCommand.self, MPICheckCommand.self,
     EnvCommand.self, BenchCommand.self,
 ]
 
