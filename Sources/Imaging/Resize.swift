@@ -2,8 +2,11 @@
 
 /// Resizes with Pillow's `Image.resize((width, height), Image.BICUBIC)`, bit for bit.
 ///
-/// Separable 8-bit fixed-point resampling as in Pillow's `ImagingResample`: horizontal pass
-/// first (stored as uint8), then vertical; a pass is skipped when its axis keeps its size.
+/// Separable 8-bit fixed-point resampling as in Pillow's `ImagingResample`, two passes with
+/// a uint8 image in between (so their order matters); a pass is skipped when its axis keeps
+/// its size. The order is Pillow 13's (the version of our references): horizontal first,
+/// except vertical first when the height shrinks by more than twice as many pixels as the
+/// width (see ``pillowResamplesVerticalFirst(inWidth:inHeight:outWidth:outHeight:)``).
 public func resizeBicubic(_ image: RGBImage, width: Int, height: Int) -> RGBImage {
     resizeBicubic(image, from: PixelRect(x: 0, y: 0, width: image.width, height: image.height),
                   width: width, height: height)
@@ -34,7 +37,27 @@ public func resizeBicubic(_ image: RGBImage, from region: PixelRect, width: Int,
         return resizeBicubic(padded, from: PixelRect(x: 0, y: 0, width: region.width, height: region.height),
                              width: width, height: height, window: window)
     }
-    return BicubicResampler.resample(image, region: region, outWidth: width, outHeight: height, window: window)
+    guard width != region.width, height != region.height,
+          pillowResamplesVerticalFirst(inWidth: region.width, inHeight: region.height,
+                                       outWidth: width, outHeight: height) else {
+        return BicubicResampler.resample(image, region: region, outWidth: width, outHeight: height, window: window)
+    }
+    // Vertical pass alone (width kept) over the window's rows, then the horizontal pass
+    // alone (height kept) over the window's columns.
+    let rows = BicubicResampler.resample(image, region: region, outWidth: region.width, outHeight: height,
+                                         window: PixelRect(x: 0, y: window.y, width: region.width, height: window.height))
+    return BicubicResampler.resample(rows, region: PixelRect(x: 0, y: 0, width: rows.width, height: rows.height),
+                                     outWidth: width, outHeight: rows.height,
+                                     window: PixelRect(x: window.x, y: 0, width: window.width, height: window.height))
+}
+
+/// Whether Pillow 13 (`ImagingResampleInner`) resamples `inWidth` x `inHeight` to
+/// `outWidth` x `outHeight` vertically first: `dy > 0 && dy > 2 * dx` with
+/// `dy = inHeight - outHeight`, `dx = inWidth - outWidth`. Pillow 12 and older always run
+/// the horizontal pass first; results differ by 1 in some pixels.
+public func pillowResamplesVerticalFirst(inWidth: Int, inHeight: Int, outWidth: Int, outHeight: Int) -> Bool {
+    let dy = inHeight - outHeight, dx = inWidth - outWidth
+    return dy > 0 && dy > dx * 2
 }
 
 // MARK: - Passes

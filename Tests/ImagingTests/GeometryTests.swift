@@ -28,13 +28,17 @@ func naiveResize(_ image: RGBImage, width: Int, height: Int) -> RGBImage {
     }
     var pixels = image.pixels
     var (w, h) = (image.width, image.height)
-    if width != w {
-        pixels = pass(pixels, w, h, horizontal: true, to: width)
-        w = width
-    }
-    if height != h {
-        pixels = pass(pixels, w, h, horizontal: false, to: height)
-        h = height
+    // Pillow 13: vertical first when the height shrinks by more than twice the width's shrink.
+    let dy = h - height, dx = w - width
+    let verticalFirst = dy > 0 && dy > 2 * dx
+    for horizontal in verticalFirst ? [false, true] : [true, false] {
+        if horizontal && width != w {
+            pixels = pass(pixels, w, h, horizontal: true, to: width)
+            w = width
+        } else if !horizontal && height != h {
+            pixels = pass(pixels, w, h, horizontal: false, to: height)
+            h = height
+        }
     }
     return RGBImage(width: w, height: h, pixels: pixels)
 }

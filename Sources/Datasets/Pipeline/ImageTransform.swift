@@ -4,7 +4,7 @@ import Imaging
 
 /// Dassl's `build_transform(cfg, is_train)` for the transforms this program implements:
 /// an RGB image in, a float32 CHW tensor of INPUT.SIZE out, bit-exact with torchvision on
-/// PIL images (Pillow 13's resampling pass order, see `PillowResize`).
+/// PIL images (Pillow 13's resampling pass order, see Imaging's `resizeBicubic`).
 ///
 /// Training (`_build_transform_train`), in Dassl's fixed order whatever the list order:
 /// 1. `Resize(SIZE)` to exactly height x width, only when neither random_crop nor
@@ -152,10 +152,10 @@ public struct ImageTransform: Sendable {
         switch geometry {
         case .randomResizedCrop:
             let p = params ?? AugmentationParams(top: 0, left: 0, height: image.height, width: image.width, flip: false)
-            out = PillowResize.resizedCrop(image, region: PixelRect(x: p.left, y: p.top, width: p.width, height: p.height),
+            out = resizeBicubic(image, from: PixelRect(x: p.left, y: p.top, width: p.width, height: p.height),
                                            width: w, height: h)
         case .resize:
-            out = PillowResize.resize(image, width: w, height: h)
+            out = resizeBicubic(image, width: w, height: h)
         case .resizeShorterSideThenCenterCrop:
             out = Self.resizeShorterSideThenCenterCrop(image, height: h, width: w)
         }
@@ -196,10 +196,10 @@ public struct ImageTransform: Sendable {
             return centerCrop(image, width: width, height: height)
         }
         guard size.width >= width && size.height >= height else {
-            return centerCrop(PillowResize.resize(image, width: size.width, height: size.height), width: width, height: height)
+            return centerCrop(resizeBicubic(image, width: size.width, height: size.height), width: width, height: height)
         }
         let window = centerCropRect(imageWidth: size.width, imageHeight: size.height, width: width, height: height)
-        return PillowResize.resizedCrop(image, region: PixelRect(x: 0, y: 0, width: image.width, height: image.height),
+        return resizeBicubic(image, from: PixelRect(x: 0, y: 0, width: image.width, height: image.height),
                                         width: size.width, height: size.height, window: window)
     }
 }
