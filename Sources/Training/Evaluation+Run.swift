@@ -9,14 +9,14 @@ extension RunSetup {
     /// Evaluates the run's model on TEST.SPLIT (test, or val when it exists), distributed
     /// over the ranks, prints Dassl's result block (rank 0, also into log.txt), writes
     /// results.json and a TensorBoard scalar. `params` is nil for zero-shot CLIP.
-    public func evaluate(params: ParameterBuffer?, loader: ImageBatchLoading, log: RunLog,
+    public func evaluate(params: ParameterBuffer?, pipeline: DataPipeline, log: RunLog,
                          epoch: Int, checkpoint: String?) throws -> EvaluationResult {
         var split = config.test.split.rawValue
         var items = split == "val" ? data.val : data.test
         if items.isEmpty && split == "val" { split = "test"; items = data.test }
         log.info("Evaluate on the *\(split)* set")
-        let evaluator = Evaluator(comm: comm, loader: loader, batchSize: config.dataloader.test.batchSize,
-                                  classChunk: config.runtime.evalClassChunk)
+        let evaluator = Evaluator(comm: comm, pipeline: pipeline, batchSize: config.dataloader.test.batchSize,
+                                  resolution: clip.vision.resolution)
         let chunk = config.runtime.evalClassChunk > 0 ? config.runtime.evalClassChunk : data.classnames.count
         let result = try evaluator.evaluate(
             split: split, items: items, classes: data.classnames.count,

@@ -48,13 +48,13 @@ public struct EvaluationResult: Equatable {
 /// counts are all-reduced so every rank ends with the same result.
 public struct Evaluator {
     public let comm: Communicator
-    public let loader: ImageBatchLoading
+    public let pipeline: DataPipeline
     public let batchSize: Int
-    public let classChunk: Int
+    public let resolution: Int
 
-    public init(comm: Communicator, loader: ImageBatchLoading, batchSize: Int, classChunk: Int) {
-        self.comm = comm; self.loader = loader
-        self.batchSize = max(1, batchSize); self.classChunk = classChunk
+    public init(comm: Communicator, pipeline: DataPipeline, batchSize: Int, resolution: Int) {
+        self.comm = comm; self.pipeline = pipeline
+        self.batchSize = max(1, batchSize); self.resolution = resolution
     }
 
     /// Evaluates `items` (labels in 0..<classes) with `logits(features)`; `encode` turns
@@ -65,19 +65,23 @@ public struct Evaluator {
         let share = EpochSampler.shareRange(items.count, rank: comm.rank, worldSize: comm.size)
         // Per class: [true count, predicted count, correct count].
         var counts = [Double](repeating: 0, count: 3 * classes)
-        var start = share.lowerBound
-        while start < share.upperBound {
-            let batch = Array(items[start..<min(share.upperBound, start + batchSize)])
-            let out = logits(encode(try loader.load(batch, augmentation: nil)))
-            for (i, item) in batch.enumerated() {
+        let requests = stride(from: share.lowerBound, to: share.upperBound, by: batchSize).enumerated().map {
+            BatchRequest(tag: $0.offset, evaluating: $0.element..<min(share.upperBound, $0.element + batchSize))
+        }
+        let batches = try BatchLoader(loader: pipeline.testLoader, items: items, requests: requests,
+                                      options: pipeline.options)
+        defer { batches.shutdown() }
+        while let batch = try batches.next() {
+            guard batch.count > 0 else { continue }   // every image of the batch was skipped
+            let out = logits(encode(DataPipeline.pixels(batch, resolution: resolution)))
+            for (i, label) in batch.labels.map(Int.init).enumerated() {
                 let row = out.data + i * classes
                 var best = 0
                 for j in 1..<classes where row[j] > row[best] { best = j }
-                counts[item.label] += 1
+                counts[label] += 1
                 counts[classes + best] += 1
-                if best == item.label { counts[2 * classes + best] += 1 }
+                if best == label { counts[2 * classes + best] += 1 }
             }
-            start += batch.count
             progress()
         }
         try comm.allReduce(&counts, op: .sum)

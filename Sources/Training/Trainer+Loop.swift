@@ -39,20 +39,25 @@ extension Trainer {
             let epoch = state.epoch
             let plan = sampler.plan(epoch: epoch)
             let lr = schedule.lr(epoch: epoch)
+            let batches = try BatchLoader(loader: pipeline.trainLoader, items: train,
+                                          requests: plan.batchRequests(rank: comm.rank, worldSize: comm.size,
+                                                                       steps: state.stepInEpoch..<steps),
+                                          options: pipeline.options)
+            defer { batches.shutdown() }
             while state.stepInEpoch < steps {
                 let s = state.stepInEpoch
                 let t0 = Date()
                 watchdog.beat("epoch \(epoch + 1) step \(s + 1): loading images")
-                let indices = plan.share(step: s, rank: comm.rank, worldSize: comm.size)
                 let globalCount = plan.globalBatch(step: s).count
-                let items = indices.map { train[$0] }
-                let pixels = try loader.load(items, augmentation: indices.map { plan.augmentationKey(sampleIndex: $0) })
+                guard let batch = try batches.next(), batch.tag == s else {
+                    throw TrainingError.badOption("internal: the batch loader lost step \(s + 1) of epoch \(epoch + 1)")
+                }
                 let t1 = Date()
                 watchdog.beat("epoch \(epoch + 1) step \(s + 1): computing")
                 reduce.zero()
-                if !items.isEmpty {
-                    let f = setup.clip.vision.encode(pixels: pixels)
-                    let st = learner.step(imageFeatures: f, labels: items.map { Int32($0.label) }, params: state.params,
+                if batch.count > 0 {
+                    let f = setup.clip.vision.encode(pixels: DataPipeline.pixels(batch, resolution: setup.clip.vision.resolution))
+                    let st = learner.step(imageFeatures: f, labels: batch.labels, params: state.params,
                                           grads: grads, gradScale: 1 / Float(globalCount))
                     reduce.data[n] = Float(st.lossSum)
                     reduce.data[n + 1] = Float(st.correct)

@@ -15,7 +15,7 @@ public final class Trainer {
     public let setup: RunSetup
     public let learner: PromptLearner
     public let log: RunLog
-    public let loader: ImageBatchLoading
+    public let pipeline: DataPipeline
     public let state: TrainingState
     let comm: Communicator
     let checkpoints: CheckpointDirectory
@@ -24,9 +24,9 @@ public final class Trainer {
     private var weightsDigest: String?
     public internal(set) var lastCheckpoint: URL?
 
-    public init(setup: RunSetup, learner: PromptLearner, log: RunLog, loader: ImageBatchLoading,
+    public init(setup: RunSetup, learner: PromptLearner, log: RunLog, pipeline: DataPipeline,
                 softwareVersion: String) throws {
-        self.setup = setup; self.learner = learner; self.log = log; self.loader = loader
+        self.setup = setup; self.learner = learner; self.log = log; self.pipeline = pipeline
         self.softwareVersion = softwareVersion
         comm = setup.comm
         checkpoints = CheckpointDirectory(setup.outputDir.appendingPathComponent("checkpoints"))

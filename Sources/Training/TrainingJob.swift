@@ -18,30 +18,31 @@ public enum TrainingJob {
         if threads > 0 { BLASInfo.setThreads(threads) }
         // Everything is loaded and checked before the output folder is touched.
         let setup = try RunSetup(config: config, options: options, comm: comm)
+        let sink = WarningSink(rank: comm.rank)
+        let pipeline = try DataPipeline(config: config, data: setup.data, warn: { sink.warn($0) })
         let log = try RunLog(outputDir: setup.outputDir, isRoot: comm.isRoot, tensorboard: config.runtime.tensorboard)
+        sink.log = log
         log.info("cocoop \(softwareVersion): \(comm.size) rank(s), OpenBLAS \(BLASInfo.coreName) x \(BLASInfo.threads) thread(s)")
-        let loader = PixelLoader(resolution: setup.clip.vision.resolution, mean: config.input.pixelMean,
-                                 std: config.input.pixelStd, scale: (config.input.rrcropScale[0], config.input.rrcropScale[1]))
         guard let learner = setup.learner else {
             log.writeAtomically(config.yaml(), to: "config.yaml")
-            let result = try setup.evaluate(params: nil, loader: loader, log: log, epoch: 0, checkpoint: nil)
+            let result = try setup.evaluate(params: nil, pipeline: pipeline, log: log, epoch: 0, checkpoint: nil)
             log.flush()
             return result
         }
         if options.evalOnly {
             let (params, epoch, path) = try setup.loadForEvaluation(layout: learner.layout, log: log)
             log.writeAtomically(config.yaml(), to: "config.yaml")
-            let result = try setup.evaluate(params: params, loader: loader, log: log, epoch: epoch, checkpoint: path)
+            let result = try setup.evaluate(params: params, pipeline: pipeline, log: log, epoch: epoch, checkpoint: path)
             log.flush()
             return result
         }
-        let trainer = try Trainer(setup: setup, learner: learner, log: log, loader: loader, softwareVersion: softwareVersion)
+        let trainer = try Trainer(setup: setup, learner: learner, log: log, pipeline: pipeline, softwareVersion: softwareVersion)
         try trainer.prepare()
         log.writeAtomically(config.yaml(), to: "config.yaml")
         try trainer.train()
         var result: EvaluationResult?
         if !config.test.noTest {
-            result = try setup.evaluate(params: trainer.state.params, loader: loader, log: log, epoch: trainer.state.epoch,
+            result = try setup.evaluate(params: trainer.state.params, pipeline: pipeline, log: log, epoch: trainer.state.epoch,
                                    checkpoint: trainer.lastCheckpoint?.path)
         }
         log.status([("state", .string("finished")), ("epoch", .int(trainer.state.epoch)),
