@@ -85,7 +85,8 @@ public final class RunSetup {
         options.numShots = d.numShots
         options.seed = config.seed
         options.subsample = try ClassSubset(parsing: d.subsampleClasses.rawValue)
-        options.checkImages = true
+        options.packedFile = d.packedFile.isEmpty ? nil : URL(fileURLWithPath: d.packedFile, relativeTo: root)
+        options.checkImages = options.packedFile == nil
         return try DatasetCatalog.load(name: d.name, root: root, splitFile: splitFile, options: options)
     }
 

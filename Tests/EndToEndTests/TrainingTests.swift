@@ -148,6 +148,23 @@ import Testing
         #expect(Self.normwise(b, a) < 1e-5)
     }
 
+    @Test func trainingFromADatasetPackEqualsTrainingFromTheFolder() throws {
+        let fx = try TrainingFixture(); defer { fx.remove() }
+        let folderRun = fx.root.appendingPathComponent("folder")
+        #expect(try TrainingFixture.train(fx.arguments(output: folderRun, epochs: 1), ranks: 0).status == 0)
+        let pack = fx.root.appendingPathComponent("tiny.h5")
+        let packed = try Cocoop.run(["pack", "--root", fx.root.path, "--dataset", "SplitFile",
+                                     "--split-file", "tiny/split.json", "--out", pack.path])
+        #expect(packed.status == 0, "\(packed.stderr)")
+        try FileManager.default.removeItem(at: fx.root.appendingPathComponent("tiny/images"))
+        let packRun = fx.root.appendingPathComponent("pack")
+        let r = try TrainingFixture.train(fx.arguments(output: packRun, epochs: 1, extra: ["DATASET.PACKED_FILE", "tiny.h5"]), ranks: 2)
+        #expect(r.status == 0, "\(r.stderr)")
+        let a = TrainingFixture.parameters(try TrainingFixture.finalCheckpoint(folderRun))
+        let b = TrainingFixture.parameters(try TrainingFixture.finalCheckpoint(packRun))
+        #expect(Self.normwise(b, a) < 1e-5)
+    }
+
     @Test func corruptNewestCheckpointIsReportedAndThePreviousOneUsed() throws {
         let fx = try TrainingFixture(); defer { fx.remove() }
         let out = fx.root.appendingPathComponent("out")

@@ -30,6 +30,9 @@ public struct DatasetConfig: Equatable, Sendable {
     /// SPLIT_FILE (cocoop-swift): a CoOp split JSON to use instead of the dataset's own
     /// (`split_zhou_<Name>.json` under ROOT); relative paths are relative to ROOT. Default "".
     public var splitFile = ""
+    /// PACKED_FILE (cocoop-swift): read the images (and splits) from a dataset pack written
+    /// by `cocoop pack` instead of the image folder; relative to ROOT. Default "".
+    public var packedFile = ""
     /// ON_BAD_IMAGE (cocoop-swift): "stop" on a missing or corrupt image (naming it) or
     /// "skip" it with a log line. Default "stop".
     public var onBadImage: BadImagePolicy = .stop
@@ -54,6 +57,7 @@ extension DatasetConfig: ConfigSection {
             .value("ALL_AS_UNLABELED", \.allAsUnlabeled),
             .value("SUBSAMPLE_CLASSES", \.subsampleClasses),
             .value("SPLIT_FILE", \.splitFile),
+            .value("PACKED_FILE", \.packedFile),
             .value("ON_BAD_IMAGE", \.onBadImage),
         ]
     }
