@@ -13,7 +13,8 @@ enum ZeroshotCommand: Command {
     Encodes "a photo of a {class}." for every class ('_' in names becomes a space, as the
     reference does), encodes each image, and prints the top K (default 5) classes with
     their softmax probabilities over exp(logit_scale) * cosine similarity.
-    --classnames  a text file with one class name per line, or a comma-separated list
+    --classnames  a text file with one class name per line (ImageNet's "wnid name" lines
+                  work too), or a comma-separated list
     """
 
     static func run(_ args: [String]) throws -> Int32 {
@@ -47,8 +48,14 @@ enum ZeroshotCommand: Command {
     static func readClassnames(_ spec: String) throws -> [String] {
         if FileManager.default.fileExists(atPath: spec) {
             let text = try String(contentsOfFile: spec, encoding: .utf8)
-            let names = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
-                .filter { !$0.isEmpty }
+            // ImageNet's classnames.txt lines are "wnid name": drop the wnid.
+            let names = text.split(whereSeparator: \.isNewline).map { line -> String in
+                let t = line.trimmingCharacters(in: .whitespaces)
+                if let space = t.firstIndex(of: " "), t.hasPrefix("n"), t[t.index(after: t.startIndex)..<space].allSatisfy(\.isNumber) {
+                    return String(t[t.index(after: space)...]).trimmingCharacters(in: .whitespaces)
+                }
+                return t
+            }.filter { !$0.isEmpty }
             guard !names.isEmpty else { throw UsageError("\(spec): no class names") }
             return names
         }
