@@ -98,28 +98,32 @@ public final class CoCoOp {
 
     // MARK: - Evaluation
 
-    /// Logits [B, C] for evaluation, the classes processed `classChunk` at a time so memory
-    /// stays bounded for 1,000 classes.
-    public func logits(imageFeatures f: Tensor, params: ParameterBuffer, classChunk: Int = 100) -> Tensor {
+    /// Logits [B, C] for evaluation. Each text-encoder pass holds at most `classChunk`
+    /// (image, class) prompts — several images when the classes are few, one image and a
+    /// slice of the classes when they are many — so memory stays bounded for 1,000 classes
+    /// and evaluation batches of 100 images.
+    public func logits(imageFeatures f: Tensor, params: ParameterBuffer, classChunk: Int = 256) -> Tensor {
         let b = f.shape[0], m = prompts.nCtx, d = clip.text.width, e = clip.text.embedDim
         let nCls = prompts.classnames.count
         let (z, _) = normalizeRows(f)
         let (pi, _) = metaNet.forward(z, params: params)
         let shifted = shiftedContexts(params["ctx"], pi: pi)
         let logits = Tensor(zeros: [b, nCls])
-        var start = 0
-        while start < nCls {
-            let classes = Array(start..<min(nCls, start + classChunk))
-            let packed = template.pack(classes: classes,
-                                       tables: (0..<b).map { UnsafePointer(shifted.data + $0 * m * d) },
-                                       encoder: clip.text, execution: execution)
-            let (w, _) = normalizeRows(clip.text.forward(packed.text, tape: nil))
-            for i in 0..<b {
-                gemm(.none, .transpose, m: 1, n: classes.count, k: e, alpha: clip.logitScaleExp,
-                     a: z.data + i * e, lda: e, b: w.data + i * classes.count * e, ldb: e,
-                     c: logits.data + i * nCls + start, ldc: nCls)
+        let chunk = max(1, min(classChunk, nCls)), imagesPerPass = max(1, classChunk / max(nCls, 1))
+        for first in stride(from: 0, to: b, by: imagesPerPass) {
+            let images = first..<min(b, first + imagesPerPass)
+            for start in stride(from: 0, to: nCls, by: chunk) {
+                let classes = Array(start..<min(nCls, start + chunk))
+                let packed = template.pack(classes: classes,
+                                           tables: images.map { UnsafePointer(shifted.data + $0 * m * d) },
+                                           encoder: clip.text, execution: execution)
+                let (w, _) = normalizeRows(clip.text.forward(packed.text, tape: nil))
+                for (j, i) in images.enumerated() {
+                    gemm(.none, .transpose, m: 1, n: classes.count, k: e, alpha: clip.logitScaleExp,
+                         a: z.data + i * e, lda: e, b: w.data + j * classes.count * e, ldb: e,
+                         c: logits.data + i * nCls + start, ldc: nCls)
+                }
             }
-            start += classes.count
         }
         return logits
     }
