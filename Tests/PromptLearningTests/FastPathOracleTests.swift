@@ -47,6 +47,8 @@ import Tensor
                 let labels = (0..<batch).map { Int32($0 % classes) }
                 let (le, ge) = Self.compare { execution in
                     model.execution = execution
+                    // The fast path also splits the batch into passes of at most one image.
+                    model.maxRowsPerPass = execution == .sharedPrefix ? 1 : 1 << 30
                     let g = ParameterBuffer(layout: model.layout)
                     return (model.step(imageFeatures: f, labels: labels, params: p, grads: g, gradScale: 1 / Float(batch)), g)
                 }
