@@ -18,7 +18,8 @@ public enum TrainingJob {
         if threads > 0 { BLASInfo.setThreads(threads) }
         // Everything is loaded and checked before the output folder is touched.
         let setup = try RunSetup(config: config, options: options, comm: comm)
-        let log = try RunLog(outputDir: setup.outputDir, isRoot: comm.isRoot, tensorboard: config.runtime.tensorboard)
+        let log = try RunLog(outputDir: setup.outputDir, isRoot: comm.isRoot, tensorboard: config.runtime.tensorboard,
+                             echo: options.echo)
         log.info("cocoop \(softwareVersion): \(comm.size) rank(s), OpenBLAS \(BLASInfo.coreName) x \(BLASInfo.threads) thread(s)")
         let loader = PixelLoader(resolution: setup.clip.vision.resolution, mean: config.input.pixelMean,
                                  std: config.input.pixelStd, scale: (config.input.rrcropScale[0], config.input.rrcropScale[1]))

@@ -5,7 +5,7 @@ let cocoopVersion = "0.1.0"
 
 let commands: [any Command.Type] = [
     TokenizeCommand.self, EmbedCommand.self, ZeroshotCommand.self, InitWeightsCommand.self,
-    TrainCommand.self, DataCommand.self, MPICheckCommand.self, EnvCommand.self, BenchCommand.self,
+    TrainCommand.self, DataCommand.self, MPICheckCommand.self, EnvCommand.self, BenchCommand.self, SweepCommand.self,
 ]
 
 func printTopLevelHelp() {
