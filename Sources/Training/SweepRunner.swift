@@ -54,20 +54,27 @@ public final class SweepRunner {
                    ("trials", .int(plan.trials.count)), ("finished", .int(finished))])
         }
         clip = try CLIPModel(contentsOf: plan.spec.weights)
+        // Claim files (used only without MPI windows) go to a folder of this invocation.
+        let runID = try world.broadcast(world.isRoot ? "\(Int(Date().timeIntervalSince1970))-\(getpid())" : "", root: 0)
+        let claims = plan.spec.sweepDirectory.appendingPathComponent("claims/\(runID)")
         var stopped = false
-        for tasks in plan.phases where !tasks.isEmpty {
-            let counter = try world.makeSharedCounter()
+        for (phase, tasks) in plan.phases.enumerated() where !tasks.isEmpty {
+            let dealer = try SweepDealers.make(world: world, phase: phase, count: tasks.count, claims: claims, say: say)
             while !stopped {
                 if try group.allReduceMax(Int64(StopSignals.pending != 0 ? 1 : 0)) > 0 { stopped = true; break }
-                var next: [Int64] = [group.isRoot ? Int64(try counter.next()) : 0]
+                var next: [Int64] = [group.isRoot ? Int64(try dealer.next()) : 0]
                 next = try group.broadcast(next, root: 0)
                 let k = Int(next[0])
                 guard k < tasks.count else { break }
                 stopped = try runTask(tasks[k], group: group, groupIndex: color)
             }
             stopped = try world.allReduceMax(Int64(stopped ? 1 : 0)) > 0
-            try counter.free()
+            try dealer.finish()
             if stopped { break }
+        }
+        if world.isRoot {
+            try? FileManager.default.removeItem(at: claims)
+            rmdir(claims.deletingLastPathComponent().path)   // only when empty
         }
         var status: [Int64] = [0]
         if world.isRoot {
@@ -205,6 +212,7 @@ public final class SweepRunner {
     }
 
     private func say(_ text: String) {
+        guard !text.isEmpty else { return }
         print(text)
         fflush(stdout)
     }
