@@ -13,15 +13,24 @@ public final class SweepRunner {
     let world: Communicator
     let softwareVersion: String
     let echo: Bool
+    let shard: (index: Int, count: Int)
     private var clip: CLIPModel?
 
     /// Prepares a runner; `echo` prints every trial's log lines on stdout (noisy with many
-    /// groups; each trial's log.txt has them anyway).
-    public init(plan: SweepPlan, world: Communicator, softwareVersion: String, echo: Bool = false) {
+    /// groups; each trial's log.txt has them anyway). `shard` (i, n) keeps the tasks whose
+    /// position in their phase is i modulo n (a job array's task i of n); (0, 1) runs all.
+    public init(plan: SweepPlan, world: Communicator, softwareVersion: String, echo: Bool = false,
+                shard: (index: Int, count: Int) = (0, 1)) {
         self.plan = plan
         self.world = world
         self.softwareVersion = softwareVersion
         self.echo = echo
+        self.shard = shard
+    }
+
+    /// The tasks of each phase that this invocation runs.
+    var phases: [[SweepTask]] {
+        plan.phases.map { tasks in tasks.enumerated().filter { $0.offset % shard.count == shard.index }.map(\.element) }
     }
 
     /// What became of a trial this time.
@@ -45,10 +54,13 @@ public final class SweepRunner {
         }
         if world.isRoot {
             try FileManager.default.createDirectory(at: plan.spec.sweepDirectory, withIntermediateDirectories: true)
-            let finished = plan.trials.filter(\.isFinished).count
+            let tasks = phases.joined()
+            let mine = tasks.flatMap(\.trials)
+            let finished = mine.filter { plan.trials[$0].isFinished }.count
             var note = ""
             if world.size % rpt != 0 { note = "; the last group has \(world.size % rpt) rank(s)" }
-            say("sweep \(plan.spec.name): \(plan.trials.count) trial(s) in \(plan.tasks.count) task(s), \(finished) already finished; "
+            let shardNote = shard.count > 1 ? " (shard \(shard.index) of \(shard.count))" : ""
+            say("sweep \(plan.spec.name)\(shardNote): \(mine.count) trial(s) in \(tasks.count) task(s), \(finished) already finished; "
                 + "\(world.size) rank(s) in \(groupCount) group(s) of \(rpt)\(note)")
             event([("event", .string("sweep_start")), ("ranks", .int(world.size)), ("groups", .int(groupCount)),
                    ("trials", .int(plan.trials.count)), ("finished", .int(finished))])
@@ -58,7 +70,8 @@ public final class SweepRunner {
         let runID = try world.broadcast(world.isRoot ? "\(Int(Date().timeIntervalSince1970))-\(getpid())" : "", root: 0)
         let claims = plan.spec.sweepDirectory.appendingPathComponent("claims/\(runID)")
         var stopped = false
-        for (phase, tasks) in plan.phases.enumerated() where !tasks.isEmpty {
+        let phases = self.phases
+        for (phase, tasks) in phases.enumerated() where !tasks.isEmpty {
             let dealer = try SweepDealers.make(world: world, phase: phase, count: tasks.count, claims: claims, say: say)
             while !stopped {
                 if try group.allReduceMax(Int64(StopSignals.pending != 0 ? 1 : 0)) > 0 { stopped = true; break }
@@ -80,12 +93,13 @@ public final class SweepRunner {
         if world.isRoot {
             let report = try SweepReport(plan: plan)
             try report.write()
-            let unfinished = report.entries.filter { $0.status != "done" }.count
+            let mine = Set(phases.joined().flatMap(\.trials))
+            let unfinished = report.entries.filter { mine.contains($0.trial.index) && $0.status != "done" }.count
             status[0] = Int64(stopped ? ExitStatus.preempted : unfinished > 0 ? ExitStatus.failure : ExitStatus.success)
             event([("event", .string(stopped ? "sweep_stopped" : "sweep_end")), ("unfinished", .int(unfinished))])
             say(report.summary.markdown())
             say(stopped ? "sweep \(plan.spec.name): stopped by a signal; rerun the same command to continue (\(unfinished) trial(s) left)"
-                : "sweep \(plan.spec.name): \(plan.trials.count - unfinished) of \(plan.trials.count) trial(s) finished; "
+                : "sweep \(plan.spec.name): \(mine.count - unfinished) of \(mine.count) trial(s) finished; "
                     + "summary in \(plan.spec.sweepDirectory.path)/summary.md")
         }
         status = try world.broadcast(status, root: 0)

@@ -8,7 +8,7 @@ enum SweepCommand: Command {
     static let name = "sweep"
     static let summary = "run a sweep of trials (grid x pipeline) on groups of MPI ranks; --summary for the table"
     static let usage = """
-    usage: [mpirun -np N] cocoop sweep SWEEP.yaml [--verbose]
+    usage: [mpirun -np N] cocoop sweep SWEEP.yaml [--verbose] [--shard I/N]
            cocoop sweep SWEEP.yaml --summary | --list
 
     Expands the sweep file (datasets x shots x config axes x seeds; pipelines base2new,
@@ -25,6 +25,12 @@ enum SweepCommand: Command {
                    are now and print the table (runs nothing; no mpirun needed)
       --list       print every trial with its status and folder (runs nothing)
       --verbose    also print each trial's log lines (they are in its log.txt anyway)
+      --shard I/N  run only the tasks whose position in their phase is I modulo N (0 <= I < N):
+                   task I of a job array of N (Cluster/slurm/sweep_array.sbatch)
+
+    Environment: COCOOP_SWEEP_DEALER=files hands trials out through O_EXCL claim files in the
+    sweep folder instead of the MPI fetch-and-add counter (chosen by itself when MPI cannot make
+    one-sided windows, e.g. OpenMPI over plain TCP between hosts).
 
     Exit status: 0 every trial finished; 1 a trial failed (the others ran; see sweep.json) or the
     sweep file is wrong (the message names file, line and key); 2 bad command line; 75 stopped by
@@ -32,7 +38,15 @@ enum SweepCommand: Command {
     """
 
     static func run(_ args: [String]) throws -> Int32 {
-        let a = try Arguments(args, valued: [], boolean: ["summary", "list", "verbose"])
+        let a = try Arguments(args, valued: ["shard"], boolean: ["summary", "list", "verbose"])
+        var shard = (index: 0, count: 1)
+        if let v = a.value("shard") {
+            let parts = v.split(separator: "/").map { Int($0) }
+            guard parts.count == 2, let i = parts[0], let n = parts[1], n >= 1, (0..<n).contains(i) else {
+                throw UsageError("--shard expects I/N with 0 <= I < N, got '\(v)'")
+            }
+            shard = (i, n)
+        }
         guard a.positional.count == 1 else {
             throw UsageError("expected one sweep file, got \(a.positional.count) argument(s): \(a.positional.joined(separator: " "))")
         }
@@ -58,7 +72,8 @@ enum SweepCommand: Command {
         defer { if MPIRuntime.isActive { try? MPIRuntime.finalize() } }
         do {
             let plan = try SweepPlan(spec: SweepSpec.load(contentsOf: file))
-            return try SweepRunner(plan: plan, world: world, softwareVersion: cocoopVersion, echo: a.has("verbose")).run()
+            return try SweepRunner(plan: plan, world: world, softwareVersion: cocoopVersion, echo: a.has("verbose"),
+                                   shard: shard).run()
         } catch {
             // A bad sweep file is met by every rank alike; rank 0 speaks for all.
             if world.isRoot || !(error is ConfigError || error is SweepError) { printError("cocoop sweep: error: \(error)") }

@@ -90,6 +90,45 @@ struct SweepFixture {
         return try body()
     }
 
+    /// Starts Cluster/slurm/sweep.sbatch with bash as Slurm would (4 tasks on this node, job
+    /// 4242), with a fake `scontrol` that answers `show hostnames` and records `requeue`
+    /// calls in `requeueLog`.
+    func launchSlurmScript(delayMs: Int) throws -> Process {
+        let bin = root.appendingPathComponent("bin")
+        try FileManager.default.createDirectory(at: bin, withIntermediateDirectories: true)
+        let fake = bin.appendingPathComponent("scontrol")
+        try """
+        #!/bin/sh
+        case "$1" in
+          show) echo localhost ;;
+          requeue) echo "requeue $2" >> "\(requeueLog.path)" ;;
+        esac
+        """.write(to: fake, atomically: true, encoding: .utf8)
+        chmod(fake.path, 0o755)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/bash")
+        p.arguments = [Cocoop.packageRoot.appendingPathComponent("Cluster/slurm/sweep.sbatch").path, Self.sweepFile]
+        var env = ProcessInfo.processInfo.environment
+        for (k, v) in environment { env[k] = v }
+        env["PATH"] = bin.path + ":" + (env["PATH"] ?? "/usr/bin:/bin")
+        for (k, v) in ["SLURM_SUBMIT_DIR": Cocoop.packageRoot.path, "SLURM_JOB_NODELIST": "localhost", "SLURM_NTASKS": "4",
+                       "SLURM_NTASKS_PER_NODE": "4", "SLURM_CPUS_PER_TASK": "1", "SLURM_JOB_ID": "4242",
+                       "COCOOP": Cocoop.binary.path, "MAP": "slot", "BIND": "none",
+                       "MPIRUN_EXTRA": "--allow-run-as-root --oversubscribe --mca btl self,vader -x COCOOP_DEBUG_STEP_DELAY_MS",
+                       "COCOOP_DEBUG_STEP_DELAY_MS": "\(delayMs)"] { env[k] = v }
+        p.environment = env
+        if !FileManager.default.fileExists(atPath: logFile.path) { FileManager.default.createFile(atPath: logFile.path, contents: nil) }
+        let log = try FileHandle(forWritingTo: logFile)
+        log.seekToEndOfFile()
+        p.standardOutput = log
+        p.standardError = log
+        try Self.withStopSignalsUnblocked { try p.run() }
+        return p
+    }
+
+    /// What the fake scontrol was asked to requeue.
+    var requeueLog: URL { root.appendingPathComponent("requeue.log") }
+
     /// Where `launch` sends mpirun's output (appended, one file for all launches).
     var logFile: URL { root.appendingPathComponent("launch.log") }
 

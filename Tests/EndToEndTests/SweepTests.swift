@@ -3,8 +3,9 @@ import Testing
 
 /// `cocoop sweep` end to end under real mpirun: the shipped tiny base-to-new sweep (2 datasets
 /// x 3 seeds) on 4 ranks in groups of 2, its table checked against the trials' results.json;
-/// stopped (SIGUSR1 -> exit 75) and killed (SIGKILL of mpirun) half-way, then rerun without
-/// redoing finished trials; and the sweep file's error messages.
+/// stopped through the Slurm script (SIGUSR1 -> exit 75 -> requeue) and killed (SIGKILL of
+/// mpirun) half-way, then rerun without redoing finished trials; the sweep file's error
+/// messages; the shipped example sweeps.
 @Suite(.serialized) struct SweepTests {
     // MARK: - Expected numbers, from the trials' own results.json
 
@@ -99,15 +100,17 @@ import Testing
 
     @Test func stoppedThenKilledHalfWayAndRerunFinishesWithoutRedoingTrials() throws {
         let fx = try SweepFixture(); defer { fx.remove() }
-        // 1. SIGUSR1 to mpirun (what Slurm's --signal=B:USR1 and our trap send): running
-        //    trials checkpoint, the sweep exits 75.
-        let first = try fx.launch(ranks: 4, delayMs: 800)
+        // 1. Through Cluster/slurm/sweep.sbatch: SIGUSR1 to the batch shell (what Slurm's
+        //    --signal=B:USR1@120 sends) is forwarded to mpirun and the ranks; running trials
+        //    checkpoint, the sweep exits 75 and the script asks Slurm to requeue the job.
+        let first = try fx.launchSlurmScript(delayMs: 800)
         let deadline = Date().addingTimeInterval(120)
         while first.isRunning && fx.finishedTrials().count < 3 && Date() < deadline { usleep(100_000) }
         #expect(first.isRunning, "the sweep ended before it could be stopped")
         kill(first.processIdentifier, SIGUSR1)
         first.waitUntilExit()
         #expect(first.terminationStatus == 75, "\(fx.launchLog)")
+        #expect((try? String(contentsOf: fx.requeueLog, encoding: .utf8)) == "requeue 4242\n", "\(fx.launchLog)")
         let afterStop = fx.resultDates()
         #expect(afterStop.count >= 3 && afterStop.count < 12, "\(afterStop.keys.sorted())")
         let stoppedTrials = SweepFixture.allTrialPaths.filter {
