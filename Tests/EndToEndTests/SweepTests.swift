@@ -196,4 +196,13 @@ import Testing
         #expect(lines.contains("pending     evaluation/CoCoOp/vit_b16_c4_ep10_batch1_ctxv1_16shots/OPTIM.LR=0.002/oxford_pets/seed1"), "\(r.stdout)")
         #expect(lines.last == "12 pending")
     }
+
+    @Test func shippedExampleSweepsExpand() throws {
+        let env = ["DATA": "/data", "CLIP_WEIGHTS": "/weights/clip-vit-base-patch16"]
+        for (file, count) in [("Configs/sweeps/cocoop_base2new.yaml", 66), ("Configs/sweeps/cocoop_cross_dataset.yaml", 3 + 14 * 3)] {
+            let r = try Cocoop.run(["sweep", file, "--list"], environment: env, directory: Cocoop.packageRoot)
+            #expect(r.status == 0, "\(file): \(r.stderr)")
+            #expect(r.stdout.hasSuffix("\(count) pending\n"), "\(file): \(r.stdout.suffix(200))")
+        }
+    }
 }
