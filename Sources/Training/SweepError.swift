@@ -16,6 +16,7 @@ public enum SweepError: Error, CustomStringConvertible {
     /// The sweep file is fine but the trial grid is empty (an axis with no values).
     case emptyGrid(file: String, axis: String)
 
+    /// The message, naming the file and line or the folder.
     public var description: String {
         switch self {
         case let .unknownKey(file, line, key, section, known):

@@ -50,7 +50,7 @@ public struct SweepTrial {
         o.evalOnly = evalOnly
         o.modelDir = modelDir
         o.loadEpoch = loadEpoch
-        o.resume = "auto"
+        o.resume = config.resume.isEmpty ? "auto" : config.resume
         return o
     }
 }
@@ -70,8 +70,11 @@ public struct SweepTask: Sendable {
 /// A sweep file expanded: every trial with its resolved configuration, grouped into tasks.
 /// Built identically on every rank; any bad key or value fails here, before any run starts.
 public struct SweepPlan {
+    /// The sweep file it was expanded from.
     public let spec: SweepSpec
+    /// Every trial, in grid order (datasets x shots x config axes x seeds).
     public let trials: [SweepTrial]
+    /// The units handed to groups, in order.
     public let tasks: [SweepTask]
 
     /// The tasks of each phase, in order.

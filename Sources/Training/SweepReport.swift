@@ -7,11 +7,13 @@ import Support
 public struct SweepReport {
     /// One trial as found on disk.
     public struct Entry {
+        /// The trial.
         public let trial: SweepTrial
         /// done, mismatch, failed, skipped, stopped, interrupted (started, never ended) or pending.
         public let status: String
         /// results.json's accuracy and macro_f1 (percent), when done.
         public let accuracy: Double?
+        /// results.json's macro_f1 (percent), when done.
         public let macroF1: Double?
         /// Why it failed, was skipped, or does not match.
         public let error: String?
@@ -19,8 +21,11 @@ public struct SweepReport {
         public let attempts: Int
     }
 
+    /// The expanded sweep.
     public let plan: SweepPlan
+    /// Every trial's state, in plan order.
     public let entries: [Entry]
+    /// The tables built from the finished trials.
     public let summary: SweepSummary
 
     /// Reads every trial's folder.

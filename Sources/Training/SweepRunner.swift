@@ -9,6 +9,7 @@ import Tensor
 /// leader draws the next task from an MPI-3 fetch-and-add counter and broadcasts it to its
 /// group, so a long trial never holds up short ones. Every rank calls `run()`.
 public final class SweepRunner {
+    /// The expanded sweep.
     public let plan: SweepPlan
     let world: Communicator
     let softwareVersion: String

@@ -10,7 +10,9 @@ public struct SweepSummary {
 
     /// Accuracies (percent) of one dataset over its seeds.
     public struct Stat: Equatable {
+        /// One accuracy per finished seed.
         public var values: [Double]
+        /// How many seeds have a result.
         public var count: Int { values.count }
         /// The mean, or nil without values.
         public var mean: Double? { values.isEmpty ? nil : values.reduce(0, +) / Double(values.count) }
@@ -23,9 +25,11 @@ public struct SweepSummary {
 
     /// One dataset's line: for base2new `[Base, New]`, otherwise `[Accuracy]`.
     public struct Row {
+        /// The dataset's label.
         public var dataset: String
         /// "source" for cross_dataset's training dataset, else "".
         public var role: String
+        /// The accuracies of each column.
         public var stats: [Stat]
     }
 
@@ -35,11 +39,15 @@ public struct SweepSummary {
         public var shots: Int
         /// The config-axis values (`KEY=value,...`), empty without such axes.
         public var variant: String
+        /// One row per dataset, in sweep-file order.
         public var rows: [Row]
     }
 
+    /// Which columns the tables have.
     public let pipeline: SweepSpec.Pipeline
+    /// The heading: sweep name, pipeline, trainer and config.
     public let title: String
+    /// One table per setting, in order of first appearance.
     public let tables: [Table]
 
     /// Harmonic mean of two accuracies (0 when both are 0).
@@ -102,7 +110,7 @@ public struct SweepSummary {
                 for r in table.rows {
                     out += "| \(r.dataset)\(r.role.isEmpty ? "" : " (\(r.role))") | \(Self.cell(r.stats[0])) | \(r.stats[0].count) |\n"
                 }
-                let over = pipeline == .crossDataset ? "targets" : "datasets"
+                let over = pipeline == .crossDataset ? "target(s)" : "dataset(s)"
                 out += "| **Average** | \(Self.number(avg.values[0])) | \(avg.datasets) \(over) |\n"
             }
         }

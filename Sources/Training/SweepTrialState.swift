@@ -14,15 +14,17 @@ public struct SweepTrialRecord {
     public var status: String
     /// How many times the sweep has started this trial.
     public var attempts: Int
-    /// When the latest attempt started / ended (ISO 8601).
+    /// When the latest attempt started (ISO 8601).
     public var started: String
+    /// When it ended (ISO 8601), nil while running.
     public var finished: String?
     /// Seconds of the latest attempt.
     public var seconds: Double?
     /// The error of a failed or skipped trial.
     public var error: String?
-    /// The group (0-based) and its number of ranks.
+    /// The group (0-based) that ran it.
     public var group: Int
+    /// The number of ranks of that group.
     public var ranks: Int
 
     /// The record in `directory`, if there is a readable one.

@@ -205,4 +205,53 @@ import Testing
             #expect(r.stdout.hasSuffix("\(count) pending\n"), "\(file): \(r.stdout.suffix(200))")
         }
     }
+
+    @Test func crossDatasetRunsWithoutMPIAndAFailingTrialIsRecorded() throws {
+        let fx = try SweepFixture(); defer { fx.remove() }
+        // A target whose images are missing: its evaluation fails, the others go on.
+        let broken = fx.root.appendingPathComponent("broken")
+        try FileManager.default.createDirectory(at: broken, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: fx.root.appendingPathComponent("tiny_b/split.json"), to: broken.appendingPathComponent("split.json"))
+        let file = fx.root.appendingPathComponent("xd.yaml")
+        func dataset(_ name: String) -> String {
+            "{name: \(name), overrides: {DATASET.NAME: SplitFile, DATASET.SPLIT_FILE: \(name)/split.json}}"
+        }
+        try """
+        pipeline: cross_dataset
+        output_root: ${COCOOP_TINY_OUTPUT}
+        source: \(dataset("tiny_a"))
+        base:
+          config_file: Configs/trainers/CoCoOp/vit_b16_c4_ep10_batch1_ctxv1.yaml
+          weights: ${COCOOP_TINY_WEIGHTS}
+          root: ${COCOOP_TINY_ROOT}
+          shots: 2
+          overrides: {INPUT.SIZE: [32, 32], OPTIM.MAX_EPOCH: 1, DATALOADER.TRAIN_X.BATCH_SIZE: 4, DATALOADER.TEST.BATCH_SIZE: 4}
+        axes:
+          datasets: [\(dataset("tiny_b")), \(dataset("broken"))]
+          seeds: 1
+        """.write(to: file, atomically: true, encoding: .utf8)
+        let r = try Cocoop.run(["sweep", file.path], environment: fx.environment, directory: Cocoop.packageRoot)
+        #expect(r.status == 1, "\(r.stdout)\n\(r.stderr)")
+        #expect(r.stdout.contains("1 rank(s) in 1 group(s)"), "\(r.stdout)")
+        let train = "tiny_a/CoCoOp/vit_b16_c4_ep10_batch1_ctxv1_2shots/seed1"
+        let good = "evaluation/CoCoOp/vit_b16_c4_ep10_batch1_ctxv1_2shots/tiny_b/seed1"
+        let bad = "evaluation/CoCoOp/vit_b16_c4_ep10_batch1_ctxv1_2shots/broken/seed1"
+        let trained = try fx.json("\(train)/results.json"), evaluated = try fx.json("\(good)/results.json")
+        #expect(trained["classes"] as? Int == 4 && trained["subsample_classes"] as? String == "all")
+        #expect((evaluated["checkpoint"] as? String)?.contains(train + "/checkpoints/ckpt-e0001") == true)
+        // The failure is recorded where a user looks: the trial's record, sweep.json, events.jsonl.
+        let record = try fx.json("\(bad)/sweep_trial.json")
+        #expect(record["status"] as? String == "failed")
+        #expect((record["error"] as? String)?.contains("broken/images/0_chelsea.png") == true, "\(record)")
+        let sweep = try fx.json("sweeps/xd/sweep.json")
+        #expect((sweep["counts"] as? [String: Int]) == ["done": 2, "failed": 1], "\(String(describing: sweep["counts"]))")
+        let events = try String(contentsOf: fx.output.appendingPathComponent("sweeps/xd/events.jsonl"), encoding: .utf8)
+        #expect(events.contains("\"event\":\"failed\"") && events.contains("0_chelsea.png"))
+        // The table: the source row, the good target, and the average over targets that have results.
+        let md = try String(contentsOf: fx.output.appendingPathComponent("sweeps/xd/summary.md"), encoding: .utf8)
+        let a = try #require(trained["accuracy"] as? Double), b = try #require(evaluated["accuracy"] as? Double)
+        #expect(md.contains(String(format: "| tiny_a (source) | %.2f ± 0.00 | 1 |", a)), "\(md)")
+        #expect(md.contains(String(format: "| tiny_b | %.2f ± 0.00 | 1 |", b)) && md.contains("| broken | – | 0 |"), "\(md)")
+        #expect(md.contains(String(format: "| **Average** | %.2f | 1 target(s) |", b)), "\(md)")
+    }
 }
