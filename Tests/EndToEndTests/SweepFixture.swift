@@ -155,13 +155,18 @@ struct SweepFixture {
         return out
     }
 
-    /// Waits until no process runs the cocoop binary as `cocoop sweep` any more (ranks
-    /// outlive a SIGKILLed mpirun by a second or two).
-    static func waitForRanksToExit(timeout: TimeInterval = 30) -> Bool {
+    /// The processes mpirun started on this machine (its children: the ranks).
+    static func children(of process: Process) -> [Int32] {
+        let r = try? Cocoop.run(["-P", "\(process.processIdentifier)"], executable: URL(fileURLWithPath: "/usr/bin/pgrep"))
+        return (r?.stdout ?? "").split(separator: "\n").compactMap { Int32($0) }
+    }
+
+    /// Waits until none of `pids` runs any more (ranks outlive a SIGKILLed mpirun by a
+    /// second or two).
+    static func waitForExit(_ pids: [Int32], timeout: TimeInterval = 30) -> Bool {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
-            let r = try? Cocoop.run(["-f", "\(Cocoop.binary.path) sweep \(sweepFile)"], executable: URL(fileURLWithPath: "/usr/bin/pgrep"))
-            if r?.status == 1 { return true }
+            if pids.allSatisfy({ kill($0, 0) != 0 && errno == ESRCH }) { return true }
             usleep(100_000)
         }
         return false

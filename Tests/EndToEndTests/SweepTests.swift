@@ -123,9 +123,11 @@ import Testing
         while second.isRunning && fx.finishedTrials().count < afterStop.count + 1 && Date() < deadline.addingTimeInterval(120) {
             usleep(100_000)
         }
+        let ranks = SweepFixture.children(of: second)
+        #expect(ranks.count == 4, "rank pids: \(ranks)")
         kill(second.processIdentifier, SIGKILL)
         second.waitUntilExit()
-        #expect(SweepFixture.waitForRanksToExit(), "ranks still running after mpirun was killed")
+        #expect(SweepFixture.waitForExit(ranks), "ranks still running 30 s after mpirun was killed")
         let afterKill = fx.resultDates()
         #expect(afterKill.count < 12, "the sweep finished before it was killed")
 
