@@ -161,12 +161,21 @@ struct SweepFixture {
         return (r?.stdout ?? "").split(separator: "\n").compactMap { Int32($0) }
     }
 
+    /// Whether `pid` exists and is not a zombie (an orphan whose reaper is slow, or absent in
+    /// some containers, stays a zombie after it ended).
+    static func isRunning(_ pid: Int32) -> Bool {
+        guard kill(pid, 0) == 0 || errno != ESRCH else { return false }
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return false }
+        return stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).first != "Z"
+    }
+
     /// Waits until none of `pids` runs any more (ranks outlive a SIGKILLed mpirun by a
     /// second or two).
     static func waitForExit(_ pids: [Int32], timeout: TimeInterval = 30) -> Bool {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
-            if pids.allSatisfy({ kill($0, 0) != 0 && errno == ESRCH }) { return true }
+            if pids.allSatisfy({ !isRunning($0) }) { return true }
             usleep(100_000)
         }
         return false
