@@ -92,13 +92,16 @@ public final class SweepRunner {
         }
         var status: [Int64] = [0]
         if world.isRoot {
-            let report = try SweepReport(plan: plan)
-            try report.write()
+            // Rank 0 must reach the broadcast below whatever happens here, or the others hang.
+            let report = try? SweepReport(plan: plan)
+            do { try report?.write() } catch {
+                FileHandle.standardError.write("cocoop sweep: could not write the summary: \(error)\n".data(using: .utf8)!)
+            }
             let mine = Set(phases.joined().flatMap(\.trials))
-            let unfinished = report.entries.filter { mine.contains($0.trial.index) && $0.status != "done" }.count
+            let unfinished = report?.entries.filter { mine.contains($0.trial.index) && $0.status != "done" }.count ?? mine.count
             status[0] = Int64(stopped ? ExitStatus.preempted : unfinished > 0 ? ExitStatus.failure : ExitStatus.success)
             event([("event", .string(stopped ? "sweep_stopped" : "sweep_end")), ("unfinished", .int(unfinished))])
-            say(report.summary.markdown())
+            say(report?.summary.markdown() ?? "")
             say(stopped ? "sweep \(plan.spec.name): stopped by a signal; rerun the same command to continue (\(unfinished) trial(s) left)"
                 : "sweep \(plan.spec.name): \(mine.count - unfinished) of \(mine.count) trial(s) finished; "
                     + "summary in \(plan.spec.sweepDirectory.path)/summary.md")
