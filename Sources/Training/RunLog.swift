@@ -8,15 +8,19 @@ import Support
 public final class RunLog {
     public let outputDir: URL
     public let isRoot: Bool
+    /// Whether `info` also prints on stdout.
+    public let echo: Bool
     private var logFile: FileHandle?
     private var metricsFile: FileHandle?
     private var tensorboard: TensorBoardWriter?
     private let lock = NSLock()
 
     /// Opens (appending) the output files on rank 0; other ranks only print warnings.
-    public init(outputDir: URL, isRoot: Bool, tensorboard: Bool) throws {
+    /// `echo: false` keeps `info` lines out of stdout (a sweep runs many trials at once).
+    public init(outputDir: URL, isRoot: Bool, tensorboard: Bool, echo: Bool = true) throws {
         self.outputDir = outputDir
         self.isRoot = isRoot
+        self.echo = echo
         guard isRoot else { return }
         let fm = FileManager.default
         try fm.createDirectory(at: outputDir, withIntermediateDirectories: true)
@@ -40,8 +44,10 @@ public final class RunLog {
     public func info(_ line: String) {
         guard isRoot else { return }
         lock.lock(); defer { lock.unlock() }
-        print(line)
-        fflush(stdout)
+        if echo {
+            print(line)
+            fflush(stdout)
+        }
         logFile?.write((line + "\n").data(using: .utf8)!)
     }
 

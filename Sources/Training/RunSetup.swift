@@ -19,6 +19,11 @@ public struct RunOptions {
     /// --resume auto|never|PATH: resume from the newest valid checkpoint of the output
     /// folder (default), start fresh (refused if the folder has checkpoints), or a folder.
     public var resume = "auto"
+    /// A CLIP already loaded from `weights` (a sweep loads it once for all its trials);
+    /// nil: the run loads `weights` itself.
+    public var clip: CLIPModel?
+    /// Whether rank 0 also prints the run's log lines on stdout (log.txt gets them anyway).
+    public var echo = true
 
     public init(weights: URL) { self.weights = weights }
 }
@@ -48,7 +53,7 @@ public final class RunSetup {
         }
         guard !config.outputDir.isEmpty else { throw TrainingError.badOption("no output folder (--output-dir or OUTPUT_DIR)") }
         outputDir = URL(fileURLWithPath: config.outputDir)
-        clip = try CLIPModel(contentsOf: options.weights)
+        clip = try options.clip ?? CLIPModel(contentsOf: options.weights)
         let size = config.input.size
         guard size.count == 2, size[0] == size[1], size[0] == clip.vision.resolution else {
             throw TrainingError.badOption("INPUT.SIZE \(size) does not match the CLIP weights' image resolution \(clip.vision.resolution) (\(options.weights.path))")

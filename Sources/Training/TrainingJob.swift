@@ -20,7 +20,8 @@ public enum TrainingJob {
         let setup = try RunSetup(config: config, options: options, comm: comm)
         let sink = WarningSink(rank: comm.rank)
         let pipeline = try DataPipeline(config: config, data: setup.data, warn: { sink.warn($0) })
-        let log = try RunLog(outputDir: setup.outputDir, isRoot: comm.isRoot, tensorboard: config.runtime.tensorboard)
+        let log = try RunLog(outputDir: setup.outputDir, isRoot: comm.isRoot, tensorboard: config.runtime.tensorboard,
+                             echo: options.echo)
         sink.log = log
         log.info("cocoop \(softwareVersion): \(comm.size) rank(s), OpenBLAS \(BLASInfo.coreName) x \(BLASInfo.threads) thread(s)")
         guard let learner = setup.learner else {

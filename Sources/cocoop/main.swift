@@ -4,9 +4,9 @@ import Foundation
 let cocoopVersion = "0.1.0"
 
 let commands: [any Command.Type] = [
-    TrainCommand.self, InspectCommand.self, ExportCommand.self, TokenizeCommand.self, EmbedCommand.self,
-    ZeroshotCommand.self, InitWeightsCommand.self, DataCommand.self, PackCommand.self, MPICheckCommand.self,
-    EnvCommand.self, BenchCommand.self,
+    TrainCommand.self, SweepCommand.self, InspectCommand.self, ExportCommand.self, TokenizeCommand.self,
+    EmbedCommand.self, ZeroshotCommand.self, InitWeightsCommand.self, DataCommand.self, PackCommand.self,
+    MPICheckCommand.self, EnvCommand.self, BenchCommand.self,
 ]
 
 func printTopLevelHelp() {

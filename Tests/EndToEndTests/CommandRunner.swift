@@ -25,12 +25,14 @@ enum Cocoop {
         var stderr: String
     }
 
-    /// Runs `executable` (default: cocoop) with `arguments`; kills it after `timeout` seconds.
+    /// Runs `executable` (default: cocoop) with `arguments` in `directory` (default: this
+    /// process's); kills it after `timeout` seconds.
     static func run(_ arguments: [String], executable: URL? = nil, environment: [String: String] = [:],
-                    timeout: TimeInterval = 120) throws -> Result {
+                    directory: URL? = nil, timeout: TimeInterval = 120) throws -> Result {
         let p = Process()
         p.executableURL = executable ?? binary
         p.arguments = arguments
+        if let directory { p.currentDirectoryURL = directory }
         var env = ProcessInfo.processInfo.environment
         for (k, v) in environment { env[k] = v }
         p.environment = env

@@ -1,0 +1,98 @@
+import Foundation
+import Support
+
+/// The state of a whole sweep, read from disk: every trial's status and result, and the
+/// summary tables. Written at the end of a sweep and by `cocoop sweep --summary` at any
+/// time, so it always reflects what exists.
+public struct SweepReport {
+    /// One trial as found on disk.
+    public struct Entry {
+        /// The trial.
+        public let trial: SweepTrial
+        /// done, mismatch, failed, skipped, stopped, interrupted (started, never ended) or pending.
+        public let status: String
+        /// results.json's accuracy and macro_f1 (percent), when done.
+        public let accuracy: Double?
+        /// results.json's macro_f1 (percent), when done.
+        public let macroF1: Double?
+        /// Why it failed, was skipped, or does not match.
+        public let error: String?
+        /// How many times the sweep started it.
+        public let attempts: Int
+    }
+
+    /// The expanded sweep.
+    public let plan: SweepPlan
+    /// Every trial's state, in plan order.
+    public let entries: [Entry]
+    /// The tables built from the finished trials.
+    public let summary: SweepSummary
+
+    /// Reads every trial's folder.
+    public init(plan: SweepPlan) throws {
+        self.plan = plan
+        var entries: [Entry] = [], accuracies: [Int: Double] = [:]
+        for t in plan.trials {
+            let record = SweepTrialRecord.read(in: t.outputDir)
+            switch t.outcome() {
+            case .finished(let results):
+                func number(_ key: String) -> Double? {
+                    switch results[key] { case .double(let d)?: return d; case .int(let i)?: return Double(i); default: return nil }
+                }
+                accuracies[t.index] = number("accuracy")
+                entries.append(Entry(trial: t, status: "done", accuracy: number("accuracy"), macroF1: number("macro_f1"),
+                                     error: nil, attempts: record?.attempts ?? 0))
+            case .mismatch(let why):
+                entries.append(Entry(trial: t, status: "mismatch", accuracy: nil, macroF1: nil, error: why,
+                                     attempts: record?.attempts ?? 0))
+            case .unfinished:
+                var status = "pending"
+                if let r = record {
+                    status = r.status == "running" ? "interrupted" : r.status == "done" ? "interrupted" : r.status
+                }
+                entries.append(Entry(trial: t, status: status, accuracy: nil, macroF1: nil, error: record?.error,
+                                     attempts: record?.attempts ?? 0))
+            }
+        }
+        self.entries = entries
+        summary = SweepSummary(plan: plan, accuracies: accuracies)
+    }
+
+    /// How many trials have each status.
+    public var counts: [(String, Int)] {
+        ["done", "pending", "interrupted", "stopped", "failed", "skipped", "mismatch"].map { s in
+            (s, entries.filter { $0.status == s }.count)
+        }.filter { $0.1 > 0 }
+    }
+
+    /// sweep.json: the sweep, the counts, and every trial.
+    public var json: JSONValue {
+        let trials: [JSONValue] = entries.map { e in
+            var fields: [(String, JSONValue)] = [
+                ("path", .string(e.trial.relativePath)), ("stage", .string(e.trial.stage.rawValue)),
+                ("dataset", .string(e.trial.dataset)), ("seed", .int(e.trial.seed)), ("shots", .int(e.trial.shots)),
+                ("variant", .string(e.trial.variant)), ("status", .string(e.status)), ("attempts", .int(e.attempts)),
+            ]
+            if let a = e.accuracy { fields.append(("accuracy", .double(a))) }
+            if let m = e.macroF1 { fields.append(("macro_f1", .double(m))) }
+            if let err = e.error { fields.append(("error", .string(err))) }
+            return .object(fields)
+        }
+        return .object([
+            ("sweep", .string(plan.spec.name)), ("file", .string(plan.spec.file)),
+            ("pipeline", .string(plan.spec.pipeline.rawValue)), ("output_root", .string(plan.spec.outputRoot.path)),
+            ("updated", .string(SweepFiles.now())),
+            ("counts", .object(counts.map { ($0.0, .int($0.1)) })),
+            ("trials", .array(trials)),
+        ])
+    }
+
+    /// Writes sweep.json, summary.md and summary.csv into the sweep's folder.
+    public func write() throws {
+        let dir = plan.spec.sweepDirectory
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        try SweepFiles.writeAtomically(json.serialized(indent: 2) + "\n", to: dir.appendingPathComponent("sweep.json"))
+        try SweepFiles.writeAtomically(summary.markdown(), to: dir.appendingPathComponent("summary.md"))
+        try SweepFiles.writeAtomically(summary.csv(), to: dir.appendingPathComponent("summary.csv"))
+    }
+}
