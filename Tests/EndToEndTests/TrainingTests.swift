@@ -82,7 +82,7 @@ import Testing
     @Test func sigkillOfOneRankEndsTheJobAndARerunIsBitIdentical() throws {
         let fx = try TrainingFixture(); defer { fx.remove() }
         let reference = fx.root.appendingPathComponent("reference")
-        let extra = ["RUNTIME.CHECKPOINT.STEP_FREQ", "1", "RUNTIME.WATCHDOG_SECONDS", "20"]
+        let extra = ["RUNTIME.CHECKPOINT.STEP_FREQ", "1", "RUNTIME.WATCHDOG_SECONDS", "120"]   // mpirun ends the job; the watchdog is a backstop
         #expect(try TrainingFixture.train(fx.arguments(output: reference, epochs: 3, extra: extra), ranks: 2).status == 0)
         let out = fx.root.appendingPathComponent("killed")
         let args = fx.arguments(output: out, epochs: 3, extra: extra)
