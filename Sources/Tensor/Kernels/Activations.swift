@@ -1,4 +1,5 @@
-// Element-wise activations and the residual connection.
+// Element-wise activations and the residual connection. The large ones (QuickGELU,
+// residual) split their elements over ``KernelThreads`` (see Parallel.swift).
 
 // MARK: - QuickGELU: u * sigmoid(1.702 u)
 
@@ -6,9 +7,11 @@
 @_specialize(exported: true, where T == Float)
 public func quickGeluForward<T: KernelFloat>(out: UnsafeMutablePointer<T>,
                                              inp: UnsafePointer<T>, n: Int) {
-    for i in 0..<n {
-        let x = inp[i]
-        out[i] = x / (1 + T.exp(-1.702 * x))
+    parallelFor(n, grain: elementwiseGrain) { range in
+        for i in range {
+            let x = inp[i]
+            out[i] = x / (1 + T.kernelExp(-1.702 * x))
+        }
     }
 }
 
@@ -17,10 +20,12 @@ public func quickGeluForward<T: KernelFloat>(out: UnsafeMutablePointer<T>,
 public func quickGeluBackward<T: KernelFloat>(dinp: UnsafeMutablePointer<T>,
                                               dout: UnsafePointer<T>, inp: UnsafePointer<T>,
                                               n: Int) {
-    for i in 0..<n {
-        let x = inp[i]
-        let s = 1 / (1 + T.exp(-1.702 * x))
-        dinp[i] += dout[i] * (s + 1.702 * x * s * (1 - s))
+    parallelFor(n, grain: elementwiseGrain) { range in
+        for i in range {
+            let x = inp[i]
+            let s = 1 / (1 + T.kernelExp(-1.702 * x))
+            dinp[i] += dout[i] * (s + 1.702 * x * s * (1 - s))
+        }
     }
 }
 
@@ -47,7 +52,9 @@ public func reluBackward<T: KernelFloat>(dinp: UnsafeMutablePointer<T>,
 @_specialize(exported: true, where T == Float)
 public func residualForward<T: KernelFloat>(out: UnsafeMutablePointer<T>,
                                             a: UnsafePointer<T>, b: UnsafePointer<T>, n: Int) {
-    for i in 0..<n { out[i] = a[i] + b[i] }
+    parallelFor(n, grain: 4 * elementwiseGrain) { range in
+        for i in range { out[i] = a[i] + b[i] }
+    }
 }
 
 /// Accumulates `da += dout` and `db += dout`.
@@ -55,5 +62,7 @@ public func residualForward<T: KernelFloat>(out: UnsafeMutablePointer<T>,
 public func residualBackward<T: KernelFloat>(da: UnsafeMutablePointer<T>,
                                              db: UnsafeMutablePointer<T>,
                                              dout: UnsafePointer<T>, n: Int) {
-    for i in 0..<n { da[i] += dout[i]; db[i] += dout[i] }
+    parallelFor(n, grain: 4 * elementwiseGrain) { range in
+        for i in range { da[i] += dout[i]; db[i] += dout[i] }
+    }
 }

@@ -37,11 +37,24 @@ public func softmaxForward<T: KernelFloat>(out: UnsafeMutablePointer<T>, inp: Un
         let visible = mask.visibleColumns(row: r, cols: cols)
         var mx = -T.infinity
         for j in 0..<visible { mx = max(mx, scale * x[j]) }
+        scaledExp(y, x, visible, scale: scale, shift: mx)
         var s: T = 0
-        for j in 0..<visible { let e = T.exp(scale * x[j] - mx); y[j] = e; s += e }
+        for j in 0..<visible { s += y[j] }
         let inv = visible > 0 ? 1 / s : 0
         for j in 0..<visible { y[j] *= inv }
         for j in visible..<cols { y[j] = 0 }
+    }
+}
+
+/// `y[j] = exp(scale * x[j] - shift)` for `j < n`. In place (y == x) gets its own loop: the
+/// compiler's overlap check would otherwise send it to the scalar version.
+@inline(__always)
+func scaledExp<T: KernelFloat>(_ y: UnsafeMutablePointer<T>, _ x: UnsafePointer<T>, _ n: Int,
+                               scale: T, shift: T) {
+    if UnsafePointer(y) == x {
+        for j in 0..<n { y[j] = T.kernelExp(scale * y[j] - shift) }
+    } else {
+        for j in 0..<n { y[j] = T.kernelExp(scale * x[j] - shift) }
     }
 }
 
