@@ -16,11 +16,8 @@ public func layerNormForward<T: KernelFloat>(out: UnsafeMutablePointer<T>,
     parallelFor(n, grain: Swift.max(1, elementwiseGrain / Swift.max(c, 1))) { rows in
         for r in rows {
             let x = inp + r * c
-            var s: T = 0
-            for i in 0..<c { s += x[i] }
-            let m = s * invC
-            var v: T = 0
-            for i in 0..<c { let d = x[i] - m; v += d * d }
+            let m = rowSum(c) { x[$0] } * invC
+            let v = rowSum(c) { let d = x[$0] - m; return d * d }
             let rs = 1 / T.sqrt(v * invC + eps)
             let y = out + r * c
             for i in 0..<c { y[i] = (x[i] - m) * rs * weight[i] + bias[i] }
@@ -49,15 +46,8 @@ public func layerNormBackward<T: KernelFloat>(dinp: UnsafeMutablePointer<T>,
         for r in rows {
             let x = inp + r * c, dy = dout + r * c, dx = dinp + r * c
             let m = mean[r], rs = rstd[r]
-            var gMean: T = 0, gxMean: T = 0
-            for i in 0..<c {
-                let xhat = (x[i] - m) * rs
-                let g = dy[i] * weight[i]
-                gMean += g
-                gxMean += g * xhat
-            }
-            gMean *= invC
-            gxMean *= invC
+            let gMean = rowSum(c) { dy[$0] * weight[$0] } * invC
+            let gxMean = rowSum(c) { dy[$0] * weight[$0] * ((x[$0] - m) * rs) } * invC
             for i in 0..<c {
                 let xhat = (x[i] - m) * rs
                 let g = dy[i] * weight[i]

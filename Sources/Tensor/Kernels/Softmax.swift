@@ -36,10 +36,13 @@ public func softmaxForward<T: KernelFloat>(out: UnsafeMutablePointer<T>, inp: Un
         let x = inp + r * ld, y = out + r * ld
         let visible = mask.visibleColumns(row: r, cols: cols)
         var mx = -T.infinity
-        for j in 0..<visible { mx = max(mx, scale * x[j]) }
+        if scale > 0 {
+            mx = scale * rowMax(x, visible)   // rounding is monotonic: the same as max(scale * x)
+        } else {
+            for j in 0..<visible { mx = max(mx, scale * x[j]) }
+        }
         scaledExp(y, x, visible, scale: scale, shift: mx)
-        var s: T = 0
-        for j in 0..<visible { s += y[j] }
+        let s = rowSum(visible) { y[$0] }
         let inv = visible > 0 ? 1 / s : 0
         for j in 0..<visible { y[j] *= inv }
         for j in visible..<cols { y[j] = 0 }
@@ -69,8 +72,7 @@ public func softmaxBackward<T: KernelFloat>(dinp: UnsafeMutablePointer<T>,
     for r in 0..<rows {
         let y = out + r * ld, dy = dout + r * ld, dx = dinp + r * ld
         let visible = mask.visibleColumns(row: r, cols: cols)
-        var dot: T = 0
-        for j in 0..<visible { dot += dy[j] * y[j] }
+        let dot = rowSum(visible) { dy[$0] * y[$0] }
         for j in 0..<visible { dx[j] += scale * y[j] * (dy[j] - dot) }
     }
 }
