@@ -29,16 +29,43 @@ public enum KernelThreads {
 ///
 /// `body` must treat every item independently of the range it arrives in; then the result
 /// does not depend on the number of threads.
+///
+/// With `singleThreadedBLAS`, the ranges run inside ``BLASInfo/singleThreaded(_:)`` so
+/// that GEMMs called from `body` run side by side, one thread each.
 @inlinable
-public func parallelFor(_ count: Int, grain: Int, _ body: (Range<Int>) -> Void) {
+public func parallelFor(_ count: Int, grain: Int, singleThreadedBLAS: Bool = false,
+                        _ body: (Range<Int>) -> Void) {
     let chunks = Swift.min(KernelThreads.count, count / Swift.max(grain, 1))
     if chunks <= 1 {
         if count > 0 { body(0 ..< count) }
         return
     }
+    if singleThreadedBLAS {
+        BLASInfo.singleThreaded { runChunks(chunks, of: count, body) }
+    } else {
+        runChunks(chunks, of: count, body)
+    }
+}
+
+/// Runs `body` on `chunks` contiguous ranges of `0 ..< count` at once.
+@usableFromInline
+func runChunks(_ chunks: Int, of count: Int, _ body: (Range<Int>) -> Void) {
     DispatchQueue.concurrentPerform(iterations: chunks) { c in
         body(c * count / chunks ..< (c + 1) * count / chunks)
     }
+}
+
+/// A buffer of `count` elements for one parallel range: `shared` for the range that
+/// starts at 0 (the caller's scratch), fresh memory for the others. Pair with ``releaseScratch(_:shared:)``.
+@inlinable
+public func rangeScratch<T>(_ range: Range<Int>, shared: UnsafeMutablePointer<T>, count: Int) -> UnsafeMutablePointer<T> {
+    range.lowerBound == 0 ? shared : UnsafeMutablePointer<T>.allocate(capacity: Swift.max(count, 1))
+}
+
+/// Frees a buffer from ``rangeScratch(_:shared:count:)`` unless it is the shared one.
+@inlinable
+public func releaseScratch<T>(_ buffer: UnsafeMutablePointer<T>, shared: UnsafeMutablePointer<T>) {
+    if buffer != shared { buffer.deallocate() }
 }
 
 /// Items per parallel range for element-wise loops costing a few nanoseconds per item:
