@@ -15,16 +15,22 @@ public func quickGeluForward<T: KernelFloat>(out: UnsafeMutablePointer<T>,
     }
 }
 
-/// Accumulates `dinp += dout * (s + 1.702 * x * s * (1 - s))`, `s = sigmoid(1.702 x)`.
+/// Accumulates `dinp += dout * (s + 1.702 * x * s * (1 - s))`, `s = sigmoid(1.702 x)`
+/// (with `accumulate: false`, `dinp =`: no need to zero a fresh buffer).
 @_specialize(exported: true, where T == Float)
 public func quickGeluBackward<T: KernelFloat>(dinp: UnsafeMutablePointer<T>,
                                               dout: UnsafePointer<T>, inp: UnsafePointer<T>,
-                                              n: Int) {
+                                              n: Int, accumulate: Bool = true) {
     parallelFor(n, grain: elementwiseGrain) { range in
-        for i in range {
+        @inline(__always) func grad(_ i: Int) -> T {
             let x = inp[i]
             let s = 1 / (1 + T.kernelExp(-1.702 * x))
-            dinp[i] += dout[i] * (s + 1.702 * x * s * (1 - s))
+            return dout[i] * (s + 1.702 * x * s * (1 - s))
+        }
+        if accumulate {
+            for i in range { dinp[i] += grad(i) }
+        } else {
+            for i in range { dinp[i] = grad(i) }
         }
     }
 }
