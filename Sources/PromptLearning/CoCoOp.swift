@@ -113,6 +113,7 @@ public final class CoCoOp {
         let dt = Tensor(zeros: [b * nCls, e])
         l2NormalizeBackward(dinp: dt.data, dout: dw.data, out: w.data, norm: norms.data, n: b * nCls, c: e)
         let dx = clip.text.backward(dt, tape: tape)
+        clip.text.recycle(tape)   // its buffers serve the next step
         // Context rows: dctx += every copy's gradient; dpi[b] = sum over that image's rows.
         let dctx = grads["ctx"], dpi = Tensor(zeros: [b, d])
         for (row, group, k) in packed.contextRows {

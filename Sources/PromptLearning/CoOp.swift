@@ -97,6 +97,7 @@ public final class CoOp {
              b: z.data, ldb: e, c: dw.data, ldc: e)
         l2NormalizeBackward(dinp: dt.data, dout: dw.data, out: w.data, norm: norms.data, n: nCls, c: e)
         let dx = clip.text.backward(dt, tape: tape)
+        clip.text.recycle(tape)   // its buffers serve the next step
         let dctx = grads["ctx"]
         for (row, _, k) in packed.contextRows {
             residualForward(out: dctx.data + k * d, a: dctx.data + k * d, b: dx.data + row * d, n: d)

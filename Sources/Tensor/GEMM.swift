@@ -1,4 +1,5 @@
 import COpenBLAS
+import Foundation
 
 /// Whether a GEMM operand is used as stored or transposed.
 public enum Transpose: Sendable {
@@ -77,4 +78,29 @@ public enum BLASInfo {
     public static var threads: Int { Int(openblas_get_num_threads()) }
     /// Sets the number of OpenBLAS threads (one per rank under mpirun).
     public static func setThreads(_ n: Int) { openblas_set_num_threads(Int32(n)) }
+
+    /// Runs `body` with OpenBLAS limited to one thread per call, so that the kernel threads
+    /// can each run their own GEMMs at once (OpenBLAS serialises multi-threaded calls made
+    /// from several threads). Sections may nest or overlap; the last one to end restores
+    /// the thread count that the first one found.
+    public static func singleThreaded<R>(_ body: () throws -> R) rethrows -> R {
+        sectionLock.lock()
+        if sectionDepth == 0 {
+            savedThreads = threads
+            if savedThreads > 1 { openblas_set_num_threads(1) }
+        }
+        sectionDepth += 1
+        sectionLock.unlock()
+        defer {
+            sectionLock.lock()
+            sectionDepth -= 1
+            if sectionDepth == 0 && savedThreads > 1 { openblas_set_num_threads(Int32(savedThreads)) }
+            sectionLock.unlock()
+        }
+        return try body()
+    }
+
+    private static let sectionLock = NSLock()
+    nonisolated(unsafe) private static var sectionDepth = 0
+    nonisolated(unsafe) private static var savedThreads = 1
 }

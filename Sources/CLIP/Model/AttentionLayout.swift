@@ -92,62 +92,70 @@ public struct SharedPrefixLayout: AttentionLayout {
 
     public func forward(out: UnsafeMutablePointer<Float>, probs: UnsafeMutablePointer<Float>,
                         qkv: UnsafePointer<Float>, width: Int, heads: Int) {
-        visit(width: width, heads: heads) { h, rows, offset, tq, probsAt, prefixRows in
-            let q = qkv + rows * 3 * width + h
-            let prefix = prefixRows.map { p in
-                KeyValueBlock(k: qkv + p * 3 * width + width + h, ldk: 3 * width,
-                              v: qkv + p * 3 * width + 2 * width + h, ldv: 3 * width,
-                              rows: prefixLength)
+        let ld = 3 * width, hd = width / heads
+        visit(heads: heads) { group, head, scratch in
+            let base = group * groupRows, h = head * hd
+            var probsAt = (group * heads + head) * probsPerGroupHead
+            let prefix = KeyValueBlock(k: qkv + base * ld + width + h, ldk: ld,
+                                       v: qkv + base * ld + 2 * width + h, ldv: ld, rows: prefixLength)
+            for block in -1 ..< suffixLengths.count {   // -1: the prefix itself
+                let rows = block < 0 ? base : base + suffixOffsets[block]
+                let tq = block < 0 ? prefixLength : suffixLengths[block]
+                let q = qkv + rows * ld + h
+                attentionHeadForward(out: out + rows * width + h, ldo: width, probs: probs + probsAt,
+                                     q: q, ldq: ld, k: q + width, ldk: ld, v: q + 2 * width, ldv: ld,
+                                     prefix: block < 0 ? nil : prefix, tq: tq, tk: tq, headDim: hd,
+                                     scale: 1 / Float(hd).squareRoot(),
+                                     mask: .causal(offset: block < 0 ? 0 : prefixLength))
+                probsAt += tq * ((block < 0 ? 0 : prefixLength) + tq)
             }
-            attentionHeadForward(out: out + rows * width + h, ldo: width, probs: probs + probsAt,
-                                 q: q, ldq: 3 * width, k: q + width, ldk: 3 * width,
-                                 v: q + 2 * width, ldv: 3 * width, prefix: prefix,
-                                 tq: tq, tk: tq, headDim: width / heads,
-                                 scale: 1 / Float(width / heads).squareRoot(),
-                                 mask: .causal(offset: offset))
         }
     }
 
     public func backward(dqkv: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>,
                          dout: UnsafePointer<Float>, probs: UnsafePointer<Float>,
                          qkv: UnsafePointer<Float>, width: Int, heads: Int) {
-        visit(width: width, heads: heads) { h, rows, offset, tq, probsAt, prefixRows in
-            let ld = 3 * width
-            let q = qkv + rows * ld + h, dq = dqkv + rows * ld + h
-            let prefix = prefixRows.map { p in
-                KeyValueBlock(k: qkv + p * ld + width + h, ldk: ld,
-                              v: qkv + p * ld + 2 * width + h, ldv: ld, rows: prefixLength,
-                              dk: dqkv + p * ld + width + h, lddk: ld,
-                              dv: dqkv + p * ld + 2 * width + h, lddv: ld)
+        let ld = 3 * width, hd = width / heads
+        visit(heads: heads, scratch: scratch) { group, head, scratch in
+            let base = group * groupRows, h = head * hd
+            var probsAt = (group * heads + head) * probsPerGroupHead
+            // The prefix's key/value gradients collect every suffix's contribution.
+            let prefix = KeyValueBlock(k: qkv + base * ld + width + h, ldk: ld,
+                                       v: qkv + base * ld + 2 * width + h, ldv: ld, rows: prefixLength,
+                                       dk: dqkv + base * ld + width + h, lddk: ld,
+                                       dv: dqkv + base * ld + 2 * width + h, lddv: ld)
+            for block in -1 ..< suffixLengths.count {
+                let rows = block < 0 ? base : base + suffixOffsets[block]
+                let tq = block < 0 ? prefixLength : suffixLengths[block]
+                let q = qkv + rows * ld + h, dq = dqkv + rows * ld + h
+                attentionHeadBackward(dq: dq, lddq: ld, dk: dq + width, lddk: ld,
+                                      dv: dq + 2 * width, lddv: ld, scratch: scratch!,
+                                      dout: dout + rows * width + h, lddo: width,
+                                      probs: probs + probsAt, q: q, ldq: ld, k: q + width, ldk: ld,
+                                      v: q + 2 * width, ldv: ld, prefix: block < 0 ? nil : prefix,
+                                      tq: tq, tk: tq, headDim: hd, scale: 1 / Float(hd).squareRoot(),
+                                      mask: .causal(offset: block < 0 ? 0 : prefixLength))
+                probsAt += tq * ((block < 0 ? 0 : prefixLength) + tq)
             }
-            attentionHeadBackward(dq: dq, lddq: ld, dk: dq + width, lddk: ld,
-                                  dv: dq + 2 * width, lddv: ld, scratch: scratch,
-                                  dout: dout + rows * width + h, lddo: width,
-                                  probs: probs + probsAt, q: q, ldq: ld, k: q + width, ldk: ld,
-                                  v: q + 2 * width, ldv: ld, prefix: prefix,
-                                  tq: tq, tk: tq, headDim: width / heads,
-                                  scale: 1 / Float(width / heads).squareRoot(),
-                                  mask: .causal(offset: offset))
         }
     }
 
-    /// Calls `body(headFeatureOffset, firstRow, maskOffset, rowCount, probsOffset, prefixFirstRow?)`
-    /// for the prefix and every suffix of every group, for every head.
-    private func visit(width: Int, heads: Int,
-                       _ body: (Int, Int, Int, Int, Int, Int?) -> Void) {
-        let hd = width / heads
-        var probsAt = 0
-        for g in 0..<groups {
-            let base = g * groupRows
-            for head in 0..<heads {
-                let h = head * hd
-                body(h, base, 0, prefixLength, probsAt, nil)
-                probsAt += prefixLength * prefixLength
-                for (m, s) in suffixLengths.enumerated() {
-                    body(h, base + suffixOffsets[m], prefixLength, s, probsAt, base)
-                    probsAt += s * (prefixLength + s)
-                }
+    /// Calls `body(group, head, scratch)` for every (group, head) pair, the pairs split over
+    /// ``KernelThreads``: a pair owns its rows' head columns and its probabilities, and
+    /// accumulates its prefix's gradient itself, so pairs never write to the same place.
+    /// `scratch` (``scratchCount`` elements, backward only) serves the first thread; the others
+    /// get their own.
+    private func visit(heads: Int, scratch: UnsafeMutablePointer<Float>? = nil,
+                       _ body: (Int, Int, UnsafeMutablePointer<Float>?) -> Void) {
+        let grain = Swift.max(1, (1 << 14) / Swift.max(1, probsPerGroupHead * 64))
+        parallelFor(groups * heads, grain: grain, singleThreadedBLAS: true) { pairs in
+            guard let scratch else {
+                for pair in pairs { body(pair / heads, pair % heads, nil) }
+                return
             }
+            let own = rangeScratch(pairs, shared: scratch, count: scratchCount)
+            defer { releaseScratch(own, shared: scratch) }
+            for pair in pairs { body(pair / heads, pair % heads, own) }
         }
     }
 }

@@ -83,28 +83,30 @@ extension ResidualBlockWeights {
                          act: BlockActivations, grads g: BlockGradients) {
         let n = act.tokens, d = act.width, h4 = 4 * d
         // MLP branch: dx reaches the residual unchanged and goes back through c_proj,
-        // quick_gelu, c_fc and ln_2, accumulating into dx = d(residual1).
-        g.gelu.zero()
+        // quick_gelu, c_fc and ln_2, accumulating into dx = d(residual1). The gradient
+        // buffers are overwritten (accumulate: false), except dqkv, which attention
+        // accumulates into (a shared prefix collects every suffix's contribution).
         linearBackward(dinp: g.gelu.data, dweight: nil, dbias: nil, dout: dx, inp: nil,
-                       weight: proj.weight.data, n: n, inFeatures: h4, outFeatures: d)
-        g.fc.zero()
-        quickGeluBackward(dinp: g.fc.data, dout: g.gelu.data, inp: act.fc.data, n: n * h4)
-        g.ln2.zero()
+                       weight: proj.weight.data, n: n, inFeatures: h4, outFeatures: d,
+                       accumulate: false)
+        quickGeluBackward(dinp: g.fc.data, dout: g.gelu.data, inp: act.fc.data, n: n * h4,
+                          accumulate: false)
         linearBackward(dinp: g.ln2.data, dweight: nil, dbias: nil, dout: g.fc.data, inp: nil,
-                       weight: fc.weight.data, n: n, inFeatures: d, outFeatures: h4)
+                       weight: fc.weight.data, n: n, inFeatures: d, outFeatures: h4,
+                       accumulate: false)
         layerNormBackward(dinp: dx, dweight: nil, dbias: nil, dout: g.ln2.data,
                           inp: act.residual1.data, weight: ln2.weight.data,
                           mean: act.ln2Mean.data, rstd: act.ln2Rstd.data, n: n, c: d)
         // Attention branch: out_proj, attention, in_proj, ln_1, accumulating into dx.
-        g.attn.zero()
         linearBackward(dinp: g.attn.data, dweight: nil, dbias: nil, dout: dx, inp: nil,
-                       weight: attnOut.weight.data, n: n, inFeatures: d, outFeatures: d)
+                       weight: attnOut.weight.data, n: n, inFeatures: d, outFeatures: d,
+                       accumulate: false)
         g.qkv.zero()
         layout.backward(dqkv: g.qkv.data, scratch: g.scratch.data, dout: g.attn.data,
                         probs: act.probs.data, qkv: act.qkv.data, width: d, heads: heads)
-        g.ln1.zero()
         linearBackward(dinp: g.ln1.data, dweight: nil, dbias: nil, dout: g.qkv.data, inp: nil,
-                       weight: attnIn.weight.data, n: n, inFeatures: d, outFeatures: 3 * d)
+                       weight: attnIn.weight.data, n: n, inFeatures: d, outFeatures: 3 * d,
+                       accumulate: false)
         layerNormBackward(dinp: dx, dweight: nil, dbias: nil, dout: g.ln1.data,
                           inp: act.input.data, weight: ln1.weight.data,
                           mean: act.ln1Mean.data, rstd: act.ln1Rstd.data, n: n, c: d)

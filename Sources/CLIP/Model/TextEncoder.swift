@@ -18,22 +18,36 @@ public struct PackedText {
 }
 
 /// What the text encoder's forward saves so that ``TextEncoder/backward(_:tape:)`` can
-/// return the gradient with respect to the input embeddings.
+/// return the gradient with respect to the input embeddings, plus the forward's working rows.
+/// An inference tape (no backward) shares one activation set between all blocks.
 public final class TextTape {
-    let input: PackedText
+    var input: PackedText
+    /// One activation set per block; a single shared one in an inference tape.
     let layers: [BlockActivations]
-    let grads: BlockGradients
+    /// The backward's buffers (nil in an inference tape).
+    let grads: BlockGradients?
+    /// The residual stream and the blocks' scratch, [tokens, width] each.
+    let x: Tensor, scratch: Tensor
     let rows: Tensor, lnFinal: Tensor, lnMean: Tensor, lnRstd: Tensor
 
-    init(input: PackedText, width: Int, heads: Int, layers: Int) {
+    init(input: PackedText, width: Int, heads: Int, layers: Int, training: Bool) {
         self.input = input
-        self.layers = (0..<layers).map { _ in
+        self.layers = (0..<(training ? layers : 1)).map { _ in
             BlockActivations(layout: input.layout, width: width, heads: heads)
         }
-        grads = BlockGradients(layout: input.layout, width: width)
-        let k = input.featureRows.count
+        grads = training ? BlockGradients(layout: input.layout, width: width) : nil
+        let n = input.layout.tokens, k = input.featureRows.count
+        x = Tensor(zeros: [n, width]); scratch = Tensor(zeros: [n, width])
         rows = Tensor(zeros: [k, width]); lnFinal = Tensor(zeros: [k, width])
         lnMean = Tensor(zeros: [k]); lnRstd = Tensor(zeros: [k])
+    }
+
+    /// Whether this tape's buffers have the sizes that `input` needs.
+    func fits(_ input: PackedText, heads: Int) -> Bool {
+        let l = input.layout
+        return l.tokens == x.shape[0] && input.featureRows.count == rows.shape[0]
+            && l.probsCount(heads: heads) == layers[0].probs.count
+            && (grads.map { $0.scratch.count == l.scratchCount } ?? true)
     }
 }
 
@@ -46,6 +60,10 @@ public struct TextEncoder {
     public var width: Int { weights.positionalEmbedding.shape[1] }
     public var contextLength: Int { weights.positionalEmbedding.shape[0] }
     public var embedDim: Int { weights.projection.shape[1] }
+
+    /// Tapes handed back by ``recycle(_:)``, and inference tapes, kept for the next call.
+    private let trainingTapes = ReuseCache<TextTape>(capacity: 1)
+    private let inferenceTapes = ReuseCache<TextTape>(capacity: 2)
 
     public init(weights: TextTowerWeights, heads: Int) {
         self.weights = weights
@@ -90,39 +108,57 @@ public struct TextEncoder {
 
     // MARK: - Packed embeddings
 
-    /// A tape sized for `input`, to pass to ``forward(_:tape:)`` before a backward.
+    /// A tape sized for `input`, to pass to ``forward(_:tape:)`` before a backward: the one
+    /// last handed to ``recycle(_:)`` when its buffers fit (training repeats its shapes), else
+    /// a new one.
     public func makeTape(for input: PackedText) -> TextTape {
-        TextTape(input: input, width: width, heads: heads, layers: weights.blocks.count)
+        let blocks = weights.blocks.count
+        if let tape = trainingTapes.take(where: { $0.layers.count == blocks && $0.fits(input, heads: heads) }) {
+            tape.input = input
+            return tape
+        }
+        return TextTape(input: input, width: width, heads: heads, layers: blocks, training: true)
+    }
+
+    /// Hands a tape back for the next ``makeTape(for:)``; do not use it afterwards.
+    public func recycle(_ tape: TextTape) {
+        if tape.grads != nil { trainingTapes.put(tape) }
     }
 
     /// Features [K, E] at the `featureRows` of the packed input. With a tape (made for
     /// this input) the activations are saved for ``backward(_:tape:)``.
     public func forward(_ input: PackedText, tape: TextTape?) -> Tensor {
         let n = input.layout.tokens, d = width, k = input.featureRows.count
-        let x = Tensor(zeros: [n, d])
+        let work: TextTape
+        if let tape {
+            precondition(tape.grads != nil && tape.fits(input, heads: heads), "text tape made for another input")
+            tape.input = input
+            work = tape
+        } else {
+            work = inferenceTapes.take { $0.fits(input, heads: heads) }
+                ?? TextTape(input: input, width: d, heads: heads, layers: 1, training: false)
+            work.input = input
+        }
+        defer { if tape == nil { inferenceTapes.put(work) } }
+        let x = work.x
         for r in 0..<n {
             let p = input.positions[r]
             precondition(p >= 0 && p < contextLength, "position \(p) outside the context")
             residualForward(out: x.data + r * d, a: input.embeddings.data + r * d,
                             b: weights.positionalEmbedding.data + p * d, n: d)
         }
-        let scratch = Tensor(zeros: [n, d])
-        let shared = tape == nil ? BlockActivations(layout: input.layout, width: d, heads: heads) : nil
         for (l, block) in weights.blocks.enumerated() {
             block.forward(x.data, layout: input.layout, heads: heads,
-                          act: tape?.layers[l] ?? shared!, scratch: scratch.data)
+                          act: work.layers[min(l, work.layers.count - 1)], scratch: work.scratch.data)
         }
-        let rows = tape?.rows ?? Tensor(zeros: [k, d])
         for (i, r) in input.featureRows.enumerated() {
-            (rows.data + i * d).update(from: x.data + r * d, count: d)
+            (work.rows.data + i * d).update(from: x.data + r * d, count: d)
         }
-        let ln = tape?.lnFinal ?? Tensor(zeros: [k, d])
-        let mean = tape?.lnMean ?? Tensor(zeros: [k]), rstd = tape?.lnRstd ?? Tensor(zeros: [k])
-        layerNormForward(out: ln.data, mean: mean.data, rstd: rstd.data, inp: rows.data,
-                         weight: weights.lnFinal.weight.data, bias: weights.lnFinal.bias.data,
-                         n: k, c: d)
+        layerNormForward(out: work.lnFinal.data, mean: work.lnMean.data, rstd: work.lnRstd.data,
+                         inp: work.rows.data, weight: weights.lnFinal.weight.data,
+                         bias: weights.lnFinal.bias.data, n: k, c: d)
         let features = Tensor(zeros: [k, embedDim])
-        projectionForward(out: features.data, inp: ln.data, proj: weights.projection.data,
+        projectionForward(out: features.data, inp: work.lnFinal.data, proj: weights.projection.data,
                           n: k, inFeatures: d, outFeatures: embedDim)
         return features
     }
@@ -143,9 +179,9 @@ public struct TextEncoder {
         for (i, r) in input.featureRows.enumerated() {
             residualForward(out: dx.data + r * d, a: dx.data + r * d, b: drows.data + i * d, n: d)
         }
+        guard let grads = tape.grads else { preconditionFailure("backward needs a tape from makeTape(for:)") }
         for (l, block) in weights.blocks.enumerated().reversed() {
-            block.backward(dx.data, layout: input.layout, heads: heads, act: tape.layers[l],
-                           grads: tape.grads)
+            block.backward(dx.data, layout: input.layout, heads: heads, act: tape.layers[l], grads: grads)
         }
         return dx
     }

@@ -13,6 +13,9 @@ public struct VisionEncoder {
     public var grid: Int { resolution / patchSize }
     public var embedDim: Int { weights.projection.shape[1] }
 
+    /// Buffers of recent chunk sizes, kept for the next call.
+    private let workspaces = ReuseCache<VisionWorkspace>(capacity: 2)
+
     public init(weights: VisionTowerWeights, heads: Int, patchSize: Int, resolution: Int) {
         self.weights = weights; self.heads = heads
         self.patchSize = patchSize; self.resolution = resolution
@@ -44,15 +47,16 @@ public struct VisionEncoder {
 
     private func encodeChunk(_ pixels: UnsafeMutablePointer<Float>, batch b: Int,
                              observer: ((Int, BlockActivations, Tensor) -> Void)?) -> Tensor {
+        let w = workspaces.take { $0.batch == b } ?? VisionWorkspace(encoder: self, batch: b)
+        defer { workspaces.put(w) }
         let p = patchSize, g = grid, r = resolution, d = width
         let t = g * g + 1, patchLen = 3 * p * p
         // im2col: one row per patch, (c, ky, kx) order, patches row-major over the grid.
-        let cols = Tensor(zeros: [b * g * g, patchLen])
         for s in 0..<b {
             let img = pixels + s * 3 * r * r
             for gy in 0..<g {
                 for gx in 0..<g {
-                    var dst = cols.data + ((s * g + gy) * g + gx) * patchLen
+                    var dst = w.cols.data + ((s * g + gy) * g + gx) * patchLen
                     for c in 0..<3 {
                         for ky in 0..<p {
                             dst.update(from: img + (c * r + gy * p + ky) * r + gx * p, count: p)
@@ -62,35 +66,50 @@ public struct VisionEncoder {
                 }
             }
         }
-        let patches = Tensor(zeros: [b * g * g, d])
-        linearForward(out: patches.data, inp: cols.data, weight: weights.patchEmbedding.data,
+        linearForward(out: w.patches.data, inp: w.cols.data, weight: weights.patchEmbedding.data,
                       bias: nil, n: b * g * g, inFeatures: patchLen, outFeatures: d)
-        let x = Tensor(zeros: [b, t, d])
-        let pos = weights.positionalEmbedding.data
+        let x = w.x, pos = weights.positionalEmbedding.data
         for s in 0..<b {
             let seq = x.data + s * t * d
             residualForward(out: seq, a: weights.classEmbedding.data, b: pos, n: d)
-            residualForward(out: seq + d, a: patches.data + s * g * g * d, b: pos + d, n: g * g * d)
+            residualForward(out: seq + d, a: w.patches.data + s * g * g * d, b: pos + d, n: g * g * d)
         }
-        let mean = Tensor(zeros: [b * t]), rstd = Tensor(zeros: [b * t])
-        layerNormForward(out: x.data, mean: mean.data, rstd: rstd.data, inp: x.data,
+        layerNormForward(out: x.data, mean: w.mean.data, rstd: w.rstd.data, inp: x.data,
                          weight: weights.lnPre.weight.data, bias: weights.lnPre.bias.data,
                          n: b * t, c: d)
-        let layout = UniformSequences(batch: b, length: t, causal: false)
-        let act = BlockActivations(layout: layout, width: d, heads: heads)
-        let scratch = Tensor(zeros: [b * t, d])
         for (l, block) in weights.blocks.enumerated() {
-            block.forward(x.data, layout: layout, heads: heads, act: act, scratch: scratch.data)
-            observer?(l, act, x)
+            block.forward(x.data, layout: w.layout, heads: heads, act: w.act, scratch: w.scratch.data)
+            observer?(l, w.act, x)
         }
-        let cls = Tensor(zeros: [b, d])
-        for s in 0..<b { (cls.data + s * d).update(from: x.data + s * t * d, count: d) }
-        layerNormForward(out: cls.data, mean: mean.data, rstd: rstd.data, inp: cls.data,
+        for s in 0..<b { (w.cls.data + s * d).update(from: x.data + s * t * d, count: d) }
+        layerNormForward(out: w.cls.data, mean: w.mean.data, rstd: w.rstd.data, inp: w.cls.data,
                          weight: weights.lnPost.weight.data, bias: weights.lnPost.bias.data,
                          n: b, c: d)
         let features = Tensor(zeros: [b, embedDim])
-        projectionForward(out: features.data, inp: cls.data, proj: weights.projection.data,
+        projectionForward(out: features.data, inp: w.cls.data, proj: weights.projection.data,
                           n: b, inFeatures: d, outFeatures: embedDim)
         return features
+    }
+}
+
+/// The working buffers of one ``VisionEncoder`` chunk of `batch` images (every one is
+/// overwritten before it is read, so a workspace serves any number of calls).
+final class VisionWorkspace {
+    let batch: Int
+    let layout: UniformSequences
+    let cols: Tensor, patches: Tensor, x: Tensor, mean: Tensor, rstd: Tensor
+    let act: BlockActivations, scratch: Tensor, cls: Tensor
+
+    init(encoder e: VisionEncoder, batch b: Int) {
+        let g = e.grid, d = e.width, t = g * g + 1
+        batch = b
+        layout = UniformSequences(batch: b, length: t, causal: false)
+        cols = Tensor(zeros: [b * g * g, 3 * e.patchSize * e.patchSize])
+        patches = Tensor(zeros: [b * g * g, d])
+        x = Tensor(zeros: [b, t, d])
+        mean = Tensor(zeros: [b * t]); rstd = Tensor(zeros: [b * t])
+        act = BlockActivations(layout: layout, width: d, heads: e.heads)
+        scratch = Tensor(zeros: [b * t, d])
+        cls = Tensor(zeros: [b, d])
     }
 }

@@ -1,4 +1,5 @@
-// Element-wise activations and the residual connection.
+// Element-wise activations and the residual connection. The large ones (QuickGELU,
+// residual) split their elements over ``KernelThreads`` (see Parallel.swift).
 
 // MARK: - QuickGELU: u * sigmoid(1.702 u)
 
@@ -6,21 +7,31 @@
 @_specialize(exported: true, where T == Float)
 public func quickGeluForward<T: KernelFloat>(out: UnsafeMutablePointer<T>,
                                              inp: UnsafePointer<T>, n: Int) {
-    for i in 0..<n {
-        let x = inp[i]
-        out[i] = x / (1 + T.exp(-1.702 * x))
+    parallelFor(n, grain: elementwiseGrain) { range in
+        for i in range {
+            let x = inp[i]
+            out[i] = x / (1 + T.kernelExp(-1.702 * x))
+        }
     }
 }
 
-/// Accumulates `dinp += dout * (s + 1.702 * x * s * (1 - s))`, `s = sigmoid(1.702 x)`.
+/// Accumulates `dinp += dout * (s + 1.702 * x * s * (1 - s))`, `s = sigmoid(1.702 x)`
+/// (with `accumulate: false`, `dinp =`: no need to zero a fresh buffer).
 @_specialize(exported: true, where T == Float)
 public func quickGeluBackward<T: KernelFloat>(dinp: UnsafeMutablePointer<T>,
                                               dout: UnsafePointer<T>, inp: UnsafePointer<T>,
-                                              n: Int) {
-    for i in 0..<n {
-        let x = inp[i]
-        let s = 1 / (1 + T.exp(-1.702 * x))
-        dinp[i] += dout[i] * (s + 1.702 * x * s * (1 - s))
+                                              n: Int, accumulate: Bool = true) {
+    parallelFor(n, grain: elementwiseGrain) { range in
+        @inline(__always) func grad(_ i: Int) -> T {
+            let x = inp[i]
+            let s = 1 / (1 + T.kernelExp(-1.702 * x))
+            return dout[i] * (s + 1.702 * x * s * (1 - s))
+        }
+        if accumulate {
+            for i in range { dinp[i] += grad(i) }
+        } else {
+            for i in range { dinp[i] = grad(i) }
+        }
     }
 }
 
@@ -47,7 +58,9 @@ public func reluBackward<T: KernelFloat>(dinp: UnsafeMutablePointer<T>,
 @_specialize(exported: true, where T == Float)
 public func residualForward<T: KernelFloat>(out: UnsafeMutablePointer<T>,
                                             a: UnsafePointer<T>, b: UnsafePointer<T>, n: Int) {
-    for i in 0..<n { out[i] = a[i] + b[i] }
+    parallelFor(n, grain: 4 * elementwiseGrain) { range in
+        for i in range { out[i] = a[i] + b[i] }
+    }
 }
 
 /// Accumulates `da += dout` and `db += dout`.
@@ -55,5 +68,7 @@ public func residualForward<T: KernelFloat>(out: UnsafeMutablePointer<T>,
 public func residualBackward<T: KernelFloat>(da: UnsafeMutablePointer<T>,
                                              db: UnsafeMutablePointer<T>,
                                              dout: UnsafePointer<T>, n: Int) {
-    for i in 0..<n { da[i] += dout[i]; db[i] += dout[i] }
+    parallelFor(n, grain: 4 * elementwiseGrain) { range in
+        for i in range { da[i] += dout[i]; db[i] += dout[i] }
+    }
 }

@@ -104,7 +104,12 @@ public func attentionHeadBackward<T: KernelFloat>(dq: UnsafeMutablePointer<T>, l
 
 // MARK: - Multi-head over packed q|k|v
 
-/// Multi-head self-attention over `batch` sequences of `t` tokens.
+/// Heads per parallel range for sequences of `t` rows: enough that a range is worth a thread.
+@inline(__always)
+func headGrain(t: Int, headDim: Int) -> Int { Swift.max(1, (1 << 15) / Swift.max(1, t * t * headDim)) }
+
+/// Multi-head self-attention over `batch` sequences of `t` tokens, the (sequence, head)
+/// pairs split over ``KernelThreads`` (each pair writes its own columns and probabilities).
 /// - Parameters: out (B, T, D); probs (B, H, T, T) saved; qkv (B, T, 3D) as produced by
 ///   the in-projection (q, k, v each D wide; head h owns features h*hd ..< (h+1)*hd).
 @_specialize(exported: true, where T == Float)
@@ -115,11 +120,12 @@ public func multiHeadAttentionForward<T: KernelFloat>(out: UnsafeMutablePointer<
                                                       causal: Bool) {
     let hd = width / heads, ld = 3 * width
     let scale = 1 / T.sqrt(T(hd))
-    for b in 0..<batch {
-        let base = qkv + b * t * ld
-        for h in 0..<heads {
+    parallelFor(batch * heads, grain: headGrain(t: t, headDim: hd), singleThreadedBLAS: true) { items in
+        for item in items {
+            let b = item / heads, h = item % heads
+            let base = qkv + b * t * ld
             attentionHeadForward(out: out + b * t * width + h * hd, ldo: width,
-                                 probs: probs + (b * heads + h) * t * t,
+                                 probs: probs + item * t * t,
                                  q: base + h * hd, ldq: ld,
                                  k: base + width + h * hd, ldk: ld,
                                  v: base + 2 * width + h * hd, ldv: ld,
@@ -130,7 +136,7 @@ public func multiHeadAttentionForward<T: KernelFloat>(out: UnsafeMutablePointer<
 }
 
 /// Accumulates the q|k|v gradient of ``multiHeadAttentionForward`` into dqkv (B, T, 3D).
-/// `scratch` holds 2 * T * T elements.
+/// `scratch` holds 2 * T * T elements (further threads allocate their own).
 @_specialize(exported: true, where T == Float)
 public func multiHeadAttentionBackward<T: KernelFloat>(dqkv: UnsafeMutablePointer<T>,
                                                        scratch: UnsafeMutablePointer<T>,
@@ -141,15 +147,18 @@ public func multiHeadAttentionBackward<T: KernelFloat>(dqkv: UnsafeMutablePointe
                                                        heads: Int, causal: Bool) {
     let hd = width / heads, ld = 3 * width
     let scale = 1 / T.sqrt(T(hd))
-    for b in 0..<batch {
-        let base = qkv + b * t * ld, dbase = dqkv + b * t * ld
-        for h in 0..<heads {
+    parallelFor(batch * heads, grain: headGrain(t: t, headDim: hd), singleThreadedBLAS: true) { items in
+        let own = rangeScratch(items, shared: scratch, count: 2 * t * t)
+        defer { releaseScratch(own, shared: scratch) }
+        for item in items {
+            let b = item / heads, h = item % heads
+            let base = qkv + b * t * ld, dbase = dqkv + b * t * ld
             attentionHeadBackward(dq: dbase + h * hd, lddq: ld,
                                   dk: dbase + width + h * hd, lddk: ld,
                                   dv: dbase + 2 * width + h * hd, lddv: ld,
-                                  scratch: scratch,
+                                  scratch: own,
                                   dout: dout + b * t * width + h * hd, lddo: width,
-                                  probs: probs + (b * heads + h) * t * t,
+                                  probs: probs + item * t * t,
                                   q: base + h * hd, ldq: ld,
                                   k: base + width + h * hd, ldk: ld,
                                   v: base + 2 * width + h * hd, ldv: ld,

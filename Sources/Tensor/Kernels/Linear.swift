@@ -21,6 +21,7 @@ public func linearForward<T: KernelFloat>(out: UnsafeMutablePointer<T>,
 
 /// Accumulates the gradients of ``linearForward``: `dinp += dout W`, `dweight += dout^T inp`,
 /// `dbias += sum_n dout`. Pass nil for any gradient that is not wanted (frozen weights).
+/// With `accumulate: false`, dinp is overwritten instead (saves zeroing a fresh buffer).
 /// - Parameters: dinp (N, inF); dweight (outF, inF); dbias (outF); dout (N, outF);
 ///   inp (N, inF), needed only for dweight; weight (outF, inF), needed only for dinp.
 @_specialize(exported: true, where T == Float)
@@ -29,11 +30,12 @@ public func linearBackward<T: KernelFloat>(dinp: UnsafeMutablePointer<T>?,
                                            dbias: UnsafeMutablePointer<T>?,
                                            dout: UnsafePointer<T>,
                                            inp: UnsafePointer<T>?, weight: UnsafePointer<T>?,
-                                           n: Int, inFeatures: Int, outFeatures: Int) {
+                                           n: Int, inFeatures: Int, outFeatures: Int,
+                                           accumulate: Bool = true) {
     if let dinp {
         gemm(.none, .none, m: n, n: inFeatures, k: outFeatures,
              a: dout, lda: outFeatures, b: weight!, ldb: inFeatures,
-             beta: 1, c: dinp, ldc: inFeatures)
+             beta: accumulate ? 1 : 0, c: dinp, ldc: inFeatures)
     }
     if let dweight {
         gemm(.transpose, .none, m: outFeatures, n: inFeatures, k: n,

@@ -36,12 +36,28 @@ public func softmaxForward<T: KernelFloat>(out: UnsafeMutablePointer<T>, inp: Un
         let x = inp + r * ld, y = out + r * ld
         let visible = mask.visibleColumns(row: r, cols: cols)
         var mx = -T.infinity
-        for j in 0..<visible { mx = max(mx, scale * x[j]) }
-        var s: T = 0
-        for j in 0..<visible { let e = T.exp(scale * x[j] - mx); y[j] = e; s += e }
+        if scale > 0 {
+            mx = scale * rowMax(x, visible)   // rounding is monotonic: the same as max(scale * x)
+        } else {
+            for j in 0..<visible { mx = max(mx, scale * x[j]) }
+        }
+        scaledExp(y, x, visible, scale: scale, shift: mx)
+        let s = rowSum(visible) { y[$0] }
         let inv = visible > 0 ? 1 / s : 0
         for j in 0..<visible { y[j] *= inv }
         for j in visible..<cols { y[j] = 0 }
+    }
+}
+
+/// `y[j] = exp(scale * x[j] - shift)` for `j < n`. In place (y == x) gets its own loop: the
+/// compiler's overlap check would otherwise send it to the scalar version.
+@inline(__always)
+func scaledExp<T: KernelFloat>(_ y: UnsafeMutablePointer<T>, _ x: UnsafePointer<T>, _ n: Int,
+                               scale: T, shift: T) {
+    if UnsafePointer(y) == x {
+        for j in 0..<n { y[j] = T.kernelExp(scale * y[j] - shift) }
+    } else {
+        for j in 0..<n { y[j] = T.kernelExp(scale * x[j] - shift) }
     }
 }
 
@@ -56,8 +72,7 @@ public func softmaxBackward<T: KernelFloat>(dinp: UnsafeMutablePointer<T>,
     for r in 0..<rows {
         let y = out + r * ld, dy = dout + r * ld, dx = dinp + r * ld
         let visible = mask.visibleColumns(row: r, cols: cols)
-        var dot: T = 0
-        for j in 0..<visible { dot += dy[j] * y[j] }
+        let dot = rowSum(visible) { dy[$0] * y[$0] }
         for j in 0..<visible { dx[j] += scale * y[j] * (dy[j] - dot) }
     }
 }

@@ -1,0 +1,73 @@
+import COpenBLAS
+import Dispatch
+
+// Element-wise kernels (LayerNorm, QuickGELU, softmax, residual adds, attention heads)
+// run between GEMMs; on one thread they leave the other cores idle while OpenBLAS's
+// workers spin. They use as many threads as OpenBLAS does (one per rank under mpirun,
+// where the ranks fill the cores). Work is split into contiguous, disjoint ranges of
+// independent items (rows, elements, heads): nothing is ever reduced across threads, so
+// results are bitwise the same for every thread count.
+
+// MARK: - Thread count
+
+/// How many threads the element-wise kernels use.
+public enum KernelThreads {
+    /// A thread count that replaces OpenBLAS's for the current task (tests use it to check
+    /// that results do not depend on the thread count): `KernelThreads.$override.withValue(3) { ... }`.
+    @TaskLocal public static var override: Int?
+
+    /// ``override`` if set, else OpenBLAS's thread count (``BLASInfo/threads``), read on
+    /// every call so that ``BLASInfo/setThreads(_:)`` governs both.
+    public static var count: Int { max(1, override ?? Int(openblas_get_num_threads())) }
+}
+
+// MARK: - Parallel loop
+
+/// Calls `body` on contiguous, disjoint ranges that together cover `0 ..< count`, one range
+/// per thread on up to ``KernelThreads/count`` threads, each range at least `grain` items
+/// long (so small loops run inline on the caller's thread).
+///
+/// `body` must treat every item independently of the range it arrives in; then the result
+/// does not depend on the number of threads.
+///
+/// With `singleThreadedBLAS`, the ranges run inside ``BLASInfo/singleThreaded(_:)`` so
+/// that GEMMs called from `body` run side by side, one thread each.
+@inlinable
+public func parallelFor(_ count: Int, grain: Int, singleThreadedBLAS: Bool = false,
+                        _ body: (Range<Int>) -> Void) {
+    let chunks = Swift.min(KernelThreads.count, count / Swift.max(grain, 1))
+    if chunks <= 1 {
+        if count > 0 { body(0 ..< count) }
+        return
+    }
+    if singleThreadedBLAS {
+        BLASInfo.singleThreaded { runChunks(chunks, of: count, body) }
+    } else {
+        runChunks(chunks, of: count, body)
+    }
+}
+
+/// Runs `body` on `chunks` contiguous ranges of `0 ..< count` at once.
+@usableFromInline
+func runChunks(_ chunks: Int, of count: Int, _ body: (Range<Int>) -> Void) {
+    DispatchQueue.concurrentPerform(iterations: chunks) { c in
+        body(c * count / chunks ..< (c + 1) * count / chunks)
+    }
+}
+
+/// A buffer of `count` elements for one parallel range: `shared` for the range that
+/// starts at 0 (the caller's scratch), fresh memory for the others. Pair with ``releaseScratch(_:shared:)``.
+@inlinable
+public func rangeScratch<T>(_ range: Range<Int>, shared: UnsafeMutablePointer<T>, count: Int) -> UnsafeMutablePointer<T> {
+    range.lowerBound == 0 ? shared : UnsafeMutablePointer<T>.allocate(capacity: Swift.max(count, 1))
+}
+
+/// Frees a buffer from ``rangeScratch(_:shared:count:)`` unless it is the shared one.
+@inlinable
+public func releaseScratch<T>(_ buffer: UnsafeMutablePointer<T>, shared: UnsafeMutablePointer<T>) {
+    if buffer != shared { buffer.deallocate() }
+}
+
+/// Items per parallel range for element-wise loops costing a few nanoseconds per item:
+/// about 10 µs of work, well above the cost of waking a thread.
+public let elementwiseGrain = 1 << 14
