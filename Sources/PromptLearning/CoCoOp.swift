@@ -100,8 +100,9 @@ public final class CoCoOp {
     // MARK: - Evaluation
 
     /// Logits [B, C] for evaluation, the classes processed `classChunk` at a time so memory
-    /// stays bounded for 1,000 classes.
+    /// stays bounded for 1,000 classes (the text tape kept for training steps is freed first).
     public func logits(imageFeatures f: Tensor, params: ParameterBuffer, classChunk: Int = 100) -> Tensor {
+        clip.text.releaseCachedBuffers()   // the training tape: evaluation needs its own memory
         let b = f.shape[0], m = prompts.nCtx, d = clip.text.width, e = clip.text.embedDim
         let nCls = prompts.classnames.count
         let (z, _) = normalizeRows(f)
