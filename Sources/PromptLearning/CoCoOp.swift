@@ -130,8 +130,9 @@ public final class CoCoOp {
     /// Logits [B, C] for evaluation. Each text-encoder pass holds at most `classChunk`
     /// (image, class) prompts — several images when the classes are few, one image and a
     /// slice of the classes when they are many — so memory stays bounded for 1,000 classes
-    /// and evaluation batches of 100 images.
+    /// and evaluation batches of 100 images (the text tape kept for training steps is freed first).
     public func logits(imageFeatures f: Tensor, params: ParameterBuffer, classChunk: Int = 256) -> Tensor {
+        clip.text.releaseCachedBuffers()   // the training tape: evaluation needs its own memory
         let b = f.shape[0], m = prompts.nCtx, d = clip.text.width, e = clip.text.embedDim
         let nCls = prompts.classnames.count
         let (z, _) = normalizeRows(f)

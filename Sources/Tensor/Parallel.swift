@@ -56,9 +56,11 @@ func runChunks(_ chunks: Int, of count: Int, _ body: (Range<Int>) -> Void) {
 }
 
 /// A buffer of `count` elements for one parallel range: `shared` for the range that
-/// starts at 0 (the caller's scratch), fresh memory for the others. Pair with ``releaseScratch(_:shared:)``.
+/// starts at 0 (the caller's scratch), fresh memory for the others.
+/// Pair with ``releaseScratch(_:shared:)``.
 @inlinable
-public func rangeScratch<T>(_ range: Range<Int>, shared: UnsafeMutablePointer<T>, count: Int) -> UnsafeMutablePointer<T> {
+public func rangeScratch<T>(_ range: Range<Int>, shared: UnsafeMutablePointer<T>,
+                            count: Int) -> UnsafeMutablePointer<T> {
     range.lowerBound == 0 ? shared : UnsafeMutablePointer<T>.allocate(capacity: Swift.max(count, 1))
 }
 

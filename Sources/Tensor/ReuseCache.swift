@@ -9,10 +9,15 @@ import Foundation
 public final class ReuseCache<Value: AnyObject>: @unchecked Sendable {
     private let lock = NSLock()
     private var values: [Value] = []
-    private let capacity: Int
+    private let capacity: Int, maxBytes: Int
 
-    /// A cache holding at most `capacity` objects (the most recently returned ones).
-    public init(capacity: Int = 2) { self.capacity = capacity }
+    /// A cache holding at most `capacity` objects (the most recently returned ones), each
+    /// of at most `maxBytes` (larger ones are simply freed: reusing them saves little
+    /// next to the work they serve, and keeping them would hold memory between uses).
+    public init(capacity: Int = 2, maxBytes: Int = .max) {
+        self.capacity = capacity
+        self.maxBytes = maxBytes
+    }
 
     /// Removes and returns a cached object for which `fits` holds, or nil.
     public func take(where fits: (Value) -> Bool) -> Value? {
@@ -21,8 +26,10 @@ public final class ReuseCache<Value: AnyObject>: @unchecked Sendable {
         return values.remove(at: i)
     }
 
-    /// Returns `value` to the cache, dropping the oldest object when it is full.
-    public func put(_ value: Value) {
+    /// Returns `value`, whose buffers take `bytes`, to the cache, dropping the oldest object
+    /// when it is full.
+    public func put(_ value: Value, bytes: Int) {
+        guard bytes <= maxBytes else { return }
         lock.lock(); defer { lock.unlock() }
         values.append(value)
         if values.count > capacity { values.removeFirst() }

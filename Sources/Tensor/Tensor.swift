@@ -44,6 +44,9 @@ public final class Tensor {
         if owner == nil { UnsafeMutableRawPointer(data).deallocate() }
     }
 
+    /// Bytes of storage (`count` floats).
+    public var byteCount: Int { count * MemoryLayout<Float>.stride }
+
     /// The storage as a buffer.
     public var buffer: UnsafeMutableBufferPointer<Float> {
         UnsafeMutableBufferPointer(start: data, count: count)

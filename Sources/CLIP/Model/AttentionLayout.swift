@@ -93,7 +93,7 @@ public struct SharedPrefixLayout: AttentionLayout {
     public func forward(out: UnsafeMutablePointer<Float>, probs: UnsafeMutablePointer<Float>,
                         qkv: UnsafePointer<Float>, width: Int, heads: Int) {
         let ld = 3 * width, hd = width / heads
-        visit(heads: heads) { group, head, scratch in
+        visit(heads: heads) { group, head, _ in
             let base = group * groupRows, h = head * hd
             var probsAt = (group * heads + head) * probsPerGroupHead
             let prefix = KeyValueBlock(k: qkv + base * ld + width + h, ldk: ld,

@@ -30,6 +30,12 @@ public final class BlockActivations {
         ln2 = Tensor(zeros: [n, width]); ln2Mean = Tensor(zeros: [n]); ln2Rstd = Tensor(zeros: [n])
         fc = Tensor(zeros: [n, 4 * width]); gelu = Tensor(zeros: [n, 4 * width])
     }
+
+    /// Bytes held by the buffers.
+    var byteCount: Int {
+        [input, ln1, ln1Mean, ln1Rstd, qkv, probs, attn, residual1, ln2, ln2Mean, ln2Rstd, fc, gelu]
+            .reduce(0) { $0 + $1.byteCount }
+    }
 }
 
 /// Gradient buffers shared by all blocks of one backward pass.
@@ -44,6 +50,9 @@ public final class BlockGradients {
         qkv = Tensor(zeros: [n, 3 * width]); ln1 = Tensor(zeros: [n, width])
         scratch = Tensor(zeros: [layout.scratchCount])
     }
+
+    /// Bytes held by the buffers.
+    var byteCount: Int { [gelu, fc, ln2, attn, qkv, ln1, scratch].reduce(0) { $0 + $1.byteCount } }
 }
 
 extension ResidualBlockWeights {

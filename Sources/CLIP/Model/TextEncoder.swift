@@ -42,6 +42,12 @@ public final class TextTape {
         lnMean = Tensor(zeros: [k]); lnRstd = Tensor(zeros: [k])
     }
 
+    /// Bytes held by the buffers.
+    var byteCount: Int {
+        layers.reduce(0) { $0 + $1.byteCount } + (grads?.byteCount ?? 0)
+            + [x, scratch, rows, lnFinal, lnMean, lnRstd].reduce(0) { $0 + $1.byteCount }
+    }
+
     /// Whether this tape's buffers have the sizes that `input` needs.
     func fits(_ input: PackedText, heads: Int) -> Bool {
         let l = input.layout
@@ -61,9 +67,10 @@ public struct TextEncoder {
     public var contextLength: Int { weights.positionalEmbedding.shape[0] }
     public var embedDim: Int { weights.projection.shape[1] }
 
-    /// Tapes handed back by ``recycle(_:)``, and inference tapes, kept for the next call.
+    /// The tape handed back by ``recycle(_:)``, kept for the next training step.
     private let trainingTapes = ReuseCache<TextTape>(capacity: 1)
-    private let inferenceTapes = ReuseCache<TextTape>(capacity: 2)
+    /// Small inference tapes, kept for the next call.
+    private let inferenceTapes = ReuseCache<TextTape>(capacity: 2, maxBytes: 64 << 20)
 
     public init(weights: TextTowerWeights, heads: Int) {
         self.weights = weights
@@ -122,7 +129,14 @@ public struct TextEncoder {
 
     /// Hands a tape back for the next ``makeTape(for:)``; do not use it afterwards.
     public func recycle(_ tape: TextTape) {
-        if tape.grads != nil { trainingTapes.put(tape) }
+        if tape.grads != nil { trainingTapes.put(tape, bytes: tape.byteCount) }
+    }
+
+    /// Frees the buffers kept for later calls (a training tape is as large as a training
+    /// step's activations; evaluation calls this before it allocates its own).
+    public func releaseCachedBuffers() {
+        trainingTapes.removeAll()
+        inferenceTapes.removeAll()
     }
 
     /// Features [K, E] at the `featureRows` of the packed input. With a tape (made for
@@ -139,7 +153,7 @@ public struct TextEncoder {
                 ?? TextTape(input: input, width: d, heads: heads, layers: 1, training: false)
             work.input = input
         }
-        defer { if tape == nil { inferenceTapes.put(work) } }
+        defer { if tape == nil { inferenceTapes.put(work, bytes: work.byteCount) } }
         let x = work.x
         for r in 0..<n {
             let p = input.positions[r]

@@ -13,8 +13,8 @@ public struct VisionEncoder {
     public var grid: Int { resolution / patchSize }
     public var embedDim: Int { weights.projection.shape[1] }
 
-    /// Buffers of recent chunk sizes, kept for the next call.
-    private let workspaces = ReuseCache<VisionWorkspace>(capacity: 2)
+    /// Buffers of recent small chunk sizes (a training batch), kept for the next call.
+    private let workspaces = ReuseCache<VisionWorkspace>(capacity: 2, maxBytes: 64 << 20)
 
     public init(weights: VisionTowerWeights, heads: Int, patchSize: Int, resolution: Int) {
         self.weights = weights; self.heads = heads
@@ -48,7 +48,7 @@ public struct VisionEncoder {
     private func encodeChunk(_ pixels: UnsafeMutablePointer<Float>, batch b: Int,
                              observer: ((Int, BlockActivations, Tensor) -> Void)?) -> Tensor {
         let w = workspaces.take { $0.batch == b } ?? VisionWorkspace(encoder: self, batch: b)
-        defer { workspaces.put(w) }
+        defer { workspaces.put(w, bytes: w.byteCount) }
         let p = patchSize, g = grid, r = resolution, d = width
         let t = g * g + 1, patchLen = 3 * p * p
         // im2col: one row per patch, (c, ky, kx) order, patches row-major over the grid.
@@ -111,5 +111,10 @@ final class VisionWorkspace {
         act = BlockActivations(layout: layout, width: d, heads: e.heads)
         scratch = Tensor(zeros: [b * t, d])
         cls = Tensor(zeros: [b, d])
+    }
+
+    /// Bytes held by the buffers.
+    var byteCount: Int {
+        act.byteCount + [cols, patches, x, mean, rstd, scratch, cls].reduce(0) { $0 + $1.byteCount }
     }
 }
