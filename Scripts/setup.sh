@@ -4,7 +4,8 @@
 set -euo pipefail
 
 PACKAGES=(libopenmpi-dev openmpi-bin libopenblas-dev libhdf5-dev hdf5-tools libyaml-dev
-          libturbojpeg0-dev libpng-dev zlib1g-dev pkg-config)
+          libturbojpeg0-dev libpng-dev zlib1g-dev pkg-config
+          dataset-fashion-mnist)  # real images for the demo and the demo-model tests
 
 if ! command -v swift >/dev/null 2>&1; then
     echo "setup: the Swift toolchain (6.x) is not on PATH; install it from swift.org first." >&2
