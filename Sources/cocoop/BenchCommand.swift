@@ -25,7 +25,9 @@ enum BenchCommand: Command {
     train  one CoCoOp training step (image tower forward, prompt learner forward and
            backward through the text tower, SGD) with C classes (default 19: OxfordPets'
            base classes; more need --classnames FILE or get synthetic names) and local
-           batch B (default 1): images/s, useful GFLOP/s, % of SGEMM peak, peak RSS.
+           batch B (default 1): images/s, useful GFLOP/s, % of SGEMM peak, peak RSS, and
+           the best times of the image tower and the prompt learner alone. On a shared
+           machine, run it a few times and compare the best steps.
     \(DataBench.usage)
     """
 
