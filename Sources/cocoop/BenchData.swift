@@ -1,5 +1,3 @@
-import CTurboJPEG
-import CZlib
 import Datasets
 import Foundation
 import Imaging
@@ -27,8 +25,9 @@ enum DataBench {
             var items: [Datum] = [], bytes = 0
             for i in 0..<images {
                 let pixels = syntheticPhoto(width: width, height: height, seed: i)
-                let data = format == "JPEG" ? try jpeg(pixels, width: width, height: height)
-                                            : try png(pixels, width: width, height: height)
+                // JPEG: baseline 4:2:0 at quality 90, as most photos are stored.
+                let data = format == "JPEG" ? try ImageEncoder.jpeg(pixels, width: width, height: height)
+                                            : try ImageEncoder.png(pixels, width: width, height: height, channels: 3)
                 let file = dir.appendingPathComponent("\(format.lowercased())_\(i).\(format == "JPEG" ? "jpg" : "png")")
                 try Data(data).write(to: file)
                 bytes += data.count
@@ -114,47 +113,5 @@ enum DataBench {
             }
         }
         return out
-    }
-
-    /// A baseline JPEG, quality 90, 4:2:0 (as most photos are stored).
-    static func jpeg(_ rgb: [UInt8], width: Int, height: Int) throws -> [UInt8] {
-        guard let handle = tjInitCompress() else { throw UsageError("TurboJPEG: tjInitCompress failed") }
-        defer { tjDestroy(handle) }
-        var buffer: UnsafeMutablePointer<UInt8>? = nil
-        var size: UInt = 0
-        let status = rgb.withUnsafeBufferPointer {
-            tjCompress2(handle, $0.baseAddress, Int32(width), 0, Int32(height), Int32(TJPF_RGB.rawValue),
-                        &buffer, &size, Int32(TJSAMP_420.rawValue), 90, 0)
-        }
-        defer { tjFree(buffer) }
-        guard status == 0 else { throw UsageError("TurboJPEG: \(String(cString: tjGetErrorStr2(handle)))") }
-        return Array(UnsafeBufferPointer(start: buffer, count: Int(size)))
-    }
-
-    /// An 8-bit RGB PNG, every row with the Sub filter, zlib level 6 (Pillow's default level).
-    static func png(_ rgb: [UInt8], width: Int, height: Int) throws -> [UInt8] {
-        var raw = [UInt8]()
-        raw.reserveCapacity(height * (width * 3 + 1))
-        for y in 0..<height {
-            raw.append(1) // Sub
-            let row = y * width * 3
-            for i in 0..<(width * 3) {
-                raw.append(rgb[row + i] &- (i >= 3 ? rgb[row + i - 3] : 0))
-            }
-        }
-        var compressedSize = compressBound(uLong(raw.count))
-        var compressed = [UInt8](repeating: 0, count: Int(compressedSize))
-        guard compress2(&compressed, &compressedSize, raw, uLong(raw.count), 6) == Z_OK else {
-            throw UsageError("zlib: compress2 failed")
-        }
-        func chunk(_ type: String, _ body: [UInt8]) -> [UInt8] {
-            let typed = Array(type.utf8) + body
-            let crc = typed.withUnsafeBufferPointer { UInt32(crc32(0, $0.baseAddress, uInt($0.count))) }
-            return be32(UInt32(body.count)) + typed + be32(crc)
-        }
-        func be32(_ v: UInt32) -> [UInt8] { [UInt8(v >> 24), UInt8((v >> 16) & 255), UInt8((v >> 8) & 255), UInt8(v & 255)] }
-        let header = be32(UInt32(width)) + be32(UInt32(height)) + [8, 2, 0, 0, 0]
-        return [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + chunk("IHDR", header)
-            + chunk("IDAT", Array(compressed.prefix(Int(compressedSize)))) + chunk("IEND", [])
     }
 }

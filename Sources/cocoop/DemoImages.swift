@@ -95,28 +95,19 @@ struct IDXSet {
     }
 }
 
-// MARK: - PNG writing and RGBA reading (libpng's simplified API)
+// MARK: - PNG writing and RGBA reading (libpng's simplified API, through Imaging for writing)
 
 enum DemoPNG {
     /// Encodes 8-bit pixels (`channels` 1 = gray, 3 = RGB) as a PNG file at `url`.
     static func write(_ pixels: [UInt8], width: Int, height: Int, channels: Int, to url: URL) throws {
-        var image = png_image()
-        image.version = cpng_image_version()
-        image.width = png_uint_32(width)
-        image.height = png_uint_32(height)
-        image.format = channels == 1 ? 0 /* PNG_FORMAT_GRAY */ : cpng_format_rgb()
-        var size: png_alloc_size_t = 0
-        let stride = Int32(width * channels)
-        // First call: the size needed; second call: the encoding.
-        let ok1 = pixels.withUnsafeBytes { png_image_write_to_memory(&image, nil, &size, 0, $0.baseAddress, stride, nil) }
-        guard ok1 != 0, size > 0 else { throw DemoDataError.pngWrite(path: url.path, message: message(&image)) }
-        var out = [UInt8](repeating: 0, count: Int(size))
-        let ok2 = out.withUnsafeMutableBytes { dst in
-            pixels.withUnsafeBytes { png_image_write_to_memory(&image, dst.baseAddress, &size, 0, $0.baseAddress, stride, nil) }
-        }
-        guard ok2 != 0 else { throw DemoDataError.pngWrite(path: url.path, message: message(&image)) }
+        let png: [UInt8]
         do {
-            try Data(out[0..<Int(size)]).write(to: url)
+            png = try ImageEncoder.png(pixels, width: width, height: height, channels: channels)
+        } catch {
+            throw DemoDataError.pngWrite(path: url.path, message: "\(error)")
+        }
+        do {
+            try Data(png).write(to: url)
         } catch {
             throw DemoDataError.pngWrite(path: url.path, message: (error as NSError).localizedDescription)
         }

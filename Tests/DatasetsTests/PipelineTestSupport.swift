@@ -1,4 +1,3 @@
-import CTurboJPEG
 import Foundation
 import Imaging
 import Testing
@@ -32,18 +31,7 @@ enum TestImages {
 
     /// A baseline JPEG (4:2:0, quality 90) of `pixels(width:height:seed:)`.
     static func jpeg(width: Int, height: Int, seed: Int) -> [UInt8] {
-        let handle = tjInitCompress()!
-        defer { tjDestroy(handle) }
-        let rgb = pixels(width: width, height: height, seed: seed)
-        var buffer: UnsafeMutablePointer<UInt8>? = nil
-        var size: UInt = 0
-        let status = rgb.withUnsafeBufferPointer {
-            tjCompress2(handle, $0.baseAddress, Int32(width), 0, Int32(height), Int32(TJPF_RGB.rawValue),
-                        &buffer, &size, Int32(TJSAMP_420.rawValue), 90, 0)
-        }
-        defer { tjFree(buffer) }
-        precondition(status == 0, "tjCompress2 failed")
-        return Array(UnsafeBufferPointer(start: buffer, count: Int(size)))
+        try! ImageEncoder.jpeg(pixels(width: width, height: height, seed: seed), width: width, height: height)
     }
 }
 

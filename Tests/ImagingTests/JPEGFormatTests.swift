@@ -5,19 +5,10 @@ import Testing
 /// JPEG variants the fixtures lack, encoded here with TurboJPEG.
 @Suite("Imaging: JPEG variants")
 struct JPEGFormatTests {
-    /// Encodes `pixels` (in `format`) as a JPEG.
-    func encode(_ pixels: [UInt8], width: Int, height: Int, format: TJPF, subsampling: TJSAMP) throws -> [UInt8] {
-        let handle = try #require(tjInitCompress())
-        defer { tjDestroy(handle) }
-        var buffer: UnsafeMutablePointer<UInt8>? = nil
-        var size: UInt = 0
-        let status = pixels.withUnsafeBufferPointer {
-            tjCompress2(handle, $0.baseAddress, Int32(width), 0, Int32(height), Int32(format.rawValue),
-                        &buffer, &size, Int32(subsampling.rawValue), 90, 0)
-        }
-        defer { tjFree(buffer) }
-        try #require(status == 0, "tjCompress2: \(String(cString: tjGetErrorStr2(handle)))")
-        return Array(UnsafeBufferPointer(start: buffer, count: Int(size)))
+    /// Encodes `pixels` (in `layout`) as a JPEG with the encoder the demo and benchmarks use.
+    func encode(_ pixels: [UInt8], width: Int, height: Int, layout: ImageEncoder.JPEGPixels,
+                subsampling: ImageEncoder.Subsampling) throws -> [UInt8] {
+        try ImageEncoder.jpeg(pixels, width: width, height: height, layout: layout, subsampling: subsampling)
     }
 
     /// Decodes with TurboJPEG directly to `format` (4 bytes per pixel for CMYK, 1 for gray).
@@ -43,7 +34,7 @@ struct JPEGFormatTests {
     func grayscale() throws {
         let (w, h) = (23, 17)
         let jpeg = try encode(pattern(width: w, height: h, channels: 1), width: w, height: h,
-                              format: TJPF_GRAY, subsampling: TJSAMP_GRAY)
+                              layout: .gray, subsampling: .gray)
         let image = try ImageDecoder.decode(data: jpeg, name: "gray.jpg")
         let gray = try decodeRaw(jpeg, width: w, height: h, format: TJPF_GRAY, channels: 1)
         #expect(image.pixels == gray.flatMap { [$0, $0, $0] })
@@ -53,7 +44,7 @@ struct JPEGFormatTests {
     func cmyk() throws {
         let (w, h) = (19, 11)
         let jpeg = try encode(pattern(width: w, height: h, channels: 4), width: w, height: h,
-                              format: TJPF_CMYK, subsampling: TJSAMP_444)
+                              layout: .cmyk, subsampling: .s444)
         let image = try ImageDecoder.decode(data: jpeg, name: "cmyk.jpg")
         let stored = try decodeRaw(jpeg, width: w, height: h, format: TJPF_CMYK, channels: 4)
         var expected: [UInt8] = []
@@ -71,9 +62,9 @@ struct JPEGFormatTests {
     @Test("4:4:4 and 4:2:2 colour JPEGs decode like TurboJPEG's own RGB output")
     func subsampling() throws {
         let (w, h) = (31, 9)
-        for subsampling in [TJSAMP_444, TJSAMP_422, TJSAMP_420] {
+        for subsampling in [ImageEncoder.Subsampling.s444, .s422, .s420] {
             let jpeg = try encode(pattern(width: w, height: h, channels: 3), width: w, height: h,
-                                  format: TJPF_RGB, subsampling: subsampling)
+                                  layout: .rgb, subsampling: subsampling)
             let image = try ImageDecoder.decode(data: jpeg, name: "s.jpg")
             #expect(image.pixels == (try decodeRaw(jpeg, width: w, height: h, format: TJPF_RGB, channels: 3)))
         }

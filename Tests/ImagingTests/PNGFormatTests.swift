@@ -121,4 +121,16 @@ struct PNGFormatTests {
         #expect(a.pixels == rows.flatMap { $0 })
         #expect(imageMismatch(a, b) == nil)
     }
+
+    @Test("ImageEncoder.png round-trips gray, RGB and RGBA (alpha dropped on decoding)")
+    func encoderRoundTrip() throws {
+        let width = 7, height = 5
+        for channels in [1, 3, 4] {
+            let pixels = (0..<(width * height * channels)).map { UInt8(truncatingIfNeeded: $0 * 37 + $0 / 5) }
+            let png = try ImageEncoder.png(pixels, width: width, height: height, channels: channels)
+            let rgb: [UInt8] = channels == 1 ? gray(pixels)
+                : stride(from: 0, to: pixels.count, by: channels).flatMap { pixels[$0..<$0 + 3] }
+            #expect(try decode(png) == RGBImage(width: width, height: height, pixels: rgb), "\(channels) channel(s)")
+        }
+    }
 }
