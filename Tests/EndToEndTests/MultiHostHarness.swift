@@ -44,7 +44,7 @@ enum MultiHost {
         for (k, v) in Self.environment(prefix, environment) { env[k] = v }
         p.environment = env
         p.currentDirectoryURL = Cocoop.packageRoot
-        if !FileManager.default.fileExists(atPath: log.path) { FileManager.default.createFile(atPath: log.path, contents: nil) }
+        if !FileManager.default.fileExists(atPath: log.path) { _ = FileManager.default.createFile(atPath: log.path, contents: nil) }
         let h = try FileHandle(forWritingTo: log)
         h.seekToEndOfFile()
         p.standardOutput = h

@@ -69,7 +69,7 @@ struct SweepFixture {
         env["COCOOP_DEBUG_STEP_DELAY_MS"] = "\(delayMs)"
         p.environment = env
         p.currentDirectoryURL = Cocoop.packageRoot
-        if !FileManager.default.fileExists(atPath: logFile.path) { FileManager.default.createFile(atPath: logFile.path, contents: nil) }
+        if !FileManager.default.fileExists(atPath: logFile.path) { _ = FileManager.default.createFile(atPath: logFile.path, contents: nil) }
         let log = try FileHandle(forWritingTo: logFile)
         log.seekToEndOfFile()
         p.standardOutput = log
@@ -117,7 +117,7 @@ struct SweepFixture {
                        "MPIRUN_EXTRA": "--allow-run-as-root --oversubscribe --mca btl self,vader -x COCOOP_DEBUG_STEP_DELAY_MS",
                        "COCOOP_DEBUG_STEP_DELAY_MS": "\(delayMs)"] { env[k] = v }
         p.environment = env
-        if !FileManager.default.fileExists(atPath: logFile.path) { FileManager.default.createFile(atPath: logFile.path, contents: nil) }
+        if !FileManager.default.fileExists(atPath: logFile.path) { _ = FileManager.default.createFile(atPath: logFile.path, contents: nil) }
         let log = try FileHandle(forWritingTo: logFile)
         log.seekToEndOfFile()
         p.standardOutput = log

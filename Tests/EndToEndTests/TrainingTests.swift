@@ -107,45 +107,48 @@ import Testing
         #expect(a == b, "not bit-identical: normwise \(Self.normwise(b, a))")
     }
 
-    @Test func sigtermCheckpointsExits75AndResumes() throws {
+    /// What a stop-by-signal run gives: a reference run of 3 epochs on `ranks`; the same run
+    /// sent `signal` after step 2 (it must exit 75 with a checkpoint before the last step),
+    /// then rerun on `rerunRanks`.
+    struct Interrupted {
+        let stopped: CheckpointContents
+        let rerun: Cocoop.Result
+        let reference: [Float]
+        let resumed: [Float]
+    }
+
+    static func interrupt(with signal: Int32, ranks: Int, rerunRanks: Int) throws -> Interrupted {
         let fx = try TrainingFixture(); defer { fx.remove() }
         let reference = fx.root.appendingPathComponent("reference")
-        #expect(try TrainingFixture.train(fx.arguments(output: reference, epochs: 3), ranks: 0).status == 0)
+        #expect(try TrainingFixture.train(fx.arguments(output: reference, epochs: 3), ranks: ranks).status == 0)
         let out = fx.root.appendingPathComponent("stopped")
         let args = fx.arguments(output: out, epochs: 3)
-        let job = try Self.launch(args, ranks: 0, delayMs: 300)
-        #expect(Self.waitForStep(out, 2, process: job))
-        kill(job.processIdentifier, SIGTERM)
+        let job = try launch(args, ranks: ranks, delayMs: 300)
+        #expect(waitForStep(out, 2, process: job))
+        kill(job.processIdentifier, signal)
         job.waitUntilExit()
-        #expect(job.terminationStatus == 75)
+        #expect(job.terminationStatus == 75, "exit \(job.terminationStatus) after signal \(signal)")
         let stopped = try TrainingFixture.finalCheckpoint(out)
-        #expect(stopped.step >= 2 && stopped.step < 9)
-        let rerun = try TrainingFixture.train(args, ranks: 0)
+        #expect(stopped.step >= 2 && stopped.step < 9, "stopped at step \(stopped.step)")
+        let rerun = try TrainingFixture.train(args, ranks: rerunRanks)
         #expect(rerun.status == 0, "\(rerun.stderr)")
-        #expect(TrainingFixture.parameters(try TrainingFixture.finalCheckpoint(out))
-                == TrainingFixture.parameters(try TrainingFixture.finalCheckpoint(reference)))
+        return Interrupted(stopped: stopped, rerun: rerun,
+                           reference: TrainingFixture.parameters(try TrainingFixture.finalCheckpoint(reference)),
+                           resumed: TrainingFixture.parameters(try TrainingFixture.finalCheckpoint(out)))
+    }
+
+    @Test func sigtermCheckpointsExits75AndResumes() throws {
+        let run = try Self.interrupt(with: SIGTERM, ranks: 0, rerunRanks: 0)
+        #expect(run.resumed == run.reference)
     }
 
     @Test func sigusr1ToMpirunPreemptsAndAnotherWorldSizeResumes() throws {
         // Slurm's --signal=B:USR1 path: mpirun forwards SIGUSR1 to the ranks, which finish
         // the step, checkpoint and exit 75; the rerun on 1 rank keeps the global batch.
-        let fx = try TrainingFixture(); defer { fx.remove() }
-        let reference = fx.root.appendingPathComponent("reference")
-        #expect(try TrainingFixture.train(fx.arguments(output: reference, epochs: 3), ranks: 2).status == 0)
-        let out = fx.root.appendingPathComponent("preempted")
-        let args = fx.arguments(output: out, epochs: 3)
-        let job = try Self.launch(args, ranks: 2, delayMs: 300)
-        #expect(Self.waitForStep(out, 2, process: job))
-        kill(job.processIdentifier, SIGUSR1)
-        job.waitUntilExit()
-        #expect(job.terminationStatus == 75, "mpirun exit \(job.terminationStatus)")
-        let stopped = try TrainingFixture.finalCheckpoint(out)
-        #expect(stopped.worldSize == 2 && stopped.step >= 2 && stopped.step < 9)
-        let rerun = try TrainingFixture.train(args, ranks: 0)
-        #expect(rerun.status == 0 && rerun.stdout.contains("written by 2 rank(s)"), "\(rerun.stderr)")
-        let a = TrainingFixture.parameters(try TrainingFixture.finalCheckpoint(reference))
-        let b = TrainingFixture.parameters(try TrainingFixture.finalCheckpoint(out))
-        #expect(Self.normwise(b, a) < 1e-5)
+        let run = try Self.interrupt(with: SIGUSR1, ranks: 2, rerunRanks: 0)
+        #expect(run.stopped.worldSize == 2)
+        #expect(run.rerun.stdout.contains("written by 2 rank(s)"))
+        #expect(Self.normwise(run.resumed, run.reference) < 1e-5)
     }
 
     @Test func trainingFromADatasetPackEqualsTrainingFromTheFolder() throws {
