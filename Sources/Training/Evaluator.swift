@@ -63,28 +63,37 @@ public struct Evaluator {
                          encode: (Tensor) -> Tensor, logits: (Tensor) -> Tensor,
                          progress: () -> Void = {}) throws -> EvaluationResult {
         let share = EpochSampler.shareRange(items.count, rank: comm.rank, worldSize: comm.size)
-        // Per class: [true count, predicted count, correct count].
-        var counts = [Double](repeating: 0, count: 3 * classes)
+        // Per class: [true count, predicted count, correct count], then the number of
+        // ranks that failed (an image of their share did not load), reduced together.
+        var counts = [Double](repeating: 0, count: 3 * classes + 1)
         let requests = stride(from: share.lowerBound, to: share.upperBound, by: batchSize).enumerated().map {
             BatchRequest(tag: $0.offset, evaluating: $0.element..<min(share.upperBound, $0.element + batchSize))
         }
-        let batches = try BatchLoader(loader: pipeline.testLoader, items: items, requests: requests,
-                                      options: pipeline.options)
-        defer { batches.shutdown() }
-        while let batch = try batches.next() {
-            guard batch.count > 0 else { continue }   // every image of the batch was skipped
-            let out = logits(encode(DataPipeline.pixels(batch, resolution: resolution)))
-            for (i, label) in batch.labels.map(Int.init).enumerated() {
-                let row = out.data + i * classes
-                var best = 0
-                for j in 1..<classes where row[j] > row[best] { best = j }
-                counts[label] += 1
-                counts[classes + best] += 1
-                if best == label { counts[2 * classes + best] += 1 }
+        var failure: Error?
+        do {
+            let batches = try BatchLoader(loader: pipeline.testLoader, items: items, requests: requests,
+                                          options: pipeline.options)
+            defer { batches.shutdown() }
+            while let batch = try batches.next() {
+                guard batch.count > 0 else { continue }   // every image of the batch was skipped
+                let out = logits(encode(DataPipeline.pixels(batch, resolution: resolution)))
+                for (i, label) in batch.labels.map(Int.init).enumerated() {
+                    let row = out.data + i * classes
+                    var best = 0
+                    for j in 1..<classes where row[j] > row[best] { best = j }
+                    counts[label] += 1
+                    counts[classes + best] += 1
+                    if best == label { counts[2 * classes + best] += 1 }
+                }
+                progress()
             }
-            progress()
+        } catch {
+            failure = error
+            counts[3 * classes] = 1
         }
         try comm.allReduce(&counts, op: .sum)
+        if counts[3 * classes] > 0 { try comm.failTogether(failure) }
+        counts.removeLast()
         let total = Int(counts[0..<classes].reduce(0, +))
         let correct = Int(counts[(2 * classes)...].reduce(0, +))
         var f1s: [Double] = [], perClass: [Double?] = []

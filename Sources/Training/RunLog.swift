@@ -33,7 +33,7 @@ public final class RunLog {
 
     private static func appending(_ url: URL) throws -> FileHandle {
         if !FileManager.default.fileExists(atPath: url.path) {
-            FileManager.default.createFile(atPath: url.path, contents: nil)
+            _ = FileManager.default.createFile(atPath: url.path, contents: nil)
         }
         let h = try FileHandle(forWritingTo: url)
         h.seekToEndOfFile()

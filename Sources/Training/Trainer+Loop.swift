@@ -27,8 +27,10 @@ extension Trainer {
         let schedule = setup.schedule, sgd = setup.optimizer
         let maxEpoch = cfg.optim.maxEpoch, steps = sampler.stepsPerEpoch
         let n = learner.layout.count
-        // Gradient and four counters (loss sum, correct, samples, stop flag) in one all-reduce.
-        let reduce = Tensor(zeros: [n + 4])
+        // Gradient and five counters (loss sum, correct, samples, stop flag, failed ranks) in
+        // one all-reduce: a rank whose images fail to load still joins it, so every rank
+        // learns of the failure there and all of them stop together.
+        let reduce = Tensor(zeros: [n + 5])
         let grads = ParameterBuffer(layout: learner.layout, storage: reduce)
         var batchTime = Meter(), dataTime = Meter(), loss = Meter(), acc = Meter()
         // Debugging and fault-injection tests: pause after every step (milliseconds).
@@ -49,23 +51,30 @@ extension Trainer {
                 let t0 = Date()
                 watchdog.beat("epoch \(epoch + 1) step \(s + 1): loading images")
                 let globalCount = plan.globalBatch(step: s).count
-                guard let batch = try batches.next(), batch.tag == s else {
-                    throw TrainingError.badOption("internal: the batch loader lost step \(s + 1) of epoch \(epoch + 1)")
-                }
-                let t1 = Date()
-                watchdog.beat("epoch \(epoch + 1) step \(s + 1): computing")
+                var t1 = Date(), failure: Error?
                 reduce.zero()
-                if batch.count > 0 {
-                    let f = setup.clip.vision.encode(pixels: DataPipeline.pixels(batch, resolution: setup.clip.vision.resolution))
-                    let st = learner.step(imageFeatures: f, labels: batch.labels, params: state.params,
-                                          grads: grads, gradScale: 1 / Float(globalCount))
-                    reduce.data[n] = Float(st.lossSum)
-                    reduce.data[n + 1] = Float(st.correct)
-                    reduce.data[n + 2] = Float(st.count)
+                do {
+                    guard let batch = try batches.next(), batch.tag == s else {
+                        throw TrainingError.badOption("internal: the batch loader lost step \(s + 1) of epoch \(epoch + 1)")
+                    }
+                    t1 = Date()
+                    watchdog.beat("epoch \(epoch + 1) step \(s + 1): computing")
+                    if batch.count > 0 {
+                        let f = setup.clip.vision.encode(pixels: DataPipeline.pixels(batch, resolution: setup.clip.vision.resolution))
+                        let st = learner.step(imageFeatures: f, labels: batch.labels, params: state.params,
+                                              grads: grads, gradScale: 1 / Float(globalCount))
+                        reduce.data[n] = Float(st.lossSum)
+                        reduce.data[n + 1] = Float(st.correct)
+                        reduce.data[n + 2] = Float(st.count)
+                    }
+                } catch {
+                    failure = error
+                    reduce.data[n + 4] = 1
                 }
                 reduce.data[n + 3] = StopSignals.pending != 0 ? 1 : 0
                 watchdog.beat("epoch \(epoch + 1) step \(s + 1): all-reduce")
-                try comm.allReduceSum(reduce.data, count: n + 4)
+                try comm.allReduceSum(reduce.data, count: n + 5)
+                if reduce.data[n + 4] > 0 { try comm.failTogether(failure) }
                 let count = Double(reduce.data[n + 2])
                 let stepLoss = Double(reduce.data[n]) / max(count, 1)
                 guard stepLoss.isFinite && (0..<n).allSatisfy({ grads.storage.data[$0].isFinite }) else {
@@ -148,13 +157,14 @@ extension Trainer {
     /// all ranks wait for it.
     @discardableResult
     func saveCheckpoint() throws -> URL? {
-        var url: URL?
-        if comm.isRoot {
+        // Rank 0 writes; the agreement doubles as the barrier that keeps ranks in step.
+        try comm.together { () throws -> URL? in
+            guard comm.isRoot else { return nil }
             watchdog.beat("writing a checkpoint")
             let c = state.contents(worldSize: comm.size, seed: setup.config.seed, configYAML: setup.config.yaml(),
                                    weightsSHA256: try weightsSHA256(), softwareVersion: softwareVersion,
                                    classnames: setup.data.classnames, trainer: setup.config.trainer.name, metrics: [:])
-            url = try checkpoints.save(c)
+            let url = try checkpoints.save(c)
             lastCheckpoint = url
             // Keep the newest K and the newest epoch-end checkpoint.
             let steps = try EpochSampler(count: setup.data.train.count, batchSize: setup.globalBatch,
@@ -162,8 +172,7 @@ extension Trainer {
             let epochEnd = try checkpoints.entries().first { $0.step == $0.epoch * steps }
             _ = try checkpoints.prune(keepNewest: max(setup.config.runtime.checkpoint.keep, 1),
                                       keeping: Set(epochEnd.map { [$0.name] } ?? []))
+            return url
         }
-        try comm.barrier()
-        return url
     }
 }

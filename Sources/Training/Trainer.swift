@@ -48,10 +48,7 @@ public final class Trainer {
     /// `resume` allows it), else initial parameters (MODEL.INIT_WEIGHTS or seeded). Rank 0
     /// decides and broadcasts, so every rank starts from identical bits.
     public func prepare() throws {
-        var resumed = 0
-        if comm.isRoot {
-            resumed = try prepareOnRoot() ? 1 : 0
-        }
+        let resumed = try comm.together { comm.isRoot ? (try prepareOnRoot() ? 1 : 0) : 0 }
         watchdog.beat("broadcasting the initial state")
         try comm.broadcast(state.params.storage.data, count: state.params.layout.count, root: 0)
         try comm.broadcast(state.momentum.storage.data, count: state.momentum.layout.count, root: 0)

@@ -16,12 +16,18 @@ public enum TrainingJob {
         let threads = config.runtime.blasThreads > 0 ? config.runtime.blasThreads
             : (comm.size > 1 && ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"] == nil ? 1 : 0)
         if threads > 0 { BLASInfo.setThreads(threads) }
-        // Everything is loaded and checked before the output folder is touched.
-        let setup = try RunSetup(config: config, options: options, comm: comm)
+        // Everything is loaded and checked before the output folder is touched. Work that
+        // one rank may fail alone (its files, rank 0's folder) runs in `together` sections,
+        // so that all ranks fail at the same point (see Communicator.together).
         let sink = WarningSink(rank: comm.rank)
-        let pipeline = try DataPipeline(config: config, data: setup.data, warn: { sink.warn($0) })
-        let log = try RunLog(outputDir: setup.outputDir, isRoot: comm.isRoot, tensorboard: config.runtime.tensorboard,
-                             echo: options.echo)
+        let (setup, pipeline) = try comm.together {
+            let setup = try RunSetup(config: config, options: options, comm: comm)
+            return (setup, try DataPipeline(config: config, data: setup.data, warn: { sink.warn($0) }))
+        }
+        let log = try comm.together {
+            try RunLog(outputDir: setup.outputDir, isRoot: comm.isRoot, tensorboard: config.runtime.tensorboard,
+                       echo: options.echo)
+        }
         sink.log = log
         log.info("cocoop \(softwareVersion): \(comm.size) rank(s), OpenBLAS \(BLASInfo.coreName) x \(BLASInfo.threads) thread(s)")
         guard let learner = setup.learner else {
@@ -31,13 +37,15 @@ public enum TrainingJob {
             return result
         }
         if options.evalOnly {
-            let (params, epoch, path) = try setup.loadForEvaluation(layout: learner.layout, log: log)
+            let (params, epoch, path) = try comm.together { try setup.loadForEvaluation(layout: learner.layout, log: log) }
             log.writeAtomically(config.yaml(), to: "config.yaml")
             let result = try setup.evaluate(params: params, pipeline: pipeline, log: log, epoch: epoch, checkpoint: path)
             log.flush()
             return result
         }
-        let trainer = try Trainer(setup: setup, learner: learner, log: log, pipeline: pipeline, softwareVersion: softwareVersion)
+        let trainer = try comm.together {
+            try Trainer(setup: setup, learner: learner, log: log, pipeline: pipeline, softwareVersion: softwareVersion)
+        }
         try trainer.prepare()
         log.writeAtomically(config.yaml(), to: "config.yaml")
         try trainer.train()

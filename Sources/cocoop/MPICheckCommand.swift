@@ -12,8 +12,10 @@ enum MPICheckCommand: Command {
     buffer, default 35000, where rank r contributes (r+1)*(1 + i mod 5) in slot i; Double
     sum; Int64 max/min), broadcast (floats and a string, from the first and the last rank),
     split into groups of 2 and all-reduce within each group, a shared RMA counter handing
-    --items (default 100) items to the ranks (each exactly once), and the parameter
-    consistency check. Rank 0 prints one `OK <check>` line per check. Without mpirun the
+    --items (default 100) items to the ranks (each exactly once), failing together (a
+    section that throws on the last rank only, or on ranks 1 and the last, throws on
+    every rank, with the lowest failing rank's message), and the parameter consistency
+    check. Rank 0 prints one `OK <check>` line per check. Without mpirun the
     process is an MPI singleton (size 1).
 
       --corrupt-rank R   rank R (1 <= R < N) changes one parameter before the consistency
@@ -109,6 +111,7 @@ enum MPICheckCommand: Command {
             try broadcast()
             try split()
             try counter(items: items)
+            try together()
             try consistency(corruptRank: corruptRank)
         }
 
@@ -213,6 +216,35 @@ enum MPICheckCommand: Command {
             }
             try agree("counter", problem)
             ok("counter: \(items) items handed out exactly once (per rank: \(perRank.map(String.init).joined(separator: ", ")))")
+        }
+
+        /// A local failure on some ranks must surface on every rank, from the same call.
+        func together() throws {
+            struct Local: Error, CustomStringConvertible { let description: String }
+            var problem: String? = nil
+            let fine = try world.together { world.rank * 10 }
+            if fine != world.rank * 10 { problem = "a section that did not fail returned \(fine)" }
+            let last = world.size - 1
+            for failing in [[last], [1, last]] where failing.allSatisfy({ $0 < world.size }) {
+                let speaker = failing.min()!
+                do {
+                    _ = try world.together { () throws -> Int in
+                        if failing.contains(world.rank) { throw Local(description: "local failure on rank \(world.rank)") }
+                        return 0
+                    }
+                    problem = problem ?? "ranks \(failing) failed but rank \(world.rank) went on"
+                } catch let e as Local {
+                    if !failing.contains(world.rank) || e.description != "local failure on rank \(world.rank)" {
+                        problem = problem ?? "rank \(world.rank) threw \(e)"
+                    }
+                } catch let e as PeerRankFailed {
+                    if failing.contains(world.rank) || e.rank != speaker || e.message != "local failure on rank \(speaker)" {
+                        problem = problem ?? "rank \(world.rank) heard \(e) (ranks \(failing) failed)"
+                    }
+                }
+            }
+            try agree("together", problem)
+            ok("together: a failure on some ranks reaches every rank with the lowest failing rank's message")
         }
 
         func consistency(corruptRank: Int?) throws {

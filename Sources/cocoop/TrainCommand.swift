@@ -54,7 +54,9 @@ enum TrainCommand: Command {
             if case .nonFiniteLoss = e { return ExitStatus.nonFiniteLoss }
             return ExitStatus.failure
         } catch {
-            // Every rank meets the same bad input; rank 0 speaks for all.
+            // Every rank meets the same bad input, and rank 0 speaks for all; a rank that
+            // failed alone speaks for itself, and the others (PeerRankFailed) stay quiet.
+            if error is PeerRankFailed { return ExitStatus.failure }
             if comm.isRoot || !(error is ConfigError) { printError("cocoop train: error: \(error)") }
             return ExitStatus.failure
         }

@@ -13,12 +13,13 @@ struct MPICheckTests {
             #expect(result.stdout.contains("rank \(r) of \(np): pid"), "rank \(r) did not report\n\(result.transcript)")
         }
         let okLines = result.stdout.split(separator: "\n").filter { $0.hasPrefix("OK ") }
-        #expect(okLines.count == 6, "\(result.transcript)")
+        #expect(okLines.count == 7, "\(result.transcript)")
         #expect(result.stdout.contains("OK ranks: \(np) rank(s) answered in order"))
         #expect(result.stdout.contains("OK allreduce: sum of 35000 floats"))
         #expect(result.stdout.contains("OK broadcast: 35000 floats from rank 0, a string from rank \(np - 1)"))
         #expect(result.stdout.contains("OK split: \((np + 1) / 2) group(s)"))
         #expect(result.stdout.contains("OK counter: 100 items handed out exactly once"))
+        #expect(result.stdout.contains("OK together: a failure on some ranks reaches every rank"))
         #expect(result.stdout.contains("OK consistency: 35000 parameters identical on all \(np) rank(s)"))
     }
 

@@ -95,4 +95,14 @@ struct ParameterConsistencyTests {
         let e = DistributedError.parameterMismatch(label: "parameters", ranks: [2, 5], details: ["rank 2: x"])
         #expect(e.description.contains("parameters differ from rank 0 on rank(s) 2, 5"))
     }
+
+    @Test("together returns the section's value, or rethrows the rank's own error")
+    func together() throws {
+        struct Local: Error, Equatable {}
+        let comm: Communicator = SingleProcessCommunicator()
+        #expect(try comm.together { 42 } == 42)
+        #expect(throws: Local.self) { try comm.together { () throws -> Int in throw Local() } }
+        #expect(PeerRankFailed(rank: 3, message: "cannot read image file 'x.png'").description
+                == "rank 3 failed: cannot read image file 'x.png'")
+    }
 }

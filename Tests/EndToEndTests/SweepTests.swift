@@ -256,4 +256,54 @@ import Testing
         #expect(md.contains(String(format: "| tiny_b | %.2f ± 0.00 | 1 |", b)) && md.contains("| broken | – | 0 |"), "\(md)")
         #expect(md.contains(String(format: "| **Average** | %.2f | 1 target(s) |", b)), "\(md)")
     }
+
+    @Test func aFailureOnOneRankOfAGroupFailsTheTrialOnAllItsRanksAndTheSweepGoesOn() throws {
+        // Two copies of tiny_a, each with one unreadable image that only one of the group's
+        // 2 ranks loads: flaky_train in the 2-shot training set (both astronaut images are
+        // drawn), flaky_test in the new classes' test split. The other rank must not hang in
+        // the step's or the evaluation's all-reduce; the trial fails on both, and the sweep
+        // goes on to the next trials on the same group.
+        let fx = try SweepFixture(); defer { fx.remove() }
+        for (name, bad) in [("flaky_train", "1_astronaut.png"), ("flaky_test", "0_coffee.png")] {
+            let dir = fx.root.appendingPathComponent(name)
+            try FileManager.default.copyItem(at: fx.root.appendingPathComponent("tiny_a"), to: dir)
+            try Data("not an image".utf8).write(to: dir.appendingPathComponent("images/\(bad)"))
+        }
+        let file = fx.root.appendingPathComponent("flaky.yaml")
+        func dataset(_ name: String) -> String {
+            "{name: \(name), overrides: {DATASET.NAME: SplitFile, DATASET.SPLIT_FILE: \(name)/split.json}}"
+        }
+        try """
+        name: flaky
+        pipeline: base2new
+        ranks_per_trial: 2
+        output_root: ${COCOOP_TINY_OUTPUT}
+        base:
+          config_file: Configs/trainers/CoCoOp/vit_b16_c4_ep10_batch1_ctxv1.yaml
+          weights: ${COCOOP_TINY_WEIGHTS}
+          root: ${COCOOP_TINY_ROOT}
+          shots: 2
+          overrides: {INPUT.SIZE: [32, 32], OPTIM.MAX_EPOCH: 1, DATALOADER.TRAIN_X.BATCH_SIZE: 4, DATALOADER.TEST.BATCH_SIZE: 4}
+        axes:
+          datasets: [\(dataset("flaky_train")), \(dataset("flaky_test")), \(dataset("tiny_b"))]
+          seeds: 1
+        """.write(to: file, atomically: true, encoding: .utf8)
+        let r = try Cocoop.run(TrainingFixture.mpirun(2) + [Cocoop.binary.path, "sweep", file.path],
+                               executable: TrainingFixture.mpirunURL, environment: fx.environment,
+                               directory: Cocoop.packageRoot, timeout: 240)
+        #expect(r.status == 1, "\(r.stdout)\n\(r.stderr)")
+        let sweep = try fx.json("sweeps/flaky/sweep.json")
+        #expect((sweep["counts"] as? [String: Int]) == ["done": 3, "failed": 2, "skipped": 1],
+                "\(String(describing: sweep["counts"]))\n\(r.stdout)\n\(r.stderr)")
+        let trial = { (stage: String, name: String) in "base2new/\(stage)/\(name)/shots_2/CoCoOp/vit_b16_c4_ep10_batch1_ctxv1/seed1" }
+        for (stage, name, bad) in [("train_base", "flaky_train", "1_astronaut.png"), ("test_new", "flaky_test", "0_coffee.png")] {
+            let record = try fx.json("\(trial(stage, name))/sweep_trial.json")
+            #expect(record["status"] as? String == "failed")
+            #expect((record["error"] as? String)?.contains("\(name)/images/\(bad)") == true, "\(record)")
+        }
+        #expect(try fx.json("\(trial("test_new", "flaky_train"))/sweep_trial.json")["status"] as? String == "skipped")
+        for stage in ["train_base", "test_new"] {
+            #expect((try fx.json("\(trial(stage, "tiny_b"))/results.json"))["accuracy"] is Double)
+        }
+    }
 }
