@@ -1,9 +1,16 @@
 import Checkpoint
+import Config
 import Datasets
 import Foundation
 import PromptLearning
 import Support
 import Tensor
+
+extension RunConfig {
+    /// TEST.FINAL_MODEL best_val with testing on: score the validation split after every
+    /// epoch and deploy the best epoch's parameters for the final test (Dassl's rule).
+    var selectsBestValidation: Bool { test.finalModel == .bestVal && !test.noTest }
+}
 
 extension RunSetup {
     /// Evaluates the run's model on TEST.SPLIT (test, or val when it exists), distributed
@@ -14,6 +21,31 @@ extension RunSetup {
         var split = config.test.split.rawValue
         var items = split == "val" ? data.val : data.test
         if items.isEmpty && split == "val" { split = "test"; items = data.test }
+        let result = try score(split: split, items: items, params: params, pipeline: pipeline, log: log, epoch: epoch)
+        let json: JSONValue = .object([
+            ("trainer", .string(config.trainer.name)), ("dataset", .string(data.name)),
+            ("subsample_classes", .string(config.dataset.subsampleClasses.rawValue)),
+            ("num_shots", .int(config.dataset.numShots)), ("seed", .int(config.seed)),
+            ("classes", .int(data.classnames.count)), ("epoch", .int(epoch)),
+            ("checkpoint", checkpoint.map { .string($0) } ?? .null),
+            ("split", .string(result.split)), ("total", .int(result.total)), ("correct", .int(result.correct)),
+            ("accuracy", .double(result.accuracy)), ("error", .double(result.error)),
+            ("macro_f1", .double(result.macroF1)),
+        ])
+        log.writeAtomically(json.serialized(indent: 2) + "\n", to: "results.json")
+        return result
+    }
+
+    /// Scores `params` on the validation split after epoch `epoch` (TEST.FINAL_MODEL
+    /// best_val), logged like the final evaluation but without results.json.
+    func validate(params: ParameterBuffer, pipeline: DataPipeline, log: RunLog, epoch: Int) throws -> EvaluationResult {
+        try score(split: "val", items: data.val, params: params, pipeline: pipeline, log: log, epoch: epoch)
+    }
+
+    /// One distributed evaluation: Dassl's "Evaluate on the *split* set" and result block,
+    /// a TensorBoard scalar `<split>/accuracy` at `epoch` and a metrics.jsonl event.
+    private func score(split: String, items: [Datum], params: ParameterBuffer?, pipeline: DataPipeline, log: RunLog,
+                       epoch: Int) throws -> EvaluationResult {
         log.info("Evaluate on the *\(split)* set")
         let evaluator = Evaluator(comm: comm, pipeline: pipeline, batchSize: config.dataloader.test.batchSize,
                                   resolution: clip.vision.resolution)
@@ -30,17 +62,6 @@ extension RunSetup {
         log.info(result.resultBlock)
         log.scalar("\(split)/accuracy", result.accuracy, step: epoch)
         log.metrics([("event", .string("evaluation")), ("epoch", .int(epoch)), ("result", result.json)])
-        let json: JSONValue = .object([
-            ("trainer", .string(config.trainer.name)), ("dataset", .string(data.name)),
-            ("subsample_classes", .string(config.dataset.subsampleClasses.rawValue)),
-            ("num_shots", .int(config.dataset.numShots)), ("seed", .int(config.seed)),
-            ("classes", .int(data.classnames.count)), ("epoch", .int(epoch)),
-            ("checkpoint", checkpoint.map { .string($0) } ?? .null),
-            ("split", .string(result.split)), ("total", .int(result.total)), ("correct", .int(result.correct)),
-            ("accuracy", .double(result.accuracy)), ("error", .double(result.error)),
-            ("macro_f1", .double(result.macroF1)),
-        ])
-        log.writeAtomically(json.serialized(indent: 2) + "\n", to: "results.json")
         return result
     }
 

@@ -60,6 +60,14 @@ public final class RunSetup {
         }
         tokenizer = try CLIPTokenizer.bundled()
         data = try Self.loadData(config)
+        if config.selectsBestValidation && !options.evalOnly && config.trainer.name != "ZeroshotCLIP" {
+            guard !data.val.isEmpty else {
+                throw TrainingError.badOption("TEST.FINAL_MODEL best_val scores the validation split after every epoch, but \(data.name) has no validation images (use last_step, or a split with \"val\" entries)")
+            }
+            guard config.runtime.checkpoint.keepBest else {
+                throw TrainingError.badOption("TEST.FINAL_MODEL best_val deploys the best epoch's checkpoint, so RUNTIME.CHECKPOINT.KEEP_BEST must stay True")
+            }
+        }
         let classnames = data.classnames
         switch config.trainer.name {
         case "CoCoOp":

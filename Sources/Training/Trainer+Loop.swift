@@ -109,11 +109,49 @@ extension Trainer {
             state.epoch += 1
             state.stepInEpoch = 0
             loss = Meter(); acc = Meter()
+            if cfg.selectsBestValidation { try validate() }
             _ = try saveCheckpoint()
         }
         try ParameterConsistency.verify(UnsafeBufferPointer(state.params.storage.buffer), on: comm)
         watchdog.stop()
         log.info("Finish training")
+    }
+
+    // MARK: - Best validation (TEST.FINAL_MODEL best_val)
+
+    /// Scores the parameters of the epoch just finished on the validation split; a strictly
+    /// better accuracy than the best so far (Dassl's rule) makes this epoch's checkpoint,
+    /// written next, the best.
+    func validate() throws {
+        watchdog.beat("epoch \(state.epoch): validation")
+        let r = try setup.validate(params: state.params, pipeline: pipeline, log: log, epoch: state.epoch)
+        if r.accuracy > state.best?.accuracy ?? -.infinity {
+            state.best = TrainingState.BestValidation(accuracy: r.accuracy, epoch: state.epoch, step: state.globalStep)
+        }
+        if let best = state.best {
+            log.info(String(format: "Best val accuracy %.2f%% (epoch %d)", best.accuracy, best.epoch))
+            log.scalar("val/best_accuracy", best.accuracy, step: state.epoch)
+        }
+    }
+
+    /// The parameters the final test uses, their epoch and checkpoint: with best_val the
+    /// best epoch's checkpoint (rank 0 reads it, every rank receives it), else the last.
+    public func deployedParameters() throws -> (params: ParameterBuffer, epoch: Int, checkpoint: String?) {
+        guard setup.config.selectsBestValidation, let best = state.best else {
+            log.info("Deploy the last-epoch model")
+            return (state.params, state.epoch, lastCheckpoint?.path)
+        }
+        let url = checkpoints.url.appendingPathComponent(best.checkpointName)
+        log.info(String(format: "Deploy the model with the best val performance: epoch %d, %.2f%% (%@)",
+                        best.epoch, best.accuracy, url.path))
+        let params = ParameterBuffer(layout: learner.layout)
+        try comm.together {
+            guard comm.isRoot else { return }
+            let loaded = TrainingState(params: params)
+            try loaded.restore(from: try Checkpoint.load(from: url), path: url.path)
+        }
+        try comm.broadcast(params.storage.data, count: params.layout.count, root: 0)
+        return (params, best.epoch, url.path)
     }
 
     /// Dassl's progress line every TRAIN.PRINT_FREQ steps, plus metrics.jsonl, TensorBoard
@@ -170,8 +208,9 @@ extension Trainer {
             let steps = try EpochSampler(count: setup.data.train.count, batchSize: setup.globalBatch,
                                          seed: 0).stepsPerEpoch
             let epochEnd = try checkpoints.entries().first { $0.step == $0.epoch * steps }
-            _ = try checkpoints.prune(keepNewest: max(setup.config.runtime.checkpoint.keep, 1),
-                                      keeping: Set(epochEnd.map { [$0.name] } ?? []))
+            var keeping = Set(epochEnd.map { [$0.name] } ?? [])
+            if setup.config.runtime.checkpoint.keepBest, let best = state.best { keeping.insert(best.checkpointName) }
+            _ = try checkpoints.prune(keepNewest: max(setup.config.runtime.checkpoint.keep, 1), keeping: keeping)
             return url
         }
     }

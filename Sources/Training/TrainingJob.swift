@@ -51,8 +51,9 @@ public enum TrainingJob {
         try trainer.train()
         var result: EvaluationResult?
         if !config.test.noTest {
-            result = try setup.evaluate(params: trainer.state.params, pipeline: pipeline, log: log, epoch: trainer.state.epoch,
-                                   checkpoint: trainer.lastCheckpoint?.path)
+            let deployed = try trainer.deployedParameters()
+            result = try setup.evaluate(params: deployed.params, pipeline: pipeline, log: log, epoch: deployed.epoch,
+                                        checkpoint: deployed.checkpoint)
         }
         log.status([("state", .string("finished")), ("epoch", .int(trainer.state.epoch)),
                     ("global_step", .int(trainer.state.globalStep))])

@@ -17,6 +17,18 @@ public final class TrainingState {
     public var momentumInitialized: Bool
     public let params: ParameterBuffer
     public let momentum: ParameterBuffer
+    /// The best validation accuracy so far and the epoch-end checkpoint that holds it
+    /// (TEST.FINAL_MODEL best_val); nil before the first validation.
+    public var best: BestValidation?
+
+    /// A validation accuracy and where its parameters were saved.
+    public struct BestValidation: Equatable {
+        public var accuracy: Double
+        public var epoch: Int
+        public var step: Int
+        /// The epoch-end checkpoint's file name in OUTPUT_DIR/checkpoints.
+        public var checkpointName: String { CheckpointDirectory.fileName(epoch: epoch, step: step) }
+    }
 
     public init(params: ParameterBuffer) {
         epoch = 0; stepInEpoch = 0; globalStep = 0; momentumInitialized = false
@@ -36,10 +48,18 @@ public final class TrainingState {
         return CheckpointContents(
             epoch: epoch, step: globalStep, worldSize: worldSize, seed: seed, configYAML: configYAML,
             clipWeightsSHA256: weightsSHA256, softwareVersion: softwareVersion, created: Date(),
-            params: tensors(params), momentum: tensors(momentum), classnames: classnames, metrics: metrics,
+            params: tensors(params), momentum: tensors(momentum), classnames: classnames,
+            metrics: metrics.merging(bestMetrics) { $1 },
             extraAttributes: ["step_in_epoch": .int64(Int64(stepInEpoch)),
                               "momentum_initialized": .int64(momentumInitialized ? 1 : 0),
                               "trainer": .string(trainer)])
+    }
+
+    /// `best` as checkpoint metrics: best_val/accuracy, best_val/epoch, best_val/step.
+    var bestMetrics: [String: MetricValue] {
+        guard let best else { return [:] }
+        return ["best_val/accuracy": .scalar(best.accuracy), "best_val/epoch": .scalar(Double(best.epoch)),
+                "best_val/step": .scalar(Double(best.step))]
     }
 
     /// Restores parameters, momentum and position from a checkpoint of the same layout.
@@ -61,5 +81,11 @@ public final class TrainingState {
         if case .int64(let s)? = c.extraAttributes["step_in_epoch"] { stepInEpoch = Int(s) } else { stepInEpoch = 0 }
         if case .int64(let m)? = c.extraAttributes["momentum_initialized"] { momentumInitialized = m != 0 }
         else { momentumInitialized = globalStep > 0 }
+        if case .scalar(let a)? = c.metrics["best_val/accuracy"], case .scalar(let e)? = c.metrics["best_val/epoch"],
+           case .scalar(let s)? = c.metrics["best_val/step"] {
+            best = BestValidation(accuracy: a, epoch: Int(e), step: Int(s))
+        } else {
+            best = nil
+        }
     }
 }
