@@ -60,6 +60,7 @@ extension RunSetup {
                 return zeroShot!.logits(imageFeatures: features)
             })
         log.info(result.resultBlock)
+        if config.test.perClassResult { log.info(result.perClassBlock(classnames: data.classnames)) }
         log.scalar("\(split)/accuracy", result.accuracy, step: epoch)
         log.metrics([("event", .string("evaluation")), ("epoch", .int(epoch)), ("result", result.json)])
         return result

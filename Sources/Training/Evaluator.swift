@@ -14,7 +14,11 @@ public struct EvaluationResult: Equatable {
     public var accuracy: Double
     public var error: Double
     public var macroF1: Double
+    /// Per class (label order): accuracy in %, nil for a class with no images.
     public var perClassAccuracy: [Double?]
+    /// Per class: images, and images classified correctly.
+    public var perClassTotal: [Int] = []
+    public var perClassCorrect: [Int] = []
 
     /// Dassl's result block, which CoOp's parse_test_res.py reads from log.txt.
     public var resultBlock: String {
@@ -26,6 +30,21 @@ public struct EvaluationResult: Equatable {
         * error: \(String(format: "%.1f", error))%
         * macro_f1: \(String(format: "%.1f", macroF1))%
         """
+    }
+
+    /// Dassl's per-class block (TEST.PER_CLASS_RESULT): one line per class that has images,
+    /// then their mean accuracy.
+    public func perClassBlock(classnames: [String]) -> String {
+        var lines = ["=> per-class result"], accs: [Double] = []
+        for (label, total) in perClassTotal.enumerated() where total > 0 {
+            let acc = 100 * Double(perClassCorrect[label]) / Double(total)
+            accs.append(acc)
+            let name = label < classnames.count ? classnames[label] : "\(label)"
+            lines.append("* class: \(label) (\(name))\ttotal: \(Self.thousands(total))\tcorrect: \(Self.thousands(perClassCorrect[label]))\tacc: \(String(format: "%.1f", acc))%")
+        }
+        let mean = accs.isEmpty ? 0 : accs.reduce(0, +) / Double(accs.count)
+        lines.append("* average: \(String(format: "%.1f", mean))%")
+        return lines.joined(separator: "\n")
     }
 
     static func thousands(_ n: Int) -> String {
@@ -105,6 +124,8 @@ public struct Evaluator {
         let acc = total > 0 ? 100 * Double(correct) / Double(total) : 0
         return EvaluationResult(split: split, total: total, correct: correct, accuracy: acc, error: 100 - acc,
                                 macroF1: f1s.isEmpty ? 0 : 100 * f1s.reduce(0, +) / Double(f1s.count),
-                                perClassAccuracy: perClass)
+                                perClassAccuracy: perClass,
+                                perClassTotal: (0..<classes).map { Int(counts[$0]) },
+                                perClassCorrect: (0..<classes).map { Int(counts[2 * classes + $0]) })
     }
 }

@@ -52,6 +52,9 @@ public final class RunSetup {
             throw TrainingError.badOption("TRAINER.NAME '\(config.trainer.name)' is not one of \(Self.trainers.joined(separator: ", "))")
         }
         guard !config.outputDir.isEmpty else { throw TrainingError.badOption("no output folder (--output-dir or OUTPUT_DIR)") }
+        if let problem = Self.unsupportedSetting(config, training: !options.evalOnly && config.trainer.name != "ZeroshotCLIP") {
+            throw TrainingError.badOption(problem)
+        }
         outputDir = URL(fileURLWithPath: config.outputDir)
         clip = try options.clip ?? CLIPModel(contentsOf: options.weights)
         let size = config.input.size
@@ -85,6 +88,24 @@ public final class RunSetup {
             learner = nil
             zeroShot = try ZeroShotClassifier(clip: clip, classnames: classnames, tokenizer: tokenizer)
         }
+    }
+
+    /// The first Dassl setting this program would otherwise ignore while it changes what the
+    /// reference computes (Dassl's own default OPTIM.NAME is adam; CoOp's files all say sgd).
+    static func unsupportedSetting(_ config: RunConfig, training: Bool) -> String? {
+        if training && config.optim.name != .sgd {
+            return "OPTIM.NAME '\(config.optim.name.rawValue)': cocoop trains with SGD only, what CoOp's and CoCoOp's configs use; set OPTIM.NAME sgd (Dassl's default is adam)"
+        }
+        if training && config.optim.stagedLR {
+            return "OPTIM.STAGED_LR True is not supported: only the prompt learner trains, at OPTIM.LR"
+        }
+        if training && config.dataloader.trainX.sampler != .randomSampler {
+            return "DATALOADER.TRAIN_X.SAMPLER '\(config.dataloader.trainX.sampler.rawValue)' is not supported: cocoop draws each epoch's batches as RandomSampler does"
+        }
+        if config.test.computeCmat {
+            return "TEST.COMPUTE_CMAT True is not supported (no confusion matrix is written); TEST.PER_CLASS_RESULT True prints per-class accuracy"
+        }
+        return nil
     }
 
     /// The dataset with the few-shot subset and class subsampling of the config; every
