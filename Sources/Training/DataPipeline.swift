@@ -13,19 +13,26 @@ public struct DataPipeline {
 
     /// Checks the transforms of the config; `warn` receives each bad image skipped.
     public init(config: RunConfig, data: DatasetSplits, warn: @escaping @Sendable (String) -> Void) throws {
-        let i = config.input
-        let settings = TransformSettings(size: i.size[0], interpolation: i.interpolation.rawValue,
-                                         transforms: i.transforms, pixelMean: i.pixelMean, pixelStd: i.pixelStd,
-                                         rrcropScale: (i.rrcropScale[0], i.rrcropScale[1]))
-        var test = settings
-        test.transforms = i.transforms.isEmpty ? ["normalize"] : i.transforms
-        trainLoader = ImageLoader(source: data.imageSource, transform: try ImageTransform(settings: settings, mode: .train))
-        testLoader = ImageLoader(source: data.imageSource, transform: try ImageTransform(settings: test, mode: .test))
+        let settings = Self.transformSettings(config)
+        trainLoader = ImageLoader(source: data.imageSource, transform: try ImageTransform(settings: settings.train, mode: .train))
+        testLoader = ImageLoader(source: data.imageSource, transform: try ImageTransform(settings: settings.test, mode: .test))
         let cores = ProcessInfo.processInfo.activeProcessorCount
         let policy: Datasets.BadImagePolicy = config.dataset.onBadImage == .skip ? .skip : .stop
         options = BatchLoader.Options(workers: max(1, min(config.dataloader.numWorkers, cores)), prefetch: 2,
                                       policy: policy,
                                       onBadImage: { event in warn("\(event)") })
+    }
+
+    /// The transform settings of INPUT.* for training and for evaluation (Dassl's test
+    /// transform: resize and center crop, then the listed tensor transforms).
+    public static func transformSettings(_ config: RunConfig) -> (train: TransformSettings, test: TransformSettings) {
+        let i = config.input
+        let train = TransformSettings(size: i.size[0], interpolation: i.interpolation.rawValue,
+                                      transforms: i.transforms, pixelMean: i.pixelMean, pixelStd: i.pixelStd,
+                                      rrcropScale: (i.rrcropScale[0], i.rrcropScale[1]))
+        var test = train
+        test.transforms = i.transforms.isEmpty ? ["normalize"] : i.transforms
+        return (train, test)
     }
 
     /// The pixels of a loaded batch as a tensor [n, 3, H, W] (no copy; keeps the batch alive).

@@ -71,22 +71,31 @@ public final class RunSetup {
                 throw TrainingError.badOption("TEST.FINAL_MODEL best_val deploys the best epoch's checkpoint, so RUNTIME.CHECKPOINT.KEEP_BEST must stay True")
             }
         }
-        let classnames = data.classnames
+        if let learner = try Self.makeLearner(config: config, clip: clip, classnames: data.classnames, tokenizer: tokenizer) {
+            self.learner = learner
+            zeroShot = nil
+        } else {
+            learner = nil
+            zeroShot = try ZeroShotClassifier(clip: clip, classnames: data.classnames, tokenizer: tokenizer)
+        }
+    }
+
+    /// The prompt learner TRAINER.NAME names (CoCoOp or CoOp, with their TRAINER.* options)
+    /// over `classnames`; nil for ZeroshotCLIP.
+    public static func makeLearner(config: RunConfig, clip: CLIPModel, classnames: [String],
+                                   tokenizer: CLIPTokenizer) throws -> PromptLearner? {
         switch config.trainer.name {
         case "CoCoOp":
             let c = config.trainer.cocoop
             let prompts = try ClassPrompts(classnames: classnames, nCtx: c.nCtx, ctxInit: c.ctxInit, tokenizer: tokenizer)
-            learner = CoCoOp(clip: clip, prompts: prompts)
-            zeroShot = nil
+            return CoCoOp(clip: clip, prompts: prompts)
         case "CoOp":
             let c = config.trainer.coop
             let prompts = try ClassPrompts(classnames: classnames, nCtx: c.nCtx, ctxInit: c.ctxInit, tokenizer: tokenizer)
             let position = PromptLearning.ClassTokenPosition(rawValue: c.classTokenPosition.rawValue) ?? PromptLearning.ClassTokenPosition.end
-            learner = CoOp(clip: clip, prompts: prompts, classSpecific: c.csc, position: position, tokenizer: tokenizer)
-            zeroShot = nil
+            return CoOp(clip: clip, prompts: prompts, classSpecific: c.csc, position: position, tokenizer: tokenizer)
         default:
-            learner = nil
-            zeroShot = try ZeroShotClassifier(clip: clip, classnames: classnames, tokenizer: tokenizer)
+            return nil
         }
     }
 

@@ -5,7 +5,7 @@ let cocoopVersion = "0.1.0"
 
 let commands: [any Command.Type] = [
     TrainCommand.self, SweepCommand.self, InspectCommand.self, ExportCommand.self, TokenizeCommand.self,
-    EmbedCommand.self, ZeroshotCommand.self, InitWeightsCommand.self, DataCommand.self, DemoDataCommand.self, PackCommand.self,
+    EmbedCommand.self, ZeroshotCommand.self, PredictCommand.self, InitWeightsCommand.self, DataCommand.self, DemoDataCommand.self, PackCommand.self,
     MPICheckCommand.self, EnvCommand.self, BenchCommand.self,
 ]
 
