@@ -36,6 +36,22 @@ struct SweepFixture {
 
     func remove() { try? FileManager.default.removeItem(at: root) }
 
+    /// A sweep file's entry for the split-file dataset `name` (a folder under the root).
+    static func dataset(_ name: String) -> String {
+        "{name: \(name), overrides: {DATASET.NAME: SplitFile, DATASET.SPLIT_FILE: \(name)/split.json}}"
+    }
+
+    /// The `base:` block of the hand-written test sweeps: CoCoOp on the tiny CLIP, 2 shots,
+    /// one epoch at 32 x 32.
+    static let tinyBase = """
+        base:
+          config_file: Configs/trainers/CoCoOp/vit_b16_c4_ep10_batch1_ctxv1.yaml
+          weights: ${COCOOP_TINY_WEIGHTS}
+          root: ${COCOOP_TINY_ROOT}
+          shots: 2
+          overrides: {INPUT.SIZE: [32, 32], OPTIM.MAX_EPOCH: 1, DATALOADER.TRAIN_X.BATCH_SIZE: 4, DATALOADER.TEST.BATCH_SIZE: 4}
+        """
+
     /// The variables tiny_base2new.yaml expands.
     var environment: [String: String] {
         ["COCOOP_TINY_ROOT": root.path, "COCOOP_TINY_OUTPUT": output.path,

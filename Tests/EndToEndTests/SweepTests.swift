@@ -215,21 +215,13 @@ import Testing
         try FileManager.default.createDirectory(at: broken, withIntermediateDirectories: true)
         try FileManager.default.copyItem(at: fx.root.appendingPathComponent("tiny_b/split.json"), to: broken.appendingPathComponent("split.json"))
         let file = fx.root.appendingPathComponent("xd.yaml")
-        func dataset(_ name: String) -> String {
-            "{name: \(name), overrides: {DATASET.NAME: SplitFile, DATASET.SPLIT_FILE: \(name)/split.json}}"
-        }
         try """
         pipeline: cross_dataset
         output_root: ${COCOOP_TINY_OUTPUT}
-        source: \(dataset("tiny_a"))
-        base:
-          config_file: Configs/trainers/CoCoOp/vit_b16_c4_ep10_batch1_ctxv1.yaml
-          weights: ${COCOOP_TINY_WEIGHTS}
-          root: ${COCOOP_TINY_ROOT}
-          shots: 2
-          overrides: {INPUT.SIZE: [32, 32], OPTIM.MAX_EPOCH: 1, DATALOADER.TRAIN_X.BATCH_SIZE: 4, DATALOADER.TEST.BATCH_SIZE: 4}
+        source: \(SweepFixture.dataset("tiny_a"))
+        \(SweepFixture.tinyBase)
         axes:
-          datasets: [\(dataset("tiny_b")), \(dataset("broken"))]
+          datasets: [\(SweepFixture.dataset("tiny_b")), \(SweepFixture.dataset("broken"))]
           seeds: 1
         """.write(to: file, atomically: true, encoding: .utf8)
         let r = try Cocoop.run(["sweep", file.path], environment: fx.environment, directory: Cocoop.packageRoot)
@@ -270,22 +262,14 @@ import Testing
             try Data("not an image".utf8).write(to: dir.appendingPathComponent("images/\(bad)"))
         }
         let file = fx.root.appendingPathComponent("flaky.yaml")
-        func dataset(_ name: String) -> String {
-            "{name: \(name), overrides: {DATASET.NAME: SplitFile, DATASET.SPLIT_FILE: \(name)/split.json}}"
-        }
         try """
         name: flaky
         pipeline: base2new
         ranks_per_trial: 2
         output_root: ${COCOOP_TINY_OUTPUT}
-        base:
-          config_file: Configs/trainers/CoCoOp/vit_b16_c4_ep10_batch1_ctxv1.yaml
-          weights: ${COCOOP_TINY_WEIGHTS}
-          root: ${COCOOP_TINY_ROOT}
-          shots: 2
-          overrides: {INPUT.SIZE: [32, 32], OPTIM.MAX_EPOCH: 1, DATALOADER.TRAIN_X.BATCH_SIZE: 4, DATALOADER.TEST.BATCH_SIZE: 4}
+        \(SweepFixture.tinyBase)
         axes:
-          datasets: [\(dataset("flaky_train")), \(dataset("flaky_test")), \(dataset("tiny_b"))]
+          datasets: [\(SweepFixture.dataset("flaky_train")), \(SweepFixture.dataset("flaky_test")), \(SweepFixture.dataset("tiny_b"))]
           seeds: 1
         """.write(to: file, atomically: true, encoding: .utf8)
         let r = try Cocoop.run(TrainingFixture.mpirun(2) + [Cocoop.binary.path, "sweep", file.path],
