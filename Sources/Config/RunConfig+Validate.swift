@@ -66,6 +66,7 @@ extension RunConfig {
         check(runtime.checkpoint.stepFreq >= 0, "RUNTIME.CHECKPOINT.STEP_FREQ", "must not be negative")
         check(runtime.watchdogSeconds >= 0, "RUNTIME.WATCHDOG_SECONDS", "must not be negative (0 disables)")
         check(runtime.consistencyCheckFreq >= 0, "RUNTIME.CONSISTENCY_CHECK_FREQ", "must not be negative (0 disables)")
+        check(runtime.featureCacheMB >= 0, "RUNTIME.FEATURE_CACHE_MB", "must not be negative (0 disables)")
         check(runtime.evalClassChunk >= 0, "RUNTIME.EVAL_CLASS_CHUNK", "must not be negative (0: all classes)")
         check(runtime.blasThreads >= 0, "RUNTIME.BLAS_THREADS", "must not be negative (0: OpenBLAS's setting)")
         return problems

@@ -50,6 +50,13 @@ extension RunSetup {
         let evaluator = Evaluator(comm: comm, pipeline: pipeline, batchSize: config.dataloader.test.batchSize,
                                   resolution: clip.vision.resolution)
         let chunk = config.runtime.evalClassChunk > 0 ? config.runtime.evalClassChunk : data.classnames.count
+        // Cached features are those of this model, this test transform and this image.
+        let cache = options.featureCache.map { c -> (features: ImageFeatureCache, key: (Datum) -> String) in
+            c.bind(clip)
+            c.resetCounts()
+            let source = data.imageSource, transform = "\(DataPipeline.transformSettings(config).test)"
+            return (c, { transform + "|" + source.displayName(for: $0) })
+        }
         let result = try evaluator.evaluate(
             split: split, items: items, classes: data.classnames.count,
             encode: { clip.vision.encode(pixels: $0) },
@@ -58,7 +65,10 @@ extension RunSetup {
                     return learner.evaluationLogits(imageFeatures: features, params: params, classChunk: chunk)
                 }
                 return zeroShot!.logits(imageFeatures: features)
-            })
+            }, cache: cache)
+        if let c = cache?.features {
+            log.info("Image features (rank 0): \(c.hits) from the cache, \(c.misses) encoded; \(c.count) cached")
+        }
         log.info(result.resultBlock)
         if config.test.perClassResult { log.info(result.perClassBlock(classnames: data.classnames)) }
         log.scalar("\(split)/accuracy", result.accuracy, step: epoch)

@@ -77,9 +77,12 @@ public struct Evaluator {
     }
 
     /// Evaluates `items` (labels in 0..<classes) with `logits(features)`; `encode` turns
-    /// pixels into image features; `progress` is called after each batch.
+    /// pixels into image features; `progress` is called after each batch. With `cache`,
+    /// batches whose images are all cached (by `key`) skip loading and encoding, and fresh
+    /// ones are stored.
     public func evaluate(split: String, items: [Datum], classes: Int,
                          encode: (Tensor) -> Tensor, logits: (Tensor) -> Tensor,
+                         cache: (features: ImageFeatureCache, key: (Datum) -> String)? = nil,
                          progress: () -> Void = {}) throws -> EvaluationResult {
         let share = EpochSampler.shareRange(items.count, rank: comm.rank, worldSize: comm.size)
         // Per class: [true count, predicted count, correct count], then the number of
@@ -90,13 +93,35 @@ public struct Evaluator {
         }
         var failure: Error?
         do {
-            let batches = try BatchLoader(loader: pipeline.testLoader, items: items, requests: requests,
-                                          options: pipeline.options)
+            let keys = { (indices: [Int]) in cache.map { c in indices.map { c.key(items[$0]) } } ?? [] }
+            // Batches served whole from the cache; only the others are loaded.
+            let cachedTags = Set(requests.filter { r in
+                cache?.features.contains(keys(r.items.map(\.sampleIndex))) ?? false
+            }.map(\.tag))
+            let batches = try BatchLoader(loader: pipeline.testLoader, items: items,
+                                          requests: requests.filter { !cachedTags.contains($0.tag) }, options: pipeline.options)
             defer { batches.shutdown() }
-            while let batch = try batches.next() {
-                guard batch.count > 0 else { continue }   // every image of the batch was skipped
-                let out = logits(encode(DataPipeline.pixels(batch, resolution: resolution)))
-                for (i, label) in batch.labels.map(Int.init).enumerated() {
+            for r in requests {
+                let features: Tensor, labels: [Int]
+                if cachedTags.contains(r.tag) {
+                    guard let f = cache?.features.features(keys(r.items.map(\.sampleIndex))) else {
+                        throw TrainingError.badOption("internal: evaluation batch \(r.tag + 1) left the feature cache")
+                    }
+                    features = f
+                    labels = r.items.map { items[$0.sampleIndex].label }
+                } else {
+                    guard let batch = try batches.next(), batch.tag == r.tag else {
+                        throw TrainingError.badOption("internal: the evaluation loader lost batch \(r.tag + 1)")
+                    }
+                    guard batch.count > 0 else { continue }   // every image of the batch was skipped
+                    features = encode(DataPipeline.pixels(batch, resolution: resolution))
+                    if let c = cache?.features {
+                        if batch.skipped.isEmpty { c.store(keys(batch.sampleIndices), features: features) }
+                    }
+                    labels = batch.labels.map(Int.init)
+                }
+                let out = logits(features)
+                for (i, label) in labels.enumerated() {
                     let row = out.data + i * classes
                     var best = 0
                     for j in 1..<classes where row[j] > row[best] { best = j }

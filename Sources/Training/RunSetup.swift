@@ -22,6 +22,9 @@ public struct RunOptions {
     /// A CLIP already loaded from `weights` (a sweep loads it once for all its trials);
     /// nil: the run loads `weights` itself.
     public var clip: CLIPModel?
+    /// Image features kept across evaluations (a sweep shares one across its trials); nil:
+    /// the run makes its own of RUNTIME.FEATURE_CACHE_MB.
+    public var featureCache: ImageFeatureCache?
     /// Whether rank 0 also prints the run's log lines on stdout (log.txt gets them anyway).
     public var echo = true
 

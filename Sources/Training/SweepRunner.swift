@@ -1,4 +1,5 @@
 import CLIP
+import Config
 import Distributed
 import Foundation
 import Support
@@ -16,6 +17,9 @@ public final class SweepRunner {
     let echo: Bool
     let shard: (index: Int, count: Int)
     private var clip: CLIPModel?
+    /// Evaluation image features shared by this rank's trials (a trial with
+    /// RUNTIME.FEATURE_CACHE_MB 0 does without).
+    private let featureCache = ImageFeatureCache(limitBytes: RunConfig.defaults.runtime.featureCacheMB << 20)
 
     /// Prepares a runner; `echo` prints every trial's log lines on stdout (noisy with many
     /// groups; each trial's log.txt has them anyway). `shard` (i, n) keeps the tasks whose
@@ -161,6 +165,7 @@ public final class SweepRunner {
             var options = trial.options(weights: plan.spec.weights,
                                         modelDir: trial.dependency.map { plan.trials[$0].outputDir })
             options.clip = clip
+            options.featureCache = featureCache
             options.echo = echo
             try TrainingJob.run(config: trial.config, options: options, comm: group, softwareVersion: softwareVersion)
         } catch TrainingError.stopped {

@@ -20,6 +20,12 @@ public enum TrainingJob {
         // one rank may fail alone (its files, rank 0's folder) runs in `together` sections,
         // so that all ranks fail at the same point (see Communicator.together).
         let sink = WarningSink(rank: comm.rank)
+        var options = options
+        if config.runtime.featureCacheMB == 0 {
+            options.featureCache = nil
+        } else if options.featureCache == nil {
+            options.featureCache = ImageFeatureCache(limitBytes: config.runtime.featureCacheMB << 20)
+        }
         let (setup, pipeline) = try comm.together {
             let setup = try RunSetup(config: config, options: options, comm: comm)
             return (setup, try DataPipeline(config: config, data: setup.data, warn: { sink.warn($0) }))

@@ -24,6 +24,8 @@ import Testing
         let log = try String(contentsOf: out.appendingPathComponent("log.txt"), encoding: .utf8)
         #expect(log.components(separatedBy: "Evaluate on the *val* set").count == 4, "\(log)")
         #expect(log.contains("Deploy the model with the best val performance"))
+        // Epochs 2 and 3 take the validation images' features from the cache (3 per rank).
+        #expect(log.components(separatedBy: "Image features (rank 0): 3 from the cache, 0 encoded").count == 3, "\(log)")
 
         // The validation accuracies per epoch, and the best by Dassl's rule (strictly better).
         let events = try String(contentsOf: out.appendingPathComponent("metrics.jsonl"), encoding: .utf8)
@@ -46,6 +48,18 @@ import Testing
         let results = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("results.json"))) as? [String: Any])
         #expect((results["checkpoint"] as? String)?.hasSuffix("checkpoints/" + bestFile) == true, "\(results)")
         #expect(results["epoch"] as? Int == bestEpoch && results["split"] as? String == "test")
+
+        // Without the cache: the same evaluations, to the last bit of every number.
+        let uncached = fx.root.appendingPathComponent("uncached")
+        var plain = args
+        plain[plain.firstIndex(of: out.path)!] = uncached.path
+        #expect(try TrainingFixture.train(plain + ["RUNTIME.FEATURE_CACHE_MB", "0"], ranks: 2).status == 0)
+        let evaluations = { (dir: URL) in
+            try String(contentsOf: dir.appendingPathComponent("metrics.jsonl"), encoding: .utf8)
+                .split(separator: "\n").filter { $0.contains("\"event\":\"evaluation\"") }
+        }
+        #expect(try evaluations(uncached) == evaluations(out))
+        #expect(try !String(contentsOf: uncached.appendingPathComponent("log.txt"), encoding: .utf8).contains("Image features"))
 
         // Evaluating that checkpoint on its own gives the same test accuracy.
         let again = fx.root.appendingPathComponent("again")

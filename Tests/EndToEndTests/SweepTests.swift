@@ -78,6 +78,14 @@ import Testing
             }
         }
         try Self.checkTable(fx)
+        // Each group ran at least two of a dataset's three seeds (3 tasks on 2 groups), so
+        // its ranks scored that dataset's base test images again: from the feature cache.
+        let cached = try SweepFixture.allTrialPaths.filter { $0.contains("train_base") }.map { trial -> Int in
+            let log = try String(contentsOf: fx.output.appendingPathComponent("\(trial)/log.txt"), encoding: .utf8)
+            let line = try #require(log.split(separator: "\n").first { $0.hasPrefix("Image features (rank 0): ") })
+            return Int(line.dropFirst("Image features (rank 0): ".count).prefix { $0.isNumber }) ?? -1
+        }
+        #expect(cached.filter { $0 > 0 }.count >= 2, "images from the cache per train_base trial: \(cached)")
         // Both groups took trials (dynamic hand-out), and sweep.json lists every trial as done.
         let events = try String(contentsOf: fx.output.appendingPathComponent("sweeps/tiny_base2new/events.jsonl"), encoding: .utf8)
         #expect(events.contains("\"group\":0") && events.contains("\"group\":1"))

@@ -17,6 +17,10 @@ public struct RuntimeConfig: Equatable, Sendable {
     /// EVAL_CLASS_CHUNK: classes scored at once per image in CoCoOp evaluation (bounds the
     /// memory of the per-image text encoder pass); 0 means all classes at once. Default 256.
     public var evalClassChunk = 256
+    /// FEATURE_CACHE_MB: memory per rank for image features of evaluation images, reused
+    /// by later evaluations of the same images in this process (best_val's validation every
+    /// epoch, a sweep's trials on one split); 0 disables. Default 1024.
+    public var featureCacheMB = 1024
     /// BLAS_THREADS: OpenBLAS threads per rank; 0 leaves OpenBLAS's own setting
     /// (OPENBLAS_NUM_THREADS or all cores). Default 0.
     public var blasThreads = 0
@@ -51,6 +55,7 @@ extension RuntimeConfig: ConfigSection {
             .value("WATCHDOG_SECONDS", \.watchdogSeconds),
             .value("CONSISTENCY_CHECK_FREQ", \.consistencyCheckFreq),
             .value("EVAL_CLASS_CHUNK", \.evalClassChunk),
+            .value("FEATURE_CACHE_MB", \.featureCacheMB),
             .value("BLAS_THREADS", \.blasThreads),
             .value("TENSORBOARD", \.tensorboard),
         ]
