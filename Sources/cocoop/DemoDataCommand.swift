@@ -45,6 +45,13 @@ enum DemoDataCommand: Command {
         let counts = FashionMNIST.Counts(train: try a.int("train-per-class", default: -1),
                                          val: try a.int("val-per-class", default: 0),
                                          test: try a.int("test-per-class", default: -1))
+        for (option, n) in [("train-per-class", counts.train), ("val-per-class", counts.val), ("test-per-class", counts.test)]
+        where a.value(option) != nil && n < 0 {
+            throw UsageError("--\(option) must not be negative, got \(n)")
+        }
+        if counts.val > 0 && counts.train < 0 {
+            throw UsageError("--val-per-class takes the images after the first --train-per-class ones of each class: give --train-per-class too (at most \(6000 - counts.val))")
+        }
         let started = Date()
         let written = try FashionMNIST.convert(from: a.value("fashion-mnist") ?? FashionMNIST.debianFolder,
                                                to: root, counts: counts)
@@ -95,6 +102,15 @@ enum FashionMNIST {
             ("val", trainSet, counts.train < 0 ? unlimited : counts.train, counts.val < 0 ? unlimited : counts.val),
             ("test", testSet, 0, counts.test < 0 ? unlimited : counts.test),
         ]
+        // Asking for more images of a class than the file holds is an error, before anything is written.
+        for (step, option) in zip(plan, ["--train-per-class", "--val-per-class", "--test-per-class"])
+        where step.take != unlimited && step.skip != unlimited {
+            var perClass = [Int](repeating: 0, count: 256)
+            for l in step.set.labels { perClass[Int(l)] += 1 }
+            if let label = classnames.indices.first(where: { perClass[$0] < step.skip + step.take }) {
+                throw UsageError("\(option) \(step.take)\(step.skip > 0 ? " after \(step.skip) training images" : ""): the Fashion-MNIST \(step.split == "test" ? "test" : "training") file has only \(perClass[label]) images of class \(label) (\(classnames[label]))")
+            }
+        }
         var splits: [(String, JSONValue)] = []
         var written: [String: Int] = [:]
         for step in plan {

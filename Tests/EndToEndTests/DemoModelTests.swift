@@ -59,6 +59,19 @@ struct DemoModelTests {
         #expect(stride(from: 0, to: image.pixels.count, by: 3).reduce(0) { $0 + Int(image.pixels[$1]) } == 33456)
     }
 
+    @Test("demo-data refuses more images per class than the files hold, before writing anything")
+    func converterRefusesImpossibleCounts() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("cocoop-demo-\(UUID().uuidString)")
+        for (args, message) in [(["--train-per-class", "6001"], "the Fashion-MNIST training file has only 6000 images of class 0"),
+                                (["--train-per-class", "5990", "--val-per-class", "11"], "--val-per-class 11 after 5990 training images"),
+                                (["--test-per-class", "1001"], "the Fashion-MNIST test file has only 1000 images"),
+                                (["--val-per-class", "4"], "give --train-per-class too")] {
+            let r = try Cocoop.run(["demo-data", "--output", root.path, "--quiet"] + args)
+            #expect(r.status == 2 && r.stderr.contains(message), "\(args): \(r.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: root.path))
+        }
+    }
+
     // MARK: - Accuracy
 
     @Test("zero-shot accuracy of the tiny CLIP on 400 Fashion-MNIST test images is far above chance (10%)")
