@@ -86,11 +86,9 @@ extension RunSetup {
         var problems: [String] = []
         for entry in candidates {
             do {
-                let c = try Checkpoint.load(from: entry.url)
-                let state = TrainingState(params: ParameterBuffer(layout: layout))
-                try state.restore(from: c, path: entry.url.path)
+                let (params, c) = try TrainingState.parameters(fromCheckpoint: entry.url, layout: layout)
                 log.info("Loading weights from \(entry.url.path) (epoch \(c.epoch))")
-                return (state.params, c.epoch, entry.url.path)
+                return (params, c.epoch, entry.url.path)
             } catch {
                 log.warn("skipped \(entry.url.path): \(error)")
                 problems.append("\(entry.name): \(error)")

@@ -144,11 +144,9 @@ extension Trainer {
         let url = checkpoints.url.appendingPathComponent(best.checkpointName)
         log.info(String(format: "Deploy the model with the best val performance: epoch %d, %.2f%% (%@)",
                         best.epoch, best.accuracy, url.path))
-        let params = ParameterBuffer(layout: learner.layout)
-        try comm.together {
-            guard comm.isRoot else { return }
-            let loaded = TrainingState(params: params)
-            try loaded.restore(from: try Checkpoint.load(from: url), path: url.path)
+        let params = try comm.together {
+            comm.isRoot ? try TrainingState.parameters(fromCheckpoint: url, layout: learner.layout).params
+                        : ParameterBuffer(layout: learner.layout)
         }
         try comm.broadcast(params.storage.data, count: params.layout.count, root: 0)
         return (params, best.epoch, url.path)

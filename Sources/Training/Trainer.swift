@@ -92,12 +92,7 @@ public final class Trainer {
 
     /// MODEL.INIT_WEIGHTS: one of our checkpoints (.h5) or a safetensors file with CoOp's names.
     static func loadInitWeights(_ url: URL, layout: ParameterLayout) throws -> ParameterBuffer {
-        if url.pathExtension == "h5" {
-            let c = try Checkpoint.load(from: url)
-            let s = TrainingState(params: ParameterBuffer(layout: layout))
-            try s.restore(from: c, path: url.path)
-            return s.params
-        }
+        if url.pathExtension == "h5" { return try TrainingState.parameters(fromCheckpoint: url, layout: layout).params }
         return try CoOpParameterFile.load(url, layout: layout)
     }
 

@@ -55,6 +55,16 @@ public final class TrainingState {
                               "trainer": .string(trainer)])
     }
 
+    /// The parameters saved in the checkpoint file at `url` for a learner of `layout`, and
+    /// the checkpoint's contents.
+    static func parameters(fromCheckpoint url: URL, layout: ParameterLayout) throws
+        -> (params: ParameterBuffer, contents: CheckpointContents) {
+        let c = try Checkpoint.load(from: url)
+        let state = TrainingState(params: ParameterBuffer(layout: layout))
+        try state.restore(from: c, path: url.path)
+        return (state.params, c)
+    }
+
     /// `best` as checkpoint metrics: best_val/accuracy, best_val/epoch, best_val/step.
     var bestMetrics: [String: MetricValue] {
         guard let best else { return [:] }
