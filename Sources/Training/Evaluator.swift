@@ -14,11 +14,14 @@ public struct EvaluationResult: Equatable {
     public var accuracy: Double
     public var error: Double
     public var macroF1: Double
-    /// Per class (label order): accuracy in %, nil for a class with no images.
-    public var perClassAccuracy: [Double?]
-    /// Per class: images, and images classified correctly.
-    public var perClassTotal: [Int] = []
-    public var perClassCorrect: [Int] = []
+    /// Per class (label order): images, and images classified correctly.
+    public var perClassTotal: [Int]
+    public var perClassCorrect: [Int]
+
+    /// Per class: accuracy in %, nil for a class with no images.
+    public var perClassAccuracy: [Double?] {
+        zip(perClassTotal, perClassCorrect).map { $0 > 0 ? 100 * Double($1) / Double($0) : nil }
+    }
 
     /// Dassl's result block, which CoOp's parse_test_res.py reads from log.txt.
     public var resultBlock: String {
@@ -36,8 +39,8 @@ public struct EvaluationResult: Equatable {
     /// then their mean accuracy.
     public func perClassBlock(classnames: [String]) -> String {
         var lines = ["=> per-class result"], accs: [Double] = []
-        for (label, total) in perClassTotal.enumerated() where total > 0 {
-            let acc = 100 * Double(perClassCorrect[label]) / Double(total)
+        for (label, (total, acc)) in zip(perClassTotal, perClassAccuracy).enumerated() {
+            guard let acc else { continue }
             accs.append(acc)
             let name = label < classnames.count ? classnames[label] : "\(label)"
             lines.append("* class: \(label) (\(name))\ttotal: \(Self.thousands(total))\tcorrect: \(Self.thousands(perClassCorrect[label]))\tacc: \(String(format: "%.1f", acc))%")
@@ -140,16 +143,14 @@ public struct Evaluator {
         counts.removeLast()
         let total = Int(counts[0..<classes].reduce(0, +))
         let correct = Int(counts[(2 * classes)...].reduce(0, +))
-        var f1s: [Double] = [], perClass: [Double?] = []
+        var f1s: [Double] = []
         for c in 0..<classes {
             let t = counts[c], p = counts[classes + c], tp = counts[2 * classes + c]
-            perClass.append(t > 0 ? 100 * tp / t : nil)
             if t > 0 { f1s.append(t + p > 0 ? 2 * tp / (t + p) : 0) }
         }
         let acc = total > 0 ? 100 * Double(correct) / Double(total) : 0
         return EvaluationResult(split: split, total: total, correct: correct, accuracy: acc, error: 100 - acc,
                                 macroF1: f1s.isEmpty ? 0 : 100 * f1s.reduce(0, +) / Double(f1s.count),
-                                perClassAccuracy: perClass,
                                 perClassTotal: (0..<classes).map { Int(counts[$0]) },
                                 perClassCorrect: (0..<classes).map { Int(counts[2 * classes + $0]) })
     }
