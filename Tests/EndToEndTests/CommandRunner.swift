@@ -47,6 +47,37 @@ enum Cocoop {
         p.waitUntilExit()
         return Result(status: p.terminationStatus, stdout: outData.finish(), stderr: errData.finish())
     }
+
+    /// Starts `executable` with `arguments` in the background, `environment` over this
+    /// process's, output appended to `log` (discarded when nil). SIGTERM, SIGUSR1 and SIGINT
+    /// are unblocked for the child: test threads (libdispatch workers) block them, a child
+    /// inherits the mask, and mpirun, unlike cocoop, does not unblock them itself, so it
+    /// would never forward them.
+    static func start(_ executable: URL, _ arguments: [String], environment: [String: String] = [:],
+                      directory: URL? = nil, log: URL? = nil) throws -> Process {
+        let p = Process()
+        p.executableURL = executable
+        p.arguments = arguments
+        if let directory { p.currentDirectoryURL = directory }
+        var env = ProcessInfo.processInfo.environment
+        for (k, v) in environment { env[k] = v }
+        p.environment = env
+        var output = FileHandle.nullDevice
+        if let log {
+            if !FileManager.default.fileExists(atPath: log.path) { _ = FileManager.default.createFile(atPath: log.path, contents: nil) }
+            output = try FileHandle(forWritingTo: log)
+            output.seekToEndOfFile()
+        }
+        p.standardOutput = output
+        p.standardError = output
+        var set = sigset_t(), old = sigset_t()
+        sigemptyset(&set)
+        for s in [SIGTERM, SIGUSR1, SIGINT] { sigaddset(&set, s) }
+        pthread_sigmask(SIG_UNBLOCK, &set, &old)
+        defer { pthread_sigmask(SIG_SETMASK, &old, nil) }
+        try p.run()
+        return p
+    }
 }
 
 /// Reads a pipe on a background thread so a chatty child never blocks on a full pipe.

@@ -37,20 +37,8 @@ enum MultiHost {
 
     /// The same in the background; output appended to `log`.
     static func launch(prefix: String, hosts: Int, _ mpirunArgs: [String], environment: [String: String], log: URL) throws -> Process {
-        let p = Process()
-        p.executableURL = script
-        p.arguments = ["run", "\(hosts)", "--"] + mpirunArgs
-        var env = ProcessInfo.processInfo.environment
-        for (k, v) in Self.environment(prefix, environment) { env[k] = v }
-        p.environment = env
-        p.currentDirectoryURL = Cocoop.packageRoot
-        if !FileManager.default.fileExists(atPath: log.path) { _ = FileManager.default.createFile(atPath: log.path, contents: nil) }
-        let h = try FileHandle(forWritingTo: log)
-        h.seekToEndOfFile()
-        p.standardOutput = h
-        p.standardError = h
-        try p.run()
-        return p
+        try Cocoop.start(script, ["run", "\(hosts)", "--"] + mpirunArgs, environment: Self.environment(prefix, environment),
+                         directory: Cocoop.packageRoot, log: log)
     }
 
     /// Takes host `i`'s link down.

@@ -77,33 +77,11 @@ struct SweepFixture {
 
     /// Starts the sweep under mpirun in the background (each training step slowed by `delayMs`).
     func launch(ranks: Int, delayMs: Int) throws -> Process {
-        let p = Process()
-        p.executableURL = TrainingFixture.mpirunURL
-        p.arguments = TrainingFixture.mpirun(ranks) + ["-x", "COCOOP_DEBUG_STEP_DELAY_MS", Cocoop.binary.path, "sweep", Self.sweepFile]
-        var env = ProcessInfo.processInfo.environment
-        for (k, v) in environment { env[k] = v }
+        var env = environment
         env["COCOOP_DEBUG_STEP_DELAY_MS"] = "\(delayMs)"
-        p.environment = env
-        p.currentDirectoryURL = Cocoop.packageRoot
-        if !FileManager.default.fileExists(atPath: logFile.path) { _ = FileManager.default.createFile(atPath: logFile.path, contents: nil) }
-        let log = try FileHandle(forWritingTo: logFile)
-        log.seekToEndOfFile()
-        p.standardOutput = log
-        p.standardError = log
-        try Self.withStopSignalsUnblocked { try p.run() }
-        return p
-    }
-
-    /// Runs `body` with SIGTERM, SIGUSR1 and SIGINT unblocked on this thread, so that a child
-    /// started here inherits them unblocked: test threads (libdispatch workers) block them,
-    /// and mpirun, unlike cocoop, does not unblock them itself, so it would never forward them.
-    static func withStopSignalsUnblocked<T>(_ body: () throws -> T) rethrows -> T {
-        var set = sigset_t(), old = sigset_t()
-        sigemptyset(&set)
-        for s in [SIGTERM, SIGUSR1, SIGINT] { sigaddset(&set, s) }
-        pthread_sigmask(SIG_UNBLOCK, &set, &old)
-        defer { pthread_sigmask(SIG_SETMASK, &old, nil) }
-        return try body()
+        return try Cocoop.start(TrainingFixture.mpirunURL,
+                                TrainingFixture.mpirun(ranks) + ["-x", "COCOOP_DEBUG_STEP_DELAY_MS", Cocoop.binary.path, "sweep", Self.sweepFile],
+                                environment: env, directory: Cocoop.packageRoot, log: logFile)
     }
 
     /// Starts Cluster/slurm/sweep.sbatch with bash as Slurm would (4 tasks on this node, job
@@ -121,25 +99,16 @@ struct SweepFixture {
         esac
         """.write(to: fake, atomically: true, encoding: .utf8)
         chmod(fake.path, 0o755)
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/bin/bash")
-        p.arguments = [Cocoop.packageRoot.appendingPathComponent("Cluster/slurm/sweep.sbatch").path, Self.sweepFile]
-        var env = ProcessInfo.processInfo.environment
-        for (k, v) in environment { env[k] = v }
-        env["PATH"] = bin.path + ":" + (env["PATH"] ?? "/usr/bin:/bin")
+        var env = environment
+        env["PATH"] = bin.path + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")
         for (k, v) in ["SLURM_SUBMIT_DIR": Cocoop.packageRoot.path, "SLURM_JOB_NODELIST": "localhost", "SLURM_NTASKS": "4",
                        "SLURM_NTASKS_PER_NODE": "4", "SLURM_CPUS_PER_TASK": "1", "SLURM_JOB_ID": "4242",
                        "COCOOP": Cocoop.binary.path, "MAP": "slot", "BIND": "none",
                        "MPIRUN_EXTRA": "--allow-run-as-root --oversubscribe --mca btl self,vader -x COCOOP_DEBUG_STEP_DELAY_MS",
                        "COCOOP_DEBUG_STEP_DELAY_MS": "\(delayMs)"] { env[k] = v }
-        p.environment = env
-        if !FileManager.default.fileExists(atPath: logFile.path) { _ = FileManager.default.createFile(atPath: logFile.path, contents: nil) }
-        let log = try FileHandle(forWritingTo: logFile)
-        log.seekToEndOfFile()
-        p.standardOutput = log
-        p.standardError = log
-        try Self.withStopSignalsUnblocked { try p.run() }
-        return p
+        return try Cocoop.start(URL(fileURLWithPath: "/bin/bash"),
+                                [Cocoop.packageRoot.appendingPathComponent("Cluster/slurm/sweep.sbatch").path, Self.sweepFile],
+                                environment: env, log: logFile)
     }
 
     /// What the fake scontrol was asked to requeue.

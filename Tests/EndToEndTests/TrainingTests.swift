@@ -55,28 +55,13 @@ import Testing
     }
 
     static func launch(_ args: [String], ranks: Int, delayMs: Int) throws -> Process {
-        let p = Process()
-        var env = ProcessInfo.processInfo.environment
-        env["COCOOP_DEBUG_STEP_DELAY_MS"] = "\(delayMs)"
-        env["OPENBLAS_NUM_THREADS"] = "1"
+        let env = ["COCOOP_DEBUG_STEP_DELAY_MS": "\(delayMs)", "OPENBLAS_NUM_THREADS": "1"]
         if ranks > 0 {
-            p.executableURL = TrainingFixture.mpirunURL
-            p.arguments = TrainingFixture.mpirun(ranks) + ["-x", "COCOOP_DEBUG_STEP_DELAY_MS", Cocoop.binary.path] + args
-        } else {
-            p.executableURL = Cocoop.binary
-            p.arguments = args
+            return try Cocoop.start(TrainingFixture.mpirunURL,
+                                    TrainingFixture.mpirun(ranks) + ["-x", "COCOOP_DEBUG_STEP_DELAY_MS", Cocoop.binary.path] + args,
+                                    environment: env)
         }
-        p.environment = env
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
-        // The test runner's threads may block these signals and a child inherits the mask:
-        // unblock them so mpirun (which installs its own handlers) can receive them.
-        var set = sigset_t()
-        sigemptyset(&set)
-        for s in [SIGTERM, SIGUSR1, SIGINT] { sigaddset(&set, s) }
-        pthread_sigmask(SIG_UNBLOCK, &set, nil)
-        try p.run()
-        return p
+        return try Cocoop.start(Cocoop.binary, args, environment: env)
     }
 
     @Test func sigkillOfOneRankEndsTheJobAndARerunIsBitIdentical() throws {
