@@ -118,8 +118,8 @@ public final class CoCoOp {
         let dctx = grads["ctx"], dpi = Tensor(zeros: [b, d])
         for (row, group, k) in packed.contextRows {
             let g = dx.data + row * d
-            residualForward(out: dctx.data + k * d, a: dctx.data + k * d, b: g, n: d)
-            residualForward(out: dpi.data + group * d, a: dpi.data + group * d, b: g, n: d)
+            axpy(d, x: g, y: dctx.data + k * d)
+            axpy(d, x: g, y: dpi.data + group * d)
         }
         metaNet.backward(dpi, act: metaAct, params: params, grads: grads)
         return stats

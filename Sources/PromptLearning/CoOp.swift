@@ -100,7 +100,7 @@ public final class CoOp {
         clip.text.recycle(tape)   // its buffers serve the next step
         let dctx = grads["ctx"]
         for (row, _, k) in packed.contextRows {
-            residualForward(out: dctx.data + k * d, a: dctx.data + k * d, b: dx.data + row * d, n: d)
+            axpy(d, x: dx.data + row * d, y: dctx.data + k * d)
         }
         return stats
     }

@@ -113,10 +113,7 @@ func correctCount(_ logits: Tensor, labels: [Int32]) -> Int {
     let c = logits.shape[1]
     var correct = 0
     for (r, label) in labels.enumerated() {
-        let row = logits.data + r * c
-        var best = 0
-        for j in 1..<c where row[j] > row[best] { best = j }
-        if best == Int(label) { correct += 1 }
+        if argmax(logits.data + r * c, c) == Int(label) { correct += 1 }
     }
     return correct
 }

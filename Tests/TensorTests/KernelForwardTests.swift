@@ -87,4 +87,22 @@ import Testing
         let gd = output(n * c) { quickGeluForward(out: $0, inp: x, n: n * c) }
         #expect(normwiseError(gf.map(Double.init), gd) < 1e-6)
     }
+
+    @Test func axpyAccumulatesExactly() {
+        var y: [Float] = [1, 2, 3, 0.1]
+        let x: [Float] = [0.5, -2, 1e-8, 0.2]
+        axpy(4, x: x, y: &y)
+        #expect(y == [1.5, 0, 3 + 1e-8, 0.1 + 0.2])  // alpha 1: exactly y + x, element by element
+        axpy(2, alpha: -2, x: x, y: &y)
+        #expect(y[0] == 0.5 && y[1] == 4 && y[2] == 3 + 1e-8)  // only n elements change
+    }
+
+    @Test func argmaxIsTheFirstLargest() {
+        let x: [Float] = [1, 3, -1, 3, 2]
+        #expect(argmax(x, 5) == 1 && argmax(x, 1) == 0 && argmax(x, 0) == 0)
+        let withNaN: [Float] = [.nan, 1, 5, .nan]
+        #expect(argmax(withNaN, 4) == 0 && argmax(Array(withNaN.dropFirst()), 3) == 1)
+        let ids: [Int32] = [49406, 320, 1125, 49407, 0, 0]
+        #expect(argmax(ids, ids.count) == 3)
+    }
 }

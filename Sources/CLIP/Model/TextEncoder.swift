@@ -91,9 +91,7 @@ public struct TextEncoder {
     /// The EOT position of a tokenised text: the first occurrence of its largest id
     /// (OpenAI's `argmax`; the EOT id 49407 is the largest in the vocabulary).
     public static func eotIndex(_ ids: [Int32]) -> Int {
-        var best = 0
-        for i in ids.indices where ids[i] > ids[best] { best = i }
-        return best
+        ids.isEmpty ? 0 : ids.withUnsafeBufferPointer { argmax($0.baseAddress!, $0.count) }
     }
 
     /// Features (projected, not normalised) of tokenised texts (padded context rows).
@@ -191,7 +189,7 @@ public struct TextEncoder {
                           mean: tape.lnMean.data, rstd: tape.lnRstd.data, n: k, c: d)
         let dx = Tensor(zeros: [n, d])
         for (i, r) in input.featureRows.enumerated() {
-            residualForward(out: dx.data + r * d, a: dx.data + r * d, b: drows.data + i * d, n: d)
+            axpy(d, x: drows.data + i * d, y: dx.data + r * d)
         }
         guard let grads = tape.grads else { preconditionFailure("backward needs a tape from makeTape(for:)") }
         for (l, block) in weights.blocks.enumerated().reversed() {

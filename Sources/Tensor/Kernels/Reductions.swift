@@ -35,3 +35,13 @@ func rowMax<T: KernelFloat>(_ x: UnsafePointer<T>, _ n: Int) -> T {
     while i < n { m0 = Swift.max(m0, x[i]); i += 1 }
     return Swift.max(Swift.max(m0, m1), Swift.max(m2, m3))
 }
+
+/// The index of the first largest of `x[0..<n]` (PyTorch's and NumPy's `argmax`); 0 for
+/// n <= 1. A comparison with NaN is false: a NaN is never chosen over an earlier entry,
+/// and a NaN in front stays chosen.
+@inline(__always)
+public func argmax<T: Comparable>(_ x: UnsafePointer<T>, _ n: Int) -> Int {
+    var best = 0
+    for j in stride(from: 1, to: n, by: 1) where x[j] > x[best] { best = j }
+    return best
+}
