@@ -6,15 +6,23 @@ import Tensor
 
 /// The speed-ups that must not change a single bit: buffers reused from step to step
 /// (text tapes, vision workspaces) and kernels split over threads.
-@Suite struct ReuseAndThreadCountTests {
+///
+/// OpenBLAS's thread count is process-wide and attention kernels lower it to 1 while they
+/// run (`BLASInfo.singleThreaded`), and OpenBLAS may round differently with 1 and 2
+/// threads; so that tests running concurrently cannot change it under a comparison, each
+/// step here runs in one single-threaded BLAS section (the element-wise kernels still
+/// split over `KernelThreads`), and the suite's tests run one at a time.
+@Suite(.serialized) struct ReuseAndThreadCountTests {
     /// Logits and gradients of one CoCoOp step, flattened, plus the image features.
     static func step(_ model: CoCoOp, _ p: ParameterBuffer, pixels: Tensor, classes: Int) -> [Float] {
-        let f = model.clip.vision.encode(pixels: pixels)
-        let g = ParameterBuffer(layout: model.layout)
-        let labels = (0..<f.shape[0]).map { Int32($0 % classes) }
-        let stats = model.step(imageFeatures: f, labels: labels, params: p, grads: g,
-                               gradScale: 1 / Float(f.shape[0]))
-        return f.array + stats.logits.array + g.storage.array
+        BLASInfo.singleThreaded {
+            let f = model.clip.vision.encode(pixels: pixels)
+            let g = ParameterBuffer(layout: model.layout)
+            let labels = (0..<f.shape[0]).map { Int32($0 % classes) }
+            let stats = model.step(imageFeatures: f, labels: labels, params: p, grads: g,
+                                   gradScale: 1 / Float(f.shape[0]))
+            return f.array + stats.logits.array + g.storage.array
+        }
     }
 
     /// How many values differ in their bits (0 when the runs agree exactly).
