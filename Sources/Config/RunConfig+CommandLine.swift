@@ -46,17 +46,19 @@ public struct CommandLineFlags: Equatable, Sendable {
 
 extension RunConfig {
     /// Applies CoOp's named flags (its `reset_cfg`); nil or empty values change nothing.
+    /// - Throws: `ConfigError.typeMismatch` for a `--trainer` that names no trainer.
     public mutating func applyCommandLine(root: String? = nil, outputDir: String? = nil, resume: String? = nil,
                                           seed: Int? = nil, sourceDomains: [String]? = nil,
                                           targetDomains: [String]? = nil, transforms: [String]? = nil,
-                                          trainer: String? = nil, backbone: String? = nil, head: String? = nil) {
-        applyCommandLine(CommandLineFlags(root: root, outputDir: outputDir, resume: resume, seed: seed,
+                                          trainer: String? = nil, backbone: String? = nil, head: String? = nil) throws {
+        try applyCommandLine(CommandLineFlags(root: root, outputDir: outputDir, resume: resume, seed: seed,
                                           sourceDomains: sourceDomains, targetDomains: targetDomains,
                                           transforms: transforms, trainer: trainer, backbone: backbone, head: head))
     }
 
     /// Applies CoOp's named flags (its `reset_cfg`); nil or empty values change nothing.
-    public mutating func applyCommandLine(_ flags: CommandLineFlags) {
+    /// - Throws: `ConfigError.typeMismatch` for a `--trainer` that names no trainer.
+    public mutating func applyCommandLine(_ flags: CommandLineFlags) throws {
         if let v = flags.root, !v.isEmpty { dataset.root = v }
         if let v = flags.outputDir, !v.isEmpty { outputDir = v }
         if let v = flags.resume, !v.isEmpty { resume = v }
@@ -64,7 +66,13 @@ extension RunConfig {
         if let v = flags.sourceDomains, !v.isEmpty { dataset.sourceDomains = v }
         if let v = flags.targetDomains, !v.isEmpty { dataset.targetDomains = v }
         if let v = flags.transforms, !v.isEmpty { input.transforms = v }
-        if let v = flags.trainer, !v.isEmpty { trainer.name = v }
+        if let v = flags.trainer, !v.isEmpty {
+            guard let kind = TrainerKind(rawValue: v) else {
+                throw ConfigError.typeMismatch(key: "TRAINER.NAME", origin: .flag("--trainer"),
+                                               expected: TrainerKind.expectedDescription, found: quotedForMessage(v))
+            }
+            trainer.name = kind
+        }
         if let v = flags.backbone, !v.isEmpty { model.backbone.name = v }
         if let v = flags.head, !v.isEmpty { model.head.name = v }
     }

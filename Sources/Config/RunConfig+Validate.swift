@@ -2,8 +2,8 @@
 
 extension RunConfig {
     /// Checks values that the types alone do not: sizes, ranges, names from fixed lists.
-    /// Enumerated keys (SUBSAMPLE_CLASSES, CLASS_TOKEN_POSITION, PREC, LR_SCHEDULER,
-    /// WARMUP_TYPE, ...) are already checked when merged.
+    /// Enumerated keys (TRAINER.NAME, SUBSAMPLE_CLASSES, CLASS_TOKEN_POSITION, PREC,
+    /// LR_SCHEDULER, WARMUP_TYPE, ...) are already checked when merged.
     /// - Throws: the first problem found, as `ConfigError.invalidValue`.
     public func validate() throws {
         if let first = validationProblems().first { throw first }
@@ -56,8 +56,6 @@ extension RunConfig {
         check(train.printFreq >= 1, "TRAIN.PRINT_FREQ", "must be at least 1")
 
         // TRAINER
-        check(trainer.name.isEmpty || TrainerConfig.knownNames.contains(trainer.name), "TRAINER.NAME",
-              "expected one of \(TrainerConfig.knownNames.joined(separator: ", "))")
         check(trainer.coop.nCtx >= 1, "TRAINER.COOP.N_CTX", "must be at least 1")
         check(trainer.cocoop.nCtx >= 1, "TRAINER.COCOOP.N_CTX", "must be at least 1")
 

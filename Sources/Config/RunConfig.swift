@@ -126,7 +126,7 @@ public struct RunConfig: Equatable, Sendable {
         var config = RunConfig.defaults
         if let datasetConfigFile { try config.merge(yamlFile: datasetConfigFile) }
         if let configFile { try config.merge(yamlFile: configFile) }
-        config.applyCommandLine(flags)
+        try config.applyCommandLine(flags)
         try config.merge(overrides: overrides)
         try config.validate()
         return config

@@ -196,18 +196,35 @@ struct RunConfigMergeTests {
     }
 
     @Test("CoOp's named flags map to their keys; nil and empty change nothing")
-    func commandLineFlags() {
+    func commandLineFlags() throws {
         var c = RunConfig.defaults
-        c.applyCommandLine(root: "/data", outputDir: "out", resume: "old", seed: 0,
+        try c.applyCommandLine(root: "/data", outputDir: "out", resume: "old", seed: 0,
                            sourceDomains: ["a"], targetDomains: ["b", "c"], transforms: ["normalize"],
                            trainer: "CoCoOp", backbone: "ViT-B/16", head: "mlp")
         #expect(c.dataset.root == "/data" && c.outputDir == "out" && c.resume == "old" && c.seed == 0)
         #expect(c.dataset.sourceDomains == ["a"] && c.dataset.targetDomains == ["b", "c"])
-        #expect(c.input.transforms == ["normalize"] && c.trainer.name == "CoCoOp")
+        #expect(c.input.transforms == ["normalize"] && c.trainer.name == .cocoop)
         #expect(c.model.backbone.name == "ViT-B/16" && c.model.head.name == "mlp")
         let before = c
-        c.applyCommandLine(root: "", outputDir: nil, sourceDomains: [], trainer: "")
+        try c.applyCommandLine(root: "", outputDir: nil, sourceDomains: [], trainer: "")
         #expect(c == before)
+    }
+
+    @Test("TRAINER.NAME is one of CoOp's trainers wherever it is set, and unset by default")
+    func trainerNames() throws {
+        #expect(RunConfig.defaults.trainer.name == nil)
+        var c = RunConfig.defaults
+        let flag = configError { try c.applyCommandLine(trainer: "CoCoOP") }
+        #expect(flag == .typeMismatch(key: "TRAINER.NAME", origin: .flag("--trainer"),
+                                      expected: #"one of "CoOp", "CoCoOp", "ZeroshotCLIP", "ZeroshotCLIP2""#,
+                                      found: #""CoCoOP""#))
+        let override = configError { try c.merge(overrides: ["TRAINER.NAME", "cocoop"]) }
+        #expect(override?.description.contains("TRAINER.NAME") == true)
+        try c.merge(overrides: ["TRAINER.NAME", "ZeroshotCLIP"])
+        #expect(c.trainer.name == .zeroshotCLIP)
+        #expect(c.yaml().contains("NAME: \"ZeroshotCLIP\""))
+        try c.merge(overrides: ["TRAINER.NAME", "\"\""])
+        #expect(c.trainer.name == nil)
     }
 
     @Test("yamlValue(forKey:) and keys")

@@ -48,7 +48,7 @@ struct ShippedConfigTests {
         #expect(c.dataset.numShots == 16)
         #expect(c.dataset.subsampleClasses == .base)
         #expect(c.seed == 1)
-        #expect(c.trainer.name == "CoCoOp")
+        #expect(c.trainer.name == .cocoop)
         #expect(c.optim.name == .sgd)
         #expect(c.optim.lr == 0.002)
         #expect(c.optim.maxEpoch == 10)

@@ -3,6 +3,18 @@
 // Keys whose values Dassl/CoOp check against a fixed list are Swift enums, so a typo is
 // reported when the file or override is merged, with its line.
 
+/// An enumerated key that may be unset: YAML's empty string reads as nil (Dassl's default ""
+/// for TRAINER.NAME).
+extension Optional: ConfigLeaf where Wrapped: ConfigEnum {
+    static var expectedDescription: String { Wrapped.expectedDescription + " or \"\"" }
+    static func decode(_ input: ConfigInput) -> Wrapped?? {
+        guard let text = String.decode(input) else { return nil }
+        if text.isEmpty { return .some(nil) }
+        return Wrapped(rawValue: text).map { .some($0) }
+    }
+    var yamlText: String { self?.yamlText ?? yamlDoubleQuoted("") }
+}
+
 /// DATASET.SUBSAMPLE_CLASSES: which classes to keep (CoOp's base-to-new split).
 public enum SubsampleClasses: String, ConfigEnum, Sendable {
     /// Every class.

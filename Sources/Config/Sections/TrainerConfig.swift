@@ -5,8 +5,8 @@
 /// Dassl's other trainers' sections (MCD, MME, FixMatch, ...) are not included: they do
 /// not apply to prompt learning, and a file setting them is reported as unknown.
 public struct TrainerConfig: Equatable, Sendable {
-    /// NAME: "CoCoOp", "CoOp", "ZeroshotCLIP" or "ZeroshotCLIP2" (CoOp's --trainer). Default "".
-    public var name = ""
+    /// NAME: the method (CoOp's --trainer); nil when unset (Dassl's default "").
+    public var name: TrainerKind?
     /// COOP: CoOp's prompt settings.
     public var coop = CoOpConfig()
     /// COCOOP: CoCoOp's prompt settings.
@@ -14,9 +14,22 @@ public struct TrainerConfig: Equatable, Sendable {
 
     /// CoOp's defaults.
     public init() {}
+}
 
-    /// Trainer names CoOp registers.
-    public static let knownNames = ["CoOp", "CoCoOp", "ZeroshotCLIP", "ZeroshotCLIP2"]
+/// TRAINER.NAME: the trainers CoOp registers, the one list of trainer names.
+public enum TrainerKind: String, ConfigEnum, Sendable {
+    case coop = "CoOp"
+    case cocoop = "CoCoOp"
+    /// CLIP with the hand-written prompt, nothing trained.
+    case zeroshotCLIP = "ZeroshotCLIP"
+    /// CoOp's prompt-ensemble zero-shot baseline (not implemented by cocoop-swift yet).
+    case zeroshotCLIP2 = "ZeroshotCLIP2"
+
+    /// The trainers cocoop-swift runs.
+    public static let implemented: [TrainerKind] = [.cocoop, .coop, .zeroshotCLIP]
+
+    /// Whether it trains a prompt learner (CoOp, CoCoOp) rather than scoring CLIP as it is.
+    public var learnsPrompts: Bool { self == .coop || self == .cocoop }
 }
 
 /// TRAINER.COOP: CoOp's prompt settings.
