@@ -37,10 +37,11 @@ let package = Package(
         .target(name: "Distributed", dependencies: ["CMPI"]),
         .target(name: "HDF5", dependencies: ["CHDF5"]),
         .target(name: "Checkpoint", dependencies: ["HDF5", "Support"]),
-        .target(name: "Training", dependencies: ["PromptLearning", "CLIP", "Datasets", "Config", "Distributed",
-                                                 "Checkpoint", "Imaging", "Tensor", "Support"]),
+        .target(name: "RunState", dependencies: ["Checkpoint", "Config", "HDF5", "PromptLearning"]),
+        .target(name: "Training", dependencies: ["RunState", "PromptLearning", "CLIP", "Datasets", "Config",
+                                                 "Distributed", "Checkpoint", "Imaging", "Tensor", "Support"]),
         .executableTarget(name: "cocoop",
-                          dependencies: ["Support", "Tensor", "Imaging", "CLIP", "PromptLearning", "Training", "Datasets", "Config", "Distributed", "HDF5", "Checkpoint",
+                          dependencies: ["Support", "Tensor", "Imaging", "CLIP", "PromptLearning", "Training", "Datasets", "Config", "Distributed", "HDF5", "Checkpoint", "RunState",
                                          "COpenBLAS"]),
 
         // MARK: - Tests
@@ -53,6 +54,8 @@ let package = Package(
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Imaging", "Support"]),
         .testTarget(name: "DistributedTests", dependencies: ["Distributed", "cocoop"]),
         .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint", "HDF5", "Support"]),
+        .testTarget(name: "RunStateTests", dependencies: ["RunState", "Checkpoint", "Config", "HDF5", "PromptLearning"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training"]),
         .testTarget(name: "EndToEndTests", dependencies: ["cocoop", "Support", "Checkpoint"]),
     ],
     swiftLanguageModes: [.v5]

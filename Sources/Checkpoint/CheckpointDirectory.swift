@@ -9,6 +9,13 @@ public struct CheckpointDirectory: Sendable {
     /// The folder at `url` (created when the first checkpoint is saved).
     public init(_ url: URL) { self.url = url }
 
+    /// The checkpoints of a run's folder given as `--model-dir`: its `checkpoints/`
+    /// subfolder when there is one, else the folder itself.
+    public static func model(_ folder: URL) -> CheckpointDirectory {
+        let sub = folder.appendingPathComponent("checkpoints")
+        return CheckpointDirectory(FileManager.default.fileExists(atPath: sub.path) ? sub : folder)
+    }
+
     // MARK: - Names
 
     /// One checkpoint file in the folder.
@@ -76,29 +83,39 @@ public struct CheckpointDirectory: Sendable {
         public var description: String { "skipped checkpoint \(entry.url.path): \(reason)" }
     }
 
-    /// The outcome of `loadNewestValid()`.
-    public struct LoadResult: Sendable {
-        /// The newest checkpoint that loaded and verified, if any.
-        public let loaded: (entry: Entry, contents: CheckpointContents)?
-        /// Newer checkpoints that were truncated or corrupt, newest first.
+    /// The outcome of `loadNewestValid()`: the newest checkpoint that loaded and verified
+    /// (with what `accept` made of it), and the newer ones skipped.
+    public struct LoadResult<Accepted> {
+        /// The newest checkpoint that loaded, verified and was accepted, if any.
+        public let loaded: (entry: Entry, contents: CheckpointContents, accepted: Accepted)?
+        /// Newer checkpoints that were truncated, corrupt or not accepted, newest first.
         public let skipped: [Skipped]
         /// One line per skipped file, for the log.
         public var warnings: [String] { skipped.map(\.description) }
     }
 
-    /// Loads the newest checkpoint that reads and verifies completely, skipping (and
-    /// reporting) newer ones that are truncated, corrupt or not checkpoints.
-    public func loadNewestValid() throws -> LoadResult {
+    /// Loads the newest checkpoint (of `epoch`, when given) that reads and verifies
+    /// completely and that `accept` takes (e.g. whose attributes parse), skipping and
+    /// reporting newer ones that are truncated, corrupt, not checkpoints or not accepted.
+    /// - Throws: only when the folder cannot be listed.
+    public func loadNewestValid<Accepted>(epoch: Int? = nil,
+                                          accept: (CheckpointContents, Entry) throws -> Accepted)
+        throws -> LoadResult<Accepted> {
         var skipped: [Skipped] = []
-        for entry in try entries() {
+        for entry in try entries() where epoch == nil || entry.epoch == epoch {
             do {
                 let contents = try Checkpoint.load(from: entry.url)
-                return LoadResult(loaded: (entry, contents), skipped: skipped)
+                return LoadResult(loaded: (entry, contents, try accept(contents, entry)), skipped: skipped)
             } catch {
                 skipped.append(Skipped(entry: entry, reason: "\(error)"))
             }
         }
         return LoadResult(loaded: nil, skipped: skipped)
+    }
+
+    /// `loadNewestValid(epoch:accept:)` accepting every checkpoint that verifies.
+    public func loadNewestValid(epoch: Int? = nil) throws -> LoadResult<Void> {
+        try loadNewestValid(epoch: epoch) { _, _ in () }
     }
 
     // MARK: - Retention
@@ -119,12 +136,18 @@ public struct CheckpointDirectory: Sendable {
         return removed
     }
 
-    /// Deletes `*.h5.tmp` files left by saves that were interrupted; returns them.
+    /// Deletes `*.h5.tmp` files left by saves that were interrupted (call it only while no
+    /// save is in progress: at the start of a run); returns them.
     @discardableResult
     public func removeStaleTemporaries() throws -> [URL] {
         let fm = FileManager.default
         guard fm.fileExists(atPath: url.path) else { return [] }
-        let names = (try? fm.contentsOfDirectory(atPath: url.path)) ?? []
+        let names: [String]
+        do {
+            names = try fm.contentsOfDirectory(atPath: url.path)
+        } catch {
+            throw CheckpointError.io(path: url.path, operation: "list directory", message: "\(error)")
+        }
         var removed: [URL] = []
         for name in names where name.hasPrefix("ckpt-") && name.hasSuffix(".h5.tmp") {
             let file = url.appendingPathComponent(name)

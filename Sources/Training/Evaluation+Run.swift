@@ -3,6 +3,7 @@ import Config
 import Datasets
 import Foundation
 import PromptLearning
+import RunState
 import Support
 import Tensor
 
@@ -15,7 +16,8 @@ extension RunConfig {
 extension RunSetup {
     /// Evaluates the run's model on TEST.SPLIT (test, or val when it exists), distributed
     /// over the ranks, prints Dassl's result block (rank 0, also into log.txt), writes
-    /// results.json and a TensorBoard scalar. `params` is nil for zero-shot CLIP.
+    /// results.json and a TensorBoard scalar. `params` is nil for zero-shot CLIP. Every rank
+    /// stops here if rank 0 could not write the log (see `RunLog.check()`).
     public func evaluate(params: ParameterBuffer?, pipeline: DataPipeline, log: RunLog,
                          epoch: Int, checkpoint: String?) throws -> EvaluationResult {
         var split = config.test.split.rawValue
@@ -23,7 +25,7 @@ extension RunSetup {
         if items.isEmpty && split == "val" { split = "test"; items = data.test }
         let result = try score(split: split, items: items, params: params, pipeline: pipeline, log: log, epoch: epoch)
         let json: JSONValue = .object([
-            ("trainer", .string(config.trainer.name)), ("dataset", .string(data.name)),
+            ("trainer", .string(trainer.rawValue)), ("dataset", .string(data.name)),
             ("subsample_classes", .string(config.dataset.subsampleClasses.rawValue)),
             ("num_shots", .int(config.dataset.numShots)), ("seed", .int(config.seed)),
             ("classes", .int(data.classnames.count)), ("epoch", .int(epoch)),
@@ -33,6 +35,7 @@ extension RunSetup {
             ("macro_f1", .double(result.macroF1)),
         ])
         log.writeAtomically(json.serialized(indent: 2) + "\n", to: "results.json")
+        try comm.together { try log.check() }
         return result
     }
 
@@ -77,24 +80,23 @@ extension RunSetup {
     }
 
     /// The parameters of the checkpoint to evaluate: in `--model-dir` (or its checkpoints/
-    /// folder), the newest valid one of epoch `--load-epoch` (any epoch when not given).
+    /// folder; default the output folder), the newest valid one of epoch `--load-epoch` (any
+    /// epoch when not given), checked as `CheckpointPolicy` says for `.evaluate`.
+    /// - Returns: the parameters, the checkpoint's epoch and its path.
     public func loadForEvaluation(layout: ParameterLayout, log: RunLog) throws -> (ParameterBuffer, Int, String) {
-        let base = options.modelDir ?? outputDir
-        let sub = base.appendingPathComponent("checkpoints")
-        let dir = CheckpointDirectory(FileManager.default.fileExists(atPath: sub.path) ? sub : base)
-        let candidates = try dir.entries().filter { options.loadEpoch == nil || $0.epoch == options.loadEpoch }
-        var problems: [String] = []
-        for entry in candidates {
-            do {
-                let (params, c) = try TrainingState.parameters(fromCheckpoint: entry.url, layout: layout)
-                log.info("Loading weights from \(entry.url.path) (epoch \(c.epoch))")
-                return (params, c.epoch, entry.url.path)
-            } catch {
-                log.warn("skipped \(entry.url.path): \(error)")
-                problems.append("\(entry.name): \(error)")
-            }
+        let dir = CheckpointDirectory.model(options.modelDir ?? outputDir)
+        let result = try dir.loadNewestValid(epoch: options.loadEpoch) { c, entry in
+            try ResumeRecord(reading: c, file: entry.url.path)
         }
-        throw TrainingError.noCheckpoint(directory: dir.url.path,
-                                         detail: options.loadEpoch.map { "none of epoch \($0)" } ?? problems.joined(separator: "; "))
+        for w in result.warnings { log.warn(w) }
+        guard let (entry, contents, record) = result.loaded else {
+            let detail = result.skipped.isEmpty ? options.loadEpoch.map { "none of epoch \($0)" } ?? ""
+                : result.skipped.map { "\($0.entry.name): \($0.reason)" }.joined(separator: "; ")
+            throw RunStateError.noCheckpoint(directory: dir.url.path, detail: detail)
+        }
+        try CheckpointPolicy.check(record, file: entry.url.path, for: .evaluate, run: checkpointRun)
+        let params = try TrainingState.parameters(of: contents, layout: layout, file: entry.url.path, use: .evaluate)
+        log.info("Loading weights from \(entry.url.path) (epoch \(record.epoch))")
+        return (params, record.epoch, entry.url.path)
     }
 }

@@ -108,13 +108,13 @@ public struct Evaluator {
                 let features: Tensor, labels: [Int]
                 if cachedTags.contains(r.tag) {
                     guard let f = cache?.features.features(keys(r.items.map(\.sampleIndex))) else {
-                        throw TrainingError.badOption("internal: evaluation batch \(r.tag + 1) left the feature cache")
+                        throw InternalError("evaluation batch \(r.tag + 1) left the feature cache")
                     }
                     features = f
                     labels = r.items.map { items[$0.sampleIndex].label }
                 } else {
                     guard let batch = try batches.next(), batch.tag == r.tag else {
-                        throw TrainingError.badOption("internal: the evaluation loader lost batch \(r.tag + 1)")
+                        throw InternalError("the evaluation loader lost batch \(r.tag + 1)")
                     }
                     guard batch.count > 0 else { continue }   // every image of the batch was skipped
                     features = encode(DataPipeline.pixels(batch, resolution: resolution))
@@ -126,8 +126,7 @@ public struct Evaluator {
                 let out = logits(features)
                 for (i, label) in labels.enumerated() {
                     let row = out.data + i * classes
-                    var best = 0
-                    for j in 1..<classes where row[j] > row[best] { best = j }
+                    let best = argmax(row, classes)
                     counts[label] += 1
                     counts[classes + best] += 1
                     if best == label { counts[2 * classes + best] += 1 }

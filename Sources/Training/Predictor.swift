@@ -5,6 +5,7 @@ import Datasets
 import Foundation
 import Imaging
 import PromptLearning
+import RunState
 import Tensor
 
 /// Classifies image files with a trained prompt learner: one of our checkpoints supplies the
@@ -14,7 +15,7 @@ import Tensor
 public final class Predictor {
     public let classnames: [String]
     /// TRAINER.NAME of the checkpoint (CoCoOp or CoOp).
-    public let trainer: String
+    public let trainer: TrainerKind
     /// The checkpoint's epoch.
     public let epoch: Int
     let clip: CLIPModel
@@ -25,35 +26,33 @@ public final class Predictor {
 
     /// Loads `checkpoint` and prepares its learner on the CLIP weights at `weights`.
     public init(weights: URL, checkpoint: URL) throws {
+        let file = checkpoint.path
         let c = try Checkpoint.load(from: checkpoint)
-        var config = RunConfig.defaults
-        try config.merge(yaml: c.configYAML, file: checkpoint.path + ":config_yaml")
+        let record = try ResumeRecord(reading: c, file: file)
+        let config = record.config
         clip = try CLIPModel(contentsOf: weights)
-        let sha = try clip.weights.contentSHA256()
-        guard sha == c.clipWeightsSHA256 else {
-            throw TrainingError.incompatibleCheckpoint(
-                path: checkpoint.path,
-                reason: "it was trained on other CLIP weights (sha256 \(c.clipWeightsSHA256.prefix(12))…, \(weights.path) has \(sha.prefix(12))…)")
-        }
+        let clip = self.clip
+        try CheckpointPolicy.check(record, file: file, for: .predict,
+                                   run: .init(clipWeightsSHA256: { try clip.weights.contentSHA256() },
+                                              weightsPath: weights.path, trainer: nil))
         guard let learner = try RunSetup.makeLearner(config: config, clip: clip, classnames: c.classnames,
                                                      tokenizer: try CLIPTokenizer.bundled()) else {
-            throw TrainingError.badOption("\(checkpoint.path): TRAINER.NAME '\(config.trainer.name)' has no prompt learner to predict with")
+            throw TrainingError.invalidSetting(
+                key: "TRAINER.NAME", problem: "'\(record.trainer.rawValue)' of \(file) has no prompt learner to predict with")
         }
-        let state = TrainingState(params: ParameterBuffer(layout: learner.layout))
-        try state.restore(from: c, path: checkpoint.path)
         let size = config.input.size
         guard size.count == 2, size[0] == clip.vision.resolution else {
-            throw TrainingError.badOption("\(checkpoint.path): INPUT.SIZE \(size) does not match the CLIP weights' image resolution \(clip.vision.resolution)")
+            throw TrainingError.invalidSetting(key: "INPUT.SIZE", problem: "\(size) of \(file) does not match the CLIP "
+                                               + "weights' image resolution \(clip.vision.resolution)")
         }
         self.learner = learner
-        params = state.params
+        params = try TrainingState.parameters(of: c, layout: learner.layout, file: file, use: .predict)
         classnames = c.classnames
-        trainer = config.trainer.name
-        epoch = c.epoch
+        trainer = record.trainer
+        epoch = record.epoch
         transform = try ImageTransform(settings: DataPipeline.transformSettings(config).test, mode: .test)
         classChunk = config.runtime.evalClassChunk > 0 ? config.runtime.evalClassChunk : c.classnames.count
     }
-
     /// The logits of each image file ([classes] per file, in order), `batchSize` images per pass.
     public func logits(files: [URL], batchSize: Int = 32) throws -> [[Float]] {
         let r = clip.vision.resolution, plane = 3 * r * r

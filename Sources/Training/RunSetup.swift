@@ -4,7 +4,28 @@ import Datasets
 import Distributed
 import Foundation
 import PromptLearning
+import RunState
 import Tensor
+
+/// `--resume`: where a training run's starting state comes from.
+public enum ResumePolicy: Equatable, Sendable {
+    /// The newest valid checkpoint in OUTPUT_DIR/checkpoints if there is one, else a fresh
+    /// start (the default).
+    case auto
+    /// A fresh start; refused when OUTPUT_DIR/checkpoints already holds checkpoints.
+    case never
+    /// The newest valid checkpoint in this folder, else a fresh start.
+    case from(URL)
+
+    /// `auto`, `never` or a folder; empty means `auto` (RESUME's default "").
+    public init(_ text: String) {
+        switch text {
+        case "", "auto": self = .auto
+        case "never": self = .never
+        default: self = .from(URL(fileURLWithPath: text))
+        }
+    }
+}
 
 /// What `cocoop train` was asked to do beyond the config (the reference's train.py flags).
 public struct RunOptions {
@@ -16,9 +37,11 @@ public struct RunOptions {
     public var modelDir: URL?
     /// --load-epoch: which epoch's checkpoint to evaluate (default: the newest).
     public var loadEpoch: Int?
-    /// --resume auto|never|PATH: resume from the newest valid checkpoint of the output
-    /// folder (default), start fresh (refused if the folder has checkpoints), or a folder.
-    public var resume = "auto"
+    /// --resume auto|never|PATH (see `ResumePolicy`).
+    public var resume = ResumePolicy.auto
+    /// --no-train: build and check everything (config, data, weights, the checkpoint a
+    /// resume would take), then stop without training or writing anything.
+    public var dryRun = false
     /// A CLIP already loaded from `weights` (a sweep loads it once for all its trials);
     /// nil: the run loads `weights` itself.
     public var clip: CLIPModel?
@@ -43,35 +66,49 @@ public final class RunSetup {
     public let learner: PromptLearner?
     public let zeroShot: ZeroShotClassifier?
     public let outputDir: URL
-
-    /// Trainer names accepted in TRAINER.NAME / --trainer.
-    public static let trainers = ["CoCoOp", "CoOp", "ZeroshotCLIP"]
+    /// TRAINER.NAME, one of `TrainerKind.implemented`.
+    public let trainer: TrainerKind
+    private var weightsDigest: String?
 
     public init(config: RunConfig, options: RunOptions, comm: Communicator) throws {
         self.config = config
         self.options = options
         self.comm = comm
-        guard Self.trainers.contains(config.trainer.name) else {
-            throw TrainingError.badOption("TRAINER.NAME '\(config.trainer.name)' is not one of \(Self.trainers.joined(separator: ", "))")
+        let implemented = TrainerKind.implemented.map(\.rawValue).joined(separator: ", ")
+        guard let trainer = config.trainer.name else {
+            throw TrainingError.invalidSetting(key: "TRAINER.NAME", problem: "is not set: give --trainer \(implemented)")
         }
-        guard !config.outputDir.isEmpty else { throw TrainingError.badOption("no output folder (--output-dir or OUTPUT_DIR)") }
-        if let problem = Self.unsupportedSetting(config, training: !options.evalOnly && config.trainer.name != "ZeroshotCLIP") {
-            throw TrainingError.badOption(problem)
+        guard TrainerKind.implemented.contains(trainer) else {
+            throw TrainingError.invalidSetting(
+                key: "TRAINER.NAME", problem: "'\(trainer.rawValue)' is not implemented; cocoop runs \(implemented)")
+        }
+        self.trainer = trainer
+        guard !config.outputDir.isEmpty else {
+            throw TrainingError.invalidSetting(key: "OUTPUT_DIR", problem: "is empty: give --output-dir DIR")
+        }
+        let trains = !options.evalOnly && trainer.learnsPrompts
+        if let (key, problem) = Self.unsupportedSetting(config, training: trains) {
+            throw TrainingError.invalidSetting(key: key, problem: problem)
         }
         outputDir = URL(fileURLWithPath: config.outputDir)
         clip = try options.clip ?? CLIPModel(contentsOf: options.weights)
         let size = config.input.size
         guard size.count == 2, size[0] == size[1], size[0] == clip.vision.resolution else {
-            throw TrainingError.badOption("INPUT.SIZE \(size) does not match the CLIP weights' image resolution \(clip.vision.resolution) (\(options.weights.path))")
+            throw TrainingError.invalidSetting(key: "INPUT.SIZE", problem: "\(size) does not match the CLIP weights' "
+                                               + "image resolution \(clip.vision.resolution) (\(options.weights.path))")
         }
         tokenizer = try CLIPTokenizer.bundled()
         data = try Self.loadData(config)
-        if config.selectsBestValidation && !options.evalOnly && config.trainer.name != "ZeroshotCLIP" {
+        if config.selectsBestValidation && trains {
             guard !data.val.isEmpty else {
-                throw TrainingError.badOption("TEST.FINAL_MODEL best_val scores the validation split after every epoch, but \(data.name) has no validation images (use last_step, or a split with \"val\" entries)")
+                throw TrainingError.invalidSetting(
+                    key: "TEST.FINAL_MODEL", problem: "best_val scores the validation split after every epoch, but "
+                        + "\(data.name) has no validation images (use last_step, or a split with \"val\" entries)")
             }
             guard config.runtime.checkpoint.keepBest else {
-                throw TrainingError.badOption("TEST.FINAL_MODEL best_val deploys the best epoch's checkpoint, so RUNTIME.CHECKPOINT.KEEP_BEST must stay True")
+                throw TrainingError.invalidSetting(
+                    key: "TEST.FINAL_MODEL", problem: "best_val deploys the best epoch's checkpoint, "
+                        + "so RUNTIME.CHECKPOINT.KEEP_BEST must stay True")
             }
         }
         if let learner = try Self.makeLearner(config: config, clip: clip, classnames: data.classnames, tokenizer: tokenizer) {
@@ -88,14 +125,19 @@ public final class RunSetup {
     public static func makeLearner(config: RunConfig, clip: CLIPModel, classnames: [String],
                                    tokenizer: CLIPTokenizer) throws -> PromptLearner? {
         switch config.trainer.name {
-        case "CoCoOp":
+        case .cocoop?:
             let c = config.trainer.cocoop
             let prompts = try ClassPrompts(classnames: classnames, nCtx: c.nCtx, ctxInit: c.ctxInit, tokenizer: tokenizer)
             return CoCoOp(clip: clip, prompts: prompts)
-        case "CoOp":
+        case .coop?:
             let c = config.trainer.coop
             let prompts = try ClassPrompts(classnames: classnames, nCtx: c.nCtx, ctxInit: c.ctxInit, tokenizer: tokenizer)
-            let position = PromptLearning.ClassTokenPosition(rawValue: c.classTokenPosition.rawValue) ?? PromptLearning.ClassTokenPosition.end
+            let position: PromptLearning.ClassTokenPosition
+            switch c.classTokenPosition {
+            case .end: position = .end
+            case .middle: position = .middle
+            case .front: position = .front
+            }
             return CoOp(clip: clip, prompts: prompts, classSpecific: c.csc, position: position, tokenizer: tokenizer)
         default:
             return nil
@@ -104,18 +146,22 @@ public final class RunSetup {
 
     /// The first Dassl setting this program would otherwise ignore while it changes what the
     /// reference computes (Dassl's own default OPTIM.NAME is adam; CoOp's files all say sgd).
-    static func unsupportedSetting(_ config: RunConfig, training: Bool) -> String? {
+    /// - Returns: the key and the problem.
+    static func unsupportedSetting(_ config: RunConfig, training: Bool) -> (key: String, problem: String)? {
         if training && config.optim.name != .sgd {
-            return "OPTIM.NAME '\(config.optim.name.rawValue)': cocoop trains with SGD only, what CoOp's and CoCoOp's configs use; set OPTIM.NAME sgd (Dassl's default is adam)"
+            return ("OPTIM.NAME", "'\(config.optim.name.rawValue)': cocoop trains with SGD only, what CoOp's and "
+                        + "CoCoOp's configs use; set OPTIM.NAME sgd (Dassl's default is adam)")
         }
         if training && config.optim.stagedLR {
-            return "OPTIM.STAGED_LR True is not supported: only the prompt learner trains, at OPTIM.LR"
+            return ("OPTIM.STAGED_LR", "True is not supported: only the prompt learner trains, at OPTIM.LR")
         }
         if training && config.dataloader.trainX.sampler != .randomSampler {
-            return "DATALOADER.TRAIN_X.SAMPLER '\(config.dataloader.trainX.sampler.rawValue)' is not supported: cocoop draws each epoch's batches as RandomSampler does"
+            return ("DATALOADER.TRAIN_X.SAMPLER", "'\(config.dataloader.trainX.sampler.rawValue)' is not supported: "
+                        + "cocoop draws each epoch's batches as RandomSampler does")
         }
         if config.test.computeCmat {
-            return "TEST.COMPUTE_CMAT True is not supported (no confusion matrix is written); TEST.PER_CLASS_RESULT True prints per-class accuracy"
+            return ("TEST.COMPUTE_CMAT", "True is not supported (no confusion matrix is written); "
+                        + "TEST.PER_CLASS_RESULT True prints per-class accuracy")
         }
         return nil
     }
@@ -124,7 +170,9 @@ public final class RunSetup {
     /// image of the splits this run reads must exist.
     static func loadData(_ config: RunConfig) throws -> DatasetSplits {
         let d = config.dataset
-        guard !d.root.isEmpty else { throw TrainingError.badOption("no dataset root (--root or DATASET.ROOT)") }
+        guard !d.root.isEmpty else {
+            throw TrainingError.invalidSetting(key: "DATASET.ROOT", problem: "is empty: give --root DIR")
+        }
         let root = URL(fileURLWithPath: d.root)
         let splitFile = d.splitFile.isEmpty ? nil : URL(fileURLWithPath: d.splitFile, relativeTo: root)
         var options = DatasetLoadOptions()
@@ -134,6 +182,24 @@ public final class RunSetup {
         options.packedFile = d.packedFile.isEmpty ? nil : URL(fileURLWithPath: d.packedFile, relativeTo: root)
         options.checkImages = options.packedFile == nil
         return try DatasetCatalog.load(name: d.name, root: root, splitFile: splitFile, options: options)
+    }
+
+    // MARK: - Checkpoints
+
+    /// SHA-256 of the CLIP weights file (computed once, on the ranks that ask).
+    public func weightsSHA256() throws -> String {
+        if let d = weightsDigest { return d }
+        let d = try clip.weights.contentSHA256()
+        weightsDigest = d
+        return d
+    }
+
+    /// This run as the checkpoint checks see it (see `CheckpointPolicy`).
+    public var checkpointRun: CheckpointPolicy.Run {
+        var classLists = [data.classnames]
+        if let names = learner?.prompts.classnames, names != data.classnames { classLists.append(names) }
+        return CheckpointPolicy.Run(clipWeightsSHA256: { try self.weightsSHA256() }, weightsPath: options.weights.path,
+                                    trainer: trainer, classnames: classLists, settings: SettingsFingerprint(config))
     }
 
     /// The global training batch (DATALOADER.TRAIN_X.BATCH_SIZE keeps its single-GPU meaning).

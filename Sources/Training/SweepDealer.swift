@@ -47,7 +47,7 @@ final class ClaimFileDealer: SweepDealer {
                 return cursor - 1
             }
             guard errno == EEXIST else {
-                throw TrainingError.badOption("cannot create the claim file \(path): \(String(cString: strerror(errno)))")
+                throw OutputError(path: path, operation: "create the claim file", reason: String(cString: strerror(errno)))
             }
             cursor += 1
         }

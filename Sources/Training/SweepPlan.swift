@@ -50,7 +50,7 @@ public struct SweepTrial {
         o.evalOnly = evalOnly
         o.modelDir = modelDir
         o.loadEpoch = loadEpoch
-        o.resume = config.resume.isEmpty ? "auto" : config.resume
+        o.resume = ResumePolicy(config.resume)
         return o
     }
 }
@@ -169,7 +169,8 @@ extension SweepPlan {
             config.outputDir = outputDir.path
             let evalOnly = stage == .testNew || stage == .evaluate
             if !evalOnly && config.test.noTest {
-                throw TrainingError.badOption("\(spec.file): TEST.NO_TEST is True for \(path), but a sweep reads every trial's results.json")
+                throw TrainingError.invalidSetting(key: "TEST.NO_TEST", problem: "is True for \(path) (\(spec.file)), "
+                                                   + "but a sweep reads every trial's results.json")
             }
             var loadEpoch: Int?
             if let dependency { loadEpoch = spec.loadEpoch ?? trials[dependency].config.optim.maxEpoch }
@@ -186,7 +187,7 @@ extension SweepPlan {
             var c = RunConfig.defaults
             if let f = dataset.configFile { try c.merge(yamlFile: f) }
             if let f = spec.configFile { try c.merge(yamlFile: f) }
-            c.applyCommandLine(CommandLineFlags(root: spec.root, seed: seed, trainer: spec.trainer))
+            try c.applyCommandLine(CommandLineFlags(root: spec.root, seed: seed, trainer: spec.trainer))
             c.model.backbone.weights = spec.weights.path
             try c.merge(document: wrap(spec.overrides))
             try c.merge(document: wrap(dataset.overrides))

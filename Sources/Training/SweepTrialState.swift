@@ -120,7 +120,7 @@ enum SweepFiles {
         guard rename(tmp.path, url.path) == 0 else {
             let reason = String(cString: strerror(errno))
             try? FileManager.default.removeItem(at: tmp)
-            throw TrainingError.badOption("could not write \(url.path): \(reason)")
+            throw OutputError(path: url.path, operation: "write", reason: reason)
         }
     }
 

@@ -3,8 +3,60 @@ import Datasets
 import Distributed
 import Foundation
 import PromptLearning
+import RunState
 import Support
 import Tensor
+
+/// The step's all-reduce buffer: the flat gradient, then the counters (`StepReduction`).
+final class StepBuffers {
+    let reduce: Tensor
+    /// The gradient, a view of the first `layout.count` floats of `reduce`.
+    let grads: ParameterBuffer
+    /// Where the counters start in `reduce`.
+    var counters: UnsafeMutablePointer<Float> { reduce.data + grads.layout.count }
+
+    init(layout: ParameterLayout) {
+        reduce = Tensor(zeros: [layout.count + StepReduction.slots])
+        grads = ParameterBuffer(layout: layout, storage: reduce)
+    }
+}
+
+/// What the step's all-reduce sums besides the gradient, each in a named slot (float32,
+/// like the gradient, so one MPI_Allreduce carries both).
+struct StepReduction {
+    /// Sum of the per-sample losses.
+    var lossSum = 0.0
+    /// Samples whose top-1 prediction is the label.
+    var correct = 0.0
+    /// Samples in the step.
+    var samples = 0.0
+    /// Whether any rank has received a stop signal.
+    var stopRequested = false
+    /// Ranks whose share failed (images that did not load, a log that cannot be written).
+    var failedRanks = 0
+
+    /// The number of float slots.
+    static let slots = 5
+
+    init() {}
+
+    /// Reads the slots at `p`.
+    init(loading p: UnsafePointer<Float>) {
+        lossSum = Double(p[0]); correct = Double(p[1]); samples = Double(p[2])
+        stopRequested = p[3] > 0; failedRanks = Int(p[4])
+    }
+
+    /// Writes the slots at `p`.
+    func store(into p: UnsafeMutablePointer<Float>) {
+        p[0] = Float(lossSum); p[1] = Float(correct); p[2] = Float(samples)
+        p[3] = stopRequested ? 1 : 0; p[4] = Float(failedRanks)
+    }
+
+    /// The mean loss over the step's samples.
+    var meanLoss: Double { lossSum / max(samples, 1) }
+    /// Top-1 accuracy in percent.
+    var accuracy: Double { 100 * correct / max(samples, 1) }
+}
 
 /// Running averages as Dassl's AverageMeter: the last value and the mean so far.
 struct Meter {
@@ -24,19 +76,16 @@ extension Trainer {
         guard !train.isEmpty else { throw TrainingError.emptyTrainingSet(dataset: setup.data.name) }
         let sampler = try EpochSampler(count: train.count, batchSize: setup.globalBatch,
                                        seed: UInt64(max(cfg.seed, 0)))
-        let schedule = setup.schedule, sgd = setup.optimizer
-        let maxEpoch = cfg.optim.maxEpoch, steps = sampler.stepsPerEpoch
-        let n = learner.layout.count
-        // Gradient and five counters (loss sum, correct, samples, stop flag, failed ranks) in
-        // one all-reduce: a rank whose images fail to load still joins it, so every rank
-        // learns of the failure there and all of them stop together.
-        let reduce = Tensor(zeros: [n + 5])
-        let grads = ParameterBuffer(layout: learner.layout, storage: reduce)
+        let schedule = setup.schedule, maxEpoch = cfg.optim.maxEpoch, steps = sampler.stepsPerEpoch
+        let buffers = StepBuffers(layout: learner.layout)
         var batchTime = Meter(), dataTime = Meter(), loss = Meter(), acc = Meter()
         // Debugging and fault-injection tests: pause after every step (milliseconds).
         let stepDelay = Double(ProcessInfo.processInfo.environment["COCOOP_DEBUG_STEP_DELAY_MS"] ?? "") ?? 0
-        log.info("Training \(cfg.trainer.name) on \(setup.data.name): \(train.count) images, \(setup.data.classnames.count) classes, global batch \(setup.globalBatch) over \(comm.size) rank(s), \(steps) steps x \(maxEpoch) epochs")
-        log.info("Parameters to be updated: \(learner.layout.slots.map { "prompt_learner." + $0.name }.sorted().joined(separator: ", ")) (\(n) floats)")
+        log.info("Training \(setup.trainer.rawValue) on \(setup.data.name): \(train.count) images, "
+                 + "\(setup.data.classnames.count) classes, global batch \(setup.globalBatch) over \(comm.size) "
+                 + "rank(s), \(steps) steps x \(maxEpoch) epochs")
+        let names = learner.layout.slots.map { "prompt_learner." + $0.name }.sorted().joined(separator: ", ")
+        log.info("Parameters to be updated: \(names) (\(learner.layout.count) floats)")
         while state.epoch < maxEpoch {
             let epoch = state.epoch
             let plan = sampler.plan(epoch: epoch)
@@ -49,52 +98,17 @@ extension Trainer {
             while state.stepInEpoch < steps {
                 let s = state.stepInEpoch
                 let t0 = Date()
-                watchdog.beat("epoch \(epoch + 1) step \(s + 1): loading images")
-                let globalCount = plan.globalBatch(step: s).count
-                var t1 = Date(), failure: Error?
-                reduce.zero()
-                do {
-                    guard let batch = try batches.next(), batch.tag == s else {
-                        throw TrainingError.badOption("internal: the batch loader lost step \(s + 1) of epoch \(epoch + 1)")
-                    }
-                    t1 = Date()
-                    watchdog.beat("epoch \(epoch + 1) step \(s + 1): computing")
-                    if batch.count > 0 {
-                        let f = setup.clip.vision.encode(pixels: DataPipeline.pixels(batch, resolution: setup.clip.vision.resolution))
-                        let st = learner.step(imageFeatures: f, labels: batch.labels, params: state.params,
-                                              grads: grads, gradScale: 1 / Float(globalCount))
-                        reduce.data[n] = Float(st.lossSum)
-                        reduce.data[n + 1] = Float(st.correct)
-                        reduce.data[n + 2] = Float(st.count)
-                    }
-                } catch {
-                    failure = error
-                    reduce.data[n + 4] = 1
-                }
-                reduce.data[n + 3] = StopSignals.pending != 0 ? 1 : 0
-                watchdog.beat("epoch \(epoch + 1) step \(s + 1): all-reduce")
-                try comm.allReduceSum(reduce.data, count: n + 5)
-                if reduce.data[n + 4] > 0 { try comm.failTogether(failure) }
-                let count = Double(reduce.data[n + 2])
-                let stepLoss = Double(reduce.data[n]) / max(count, 1)
-                guard stepLoss.isFinite && (0..<n).allSatisfy({ grads.storage.data[$0].isFinite }) else {
-                    throw TrainingError.nonFiniteLoss(epoch: epoch, step: s, loss: stepLoss, lastCheckpoint: lastCheckpoint?.path)
-                }
-                sgd.step(params: state.params.storage.data, grads: grads.storage.data,
-                         momentumBuffer: state.momentum.storage.data, count: n, lr: Float(lr),
-                         firstStep: !state.momentumInitialized)
-                state.momentumInitialized = true
-                state.stepInEpoch += 1
-                state.globalStep += 1
-                let t2 = Date()
+                let (reduced, loaded) = try step(s, epoch: epoch, globalCount: plan.globalBatch(step: s).count,
+                                                 batches: batches, lr: lr, buffers: buffers)
+                let t1 = Date()
                 if stepDelay > 0 { Thread.sleep(forTimeInterval: stepDelay / 1000) }
                 watchdog.beat("epoch \(epoch + 1) step \(s + 1): done")
-                dataTime.update(t1.timeIntervalSince(t0)); batchTime.update(t2.timeIntervalSince(t0))
-                loss.update(stepLoss); acc.update(100 * Double(reduce.data[n + 1]) / max(count, 1))
+                dataTime.update(loaded.timeIntervalSince(t0)); batchTime.update(t1.timeIntervalSince(t0))
+                loss.update(reduced.meanLoss); acc.update(reduced.accuracy)
                 let remaining = (steps - state.stepInEpoch) + (maxEpoch - epoch - 1) * steps
                 report(epoch: epoch, step: s, steps: steps, maxEpoch: maxEpoch, lr: lr, batch: batchTime,
-                       data: dataTime, loss: loss, acc: acc, images: count, remaining: remaining)
-                if reduce.data[n + 3] > 0 {
+                       data: dataTime, loss: loss, acc: acc, images: reduced.samples, remaining: remaining)
+                if reduced.stopRequested {
                     let url = try saveCheckpoint()
                     throw TrainingError.stopped(signal: StopSignals.pending == 0 ? SIGTERM : StopSignals.pending,
                                                 checkpoint: url?.path)
@@ -117,6 +131,57 @@ extension Trainer {
         log.info("Finish training")
     }
 
+    // MARK: - One step
+
+    /// One optimisation step, the same on every rank: this rank's share of global batch `s`
+    /// forward and backward (its gradient scaled by 1 / the global batch), one all-reduce
+    /// of the gradient and the counters, a check that both are finite, the SGD update.
+    /// A rank whose images fail to load, or whose log cannot be written, still joins the
+    /// all-reduce with its failure flag set, so every rank stops there together.
+    /// - Returns: the summed counters and when this rank's images were loaded.
+    func step(_ s: Int, epoch: Int, globalCount: Int, batches: BatchLoader, lr: Double,
+              buffers: StepBuffers) throws -> (StepReduction, loaded: Date) {
+        let n = learner.layout.count
+        var local = StepReduction(), failure: Error?, loaded = Date()
+        buffers.reduce.zero()
+        watchdog.beat("epoch \(epoch + 1) step \(s + 1): loading images")
+        do {
+            try log.check()
+            guard let batch = try batches.next(), batch.tag == s else {
+                throw InternalError("the batch loader lost step \(s + 1) of epoch \(epoch + 1)")
+            }
+            loaded = Date()
+            watchdog.beat("epoch \(epoch + 1) step \(s + 1): computing")
+            if batch.count > 0 {
+                let pixels = DataPipeline.pixels(batch, resolution: setup.clip.vision.resolution)
+                let st = learner.step(imageFeatures: setup.clip.vision.encode(pixels: pixels), labels: batch.labels,
+                                      params: state.params, grads: buffers.grads, gradScale: 1 / Float(globalCount))
+                local.lossSum = st.lossSum; local.correct = Double(st.correct); local.samples = Double(st.count)
+            }
+        } catch {
+            failure = error
+            local.failedRanks = 1
+        }
+        local.stopRequested = StopSignals.pending != 0
+        local.store(into: buffers.counters)
+        watchdog.beat("epoch \(epoch + 1) step \(s + 1): all-reduce")
+        try comm.allReduceSum(buffers.reduce.data, count: buffers.reduce.count)
+        let reduced = StepReduction(loading: buffers.counters)
+        if reduced.failedRanks > 0 { try comm.failTogether(failure) }
+        let grads = buffers.grads.storage.data
+        guard reduced.meanLoss.isFinite && (0..<n).allSatisfy({ grads[$0].isFinite }) else {
+            throw TrainingError.nonFiniteLoss(epoch: epoch, step: s, loss: reduced.meanLoss,
+                                              lastCheckpoint: lastCheckpoint?.path)
+        }
+        setup.optimizer.step(params: state.params.storage.data, grads: grads,
+                             momentumBuffer: state.momentum.storage.data, count: n, lr: Float(lr),
+                             firstStep: !state.momentumInitialized)
+        state.momentumInitialized = true
+        state.stepInEpoch += 1
+        state.globalStep += 1
+        return (reduced, loaded)
+    }
+
     // MARK: - Best validation (TEST.FINAL_MODEL best_val)
 
     /// Scores the parameters of the epoch just finished on the validation split; a strictly
@@ -126,7 +191,7 @@ extension Trainer {
         watchdog.beat("epoch \(state.epoch): validation")
         let r = try setup.validate(params: state.params, pipeline: pipeline, log: log, epoch: state.epoch)
         if r.accuracy > state.best?.accuracy ?? -.infinity {
-            state.best = TrainingState.BestValidation(accuracy: r.accuracy, epoch: state.epoch, step: state.globalStep)
+            state.best = ResumeRecord.BestValidation(accuracy: r.accuracy, epoch: state.epoch, step: state.globalStep)
         }
         if let best = state.best {
             log.info(String(format: "Best val accuracy %.2f%% (epoch %d)", best.accuracy, best.epoch))
@@ -145,7 +210,8 @@ extension Trainer {
         log.info(String(format: "Deploy the model with the best val performance: epoch %d, %.2f%% (%@)",
                         best.epoch, best.accuracy, url.path))
         let params = try comm.together {
-            comm.isRoot ? try TrainingState.parameters(fromCheckpoint: url, layout: learner.layout).params
+            comm.isRoot ? try TrainingState.parameters(of: try Checkpoint.load(from: url), layout: learner.layout,
+                                                       file: url.path, use: .evaluate)
                         : ParameterBuffer(layout: learner.layout)
         }
         try comm.broadcast(params.storage.data, count: params.layout.count, root: 0)
@@ -185,31 +251,5 @@ extension Trainer {
         let days = s / 86400, rest = s % 86400
         let hms = String(format: "%d:%02d:%02d", rest / 3600, (rest % 3600) / 60, rest % 60)
         return days > 0 ? "\(days) day\(days == 1 ? "" : "s"), \(hms)" : hms
-    }
-
-    // MARK: - Checkpoints
-
-    /// Rank 0 writes the state (temporary name, fsync, rename) and prunes old files;
-    /// all ranks wait for it.
-    @discardableResult
-    func saveCheckpoint() throws -> URL? {
-        // Rank 0 writes; the agreement doubles as the barrier that keeps ranks in step.
-        try comm.together { () throws -> URL? in
-            guard comm.isRoot else { return nil }
-            watchdog.beat("writing a checkpoint")
-            let c = state.contents(worldSize: comm.size, seed: setup.config.seed, configYAML: setup.config.yaml(),
-                                   weightsSHA256: try weightsSHA256(), softwareVersion: softwareVersion,
-                                   classnames: setup.data.classnames, trainer: setup.config.trainer.name, metrics: [:])
-            let url = try checkpoints.save(c)
-            lastCheckpoint = url
-            // Keep the newest K and the newest epoch-end checkpoint.
-            let steps = try EpochSampler(count: setup.data.train.count, batchSize: setup.globalBatch,
-                                         seed: 0).stepsPerEpoch
-            let epochEnd = try checkpoints.entries().first { $0.step == $0.epoch * steps }
-            var keeping = Set(epochEnd.map { [$0.name] } ?? [])
-            if setup.config.runtime.checkpoint.keepBest, let best = state.best { keeping.insert(best.checkpointName) }
-            _ = try checkpoints.prune(keepNewest: max(setup.config.runtime.checkpoint.keep, 1), keeping: keeping)
-            return url
-        }
     }
 }

@@ -5,6 +5,7 @@ import Datasets
 import Distributed
 import Foundation
 import PromptLearning
+import RunState
 import Support
 import Tensor
 
@@ -21,7 +22,6 @@ public final class Trainer {
     let checkpoints: CheckpointDirectory
     let softwareVersion: String
     let watchdog: Watchdog
-    private var weightsDigest: String?
     public internal(set) var lastCheckpoint: URL?
 
     public init(setup: RunSetup, learner: PromptLearner, log: RunLog, pipeline: DataPipeline,
@@ -34,18 +34,10 @@ public final class Trainer {
         state = TrainingState(params: ParameterBuffer(layout: learner.layout))
     }
 
-    /// SHA-256 of the CLIP weights file (rank 0, computed once).
-    func weightsSHA256() throws -> String {
-        if let d = weightsDigest { return d }
-        let d = try setup.clip.weights.contentSHA256()
-        weightsDigest = d
-        return d
-    }
-
     // MARK: - Start: fresh, initialised from a file, or resumed
 
     /// Fills `state`: resumes from the newest valid checkpoint when there is one (and
-    /// `resume` allows it), else initial parameters (MODEL.INIT_WEIGHTS or seeded). Rank 0
+    /// `--resume` allows it), else initial parameters (MODEL.INIT_WEIGHTS or seeded). Rank 0
     /// decides and broadcasts, so every rank starts from identical bits.
     public func prepare() throws {
         let resumed = try comm.together { comm.isRoot ? (try prepareOnRoot() ? 1 : 0) : 0 }
@@ -59,24 +51,37 @@ public final class Trainer {
         state.globalStep = Int(position[2]); state.momentumInitialized = position[3] != 0
     }
 
+    /// The folder `--resume` takes checkpoints from.
+    var resumeFolder: CheckpointDirectory {
+        if case .from(let url) = setup.options.resume { return CheckpointDirectory(url) }
+        return checkpoints
+    }
+
+    /// Rank 0's part of `prepare()`: returns whether it resumed.
     private func prepareOnRoot() throws -> Bool {
-        let cfg = setup.config
-        let mode = setup.options.resume
-        let dir = mode == "auto" || mode == "never" ? checkpoints : CheckpointDirectory(URL(fileURLWithPath: mode))
-        let existing = (try? dir.entries()) ?? []
-        if mode == "never" && !existing.isEmpty {
-            throw TrainingError.badOption("--resume never, but \(dir.url.path) already holds checkpoints; use another --output-dir")
-        }
-        if mode != "never" && !existing.isEmpty {
-            let result = try dir.loadNewestValid()
-            for w in result.warnings { log.warn(w) }
-            guard let (entry, contents) = result.loaded else {
-                throw TrainingError.noCheckpoint(directory: dir.url.path, detail: result.warnings.joined(separator: "; "))
+        let cfg = setup.config, policy = setup.options.resume
+        if !setup.options.dryRun {
+            for stale in try checkpoints.removeStaleTemporaries() {
+                log.info("Removed \(stale.path), left by a checkpoint save that was interrupted")
             }
-            try checkCompatible(contents, path: entry.url.path)
-            try state.restore(from: contents, path: entry.url.path)
+        }
+        let dir = resumeFolder
+        let existing = try dir.entries()
+        if policy == .never && !existing.isEmpty {
+            throw TrainingError.invalidSetting(
+                key: "--resume", problem: "never, but \(dir.url.path) already holds checkpoints; use another --output-dir")
+        }
+        if policy != .never && !existing.isEmpty {
+            let result = try dir.loadNewestValid { c, entry in try ResumeRecord(reading: c, file: entry.url.path) }
+            for w in result.warnings { log.warn(w) }
+            guard let (entry, contents, record) = result.loaded else {
+                throw RunStateError.noCheckpoint(directory: dir.url.path, detail: result.warnings.joined(separator: "; "))
+            }
+            try CheckpointPolicy.check(record, file: entry.url.path, for: .resume, run: setup.checkpointRun)
+            try state.restore(from: contents, record: record, file: entry.url.path, use: .resume)
             lastCheckpoint = entry.url
-            log.info("Resuming from \(entry.url.path) (epoch \(state.epoch), step \(state.stepInEpoch) of the epoch, written by \(contents.worldSize) rank(s))")
+            log.info("Resuming from \(entry.url.path) (epoch \(state.epoch), step \(state.stepInEpoch) of the epoch, "
+                     + "written by \(record.worldSize) rank(s))")
             return true
         }
         let p: ParameterBuffer
@@ -92,33 +97,34 @@ public final class Trainer {
 
     /// MODEL.INIT_WEIGHTS: one of our checkpoints (.h5) or a safetensors file with CoOp's names.
     static func loadInitWeights(_ url: URL, layout: ParameterLayout) throws -> ParameterBuffer {
-        if url.pathExtension == "h5" { return try TrainingState.parameters(fromCheckpoint: url, layout: layout).params }
-        return try CoOpParameterFile.load(url, layout: layout)
+        guard url.pathExtension == "h5" else { return try CoOpParameterFile.load(url, layout: layout) }
+        return try TrainingState.parameters(of: try Checkpoint.load(from: url), layout: layout, file: url.path,
+                                            use: .initWeights)
     }
 
-    /// A checkpoint may resume this run only if it was made from the same CLIP weights,
-    /// classes and training-defining settings.
-    func checkCompatible(_ c: CheckpointContents, path: String) throws {
-        let sha = try weightsSHA256()
-        if c.clipWeightsSHA256 != sha {
-            throw TrainingError.incompatibleCheckpoint(path: path, reason: "it was trained on other CLIP weights (sha256 \(c.clipWeightsSHA256.prefix(12))…, these are \(sha.prefix(12))…)")
-        }
-        if c.classnames != learner.prompts.classnames.map({ $0 }) && c.classnames != setup.data.classnames {
-            throw TrainingError.incompatibleCheckpoint(path: path, reason: "its classes differ from this run's")
-        }
-        var old = RunConfig.defaults
-        try old.merge(yaml: c.configYAML, file: path + ":config_yaml")
-        let new = setup.config
-        var differs: [String] = []
-        if old.trainer != new.trainer { differs.append("TRAINER") }
-        if old.optim != new.optim { differs.append("OPTIM") }
-        if old.input != new.input { differs.append("INPUT") }
-        if old.seed != new.seed { differs.append("SEED") }
-        if old.dataset.name != new.dataset.name || old.dataset.numShots != new.dataset.numShots
-            || old.dataset.subsampleClasses != new.dataset.subsampleClasses { differs.append("DATASET") }
-        if old.dataloader.trainX.batchSize != new.dataloader.trainX.batchSize { differs.append("DATALOADER.TRAIN_X.BATCH_SIZE") }
-        if !differs.isEmpty {
-            throw TrainingError.incompatibleCheckpoint(path: path, reason: "its config differs in \(differs.joined(separator: ", "))")
+    // MARK: - Checkpoints
+
+    /// Rank 0 writes the state (temporary name, fsync, rename) and prunes old files;
+    /// all ranks wait for it.
+    @discardableResult
+    func saveCheckpoint() throws -> URL? {
+        // Rank 0 writes; the agreement doubles as the barrier that keeps ranks in step.
+        try comm.together { () throws -> URL? in
+            guard comm.isRoot else { return nil }
+            try log.check()
+            watchdog.beat("writing a checkpoint")
+            let record = state.record(worldSize: comm.size, trainer: setup.trainer, config: setup.config,
+                                      weightsSHA256: try setup.weightsSHA256(), classnames: setup.data.classnames)
+            let url = try checkpoints.save(state.contents(record, softwareVersion: softwareVersion))
+            lastCheckpoint = url
+            // Keep the newest K and the newest epoch-end checkpoint.
+            let steps = try EpochSampler(count: setup.data.train.count, batchSize: setup.globalBatch,
+                                         seed: 0).stepsPerEpoch
+            let epochEnd = try checkpoints.entries().first { $0.step == $0.epoch * steps }
+            var keeping = Set(epochEnd.map { [$0.name] } ?? [])
+            if setup.config.runtime.checkpoint.keepBest, let best = state.best { keeping.insert(best.checkpointName) }
+            _ = try checkpoints.prune(keepNewest: max(setup.config.runtime.checkpoint.keep, 1), keeping: keeping)
+            return url
         }
     }
 }

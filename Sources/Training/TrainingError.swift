@@ -1,25 +1,26 @@
 import Foundation
 
 /// Why a training or evaluation run stopped, with what the user needs to fix it.
+/// Broken invariants of the program itself are `InternalError`s; unreadable or
+/// incompatible checkpoints are `RunStateError`s; failed output writes `OutputError`s.
 public enum TrainingError: Error, CustomStringConvertible {
-    case badOption(String)
+    /// A setting this run cannot honour: `key` is the config key or command-line flag,
+    /// `problem` continues the sentence ("INPUT.SIZE [224, 224] does not match ...").
+    case invalidSetting(key: String, problem: String)
     case emptyTrainingSet(dataset: String)
     case nonFiniteLoss(epoch: Int, step: Int, loss: Double, lastCheckpoint: String?)
-    case incompatibleCheckpoint(path: String, reason: String)
-    case noCheckpoint(directory: String, detail: String)
     case stopped(signal: Int32, checkpoint: String?)
 
     public var description: String {
         switch self {
-        case .badOption(let s): return s
+        case let .invalidSetting(key, problem): return "\(key) \(problem)"
         case .emptyTrainingSet(let d): return "dataset \(d): the training split is empty"
         case .nonFiniteLoss(let e, let s, let l, let ckpt):
             return "loss is \(l) at epoch \(e + 1), step \(s + 1): stopping; the last good checkpoint is "
                 + (ckpt ?? "none (no checkpoint was written yet)")
-        case .incompatibleCheckpoint(let p, let r): return "checkpoint \(p) does not fit this run: \(r)"
-        case .noCheckpoint(let d, let detail): return "no usable checkpoint in \(d)\(detail.isEmpty ? "" : ": " + detail)"
         case .stopped(let sig, let ckpt):
-            return "stopped by signal \(sig) after a full step; checkpoint \(ckpt ?? "(none)"); rerun the same command to resume"
+            return "stopped by signal \(sig) after a full step; checkpoint \(ckpt ?? "(none)"); "
+                + "rerun the same command to resume"
         }
     }
 }

@@ -32,18 +32,42 @@ public enum TrainingJob {
         }
         let log = try comm.together {
             try RunLog(outputDir: setup.outputDir, isRoot: comm.isRoot, tensorboard: config.runtime.tensorboard,
-                       echo: options.echo)
+                       echo: options.echo, files: !options.dryRun)
         }
         sink.log = log
-        log.info("cocoop \(softwareVersion): \(comm.size) rank(s), OpenBLAS \(BLASInfo.coreName) x \(BLASInfo.threads) thread(s)")
+        log.info("cocoop \(softwareVersion): \(comm.size) rank(s), "
+                 + "OpenBLAS \(BLASInfo.coreName) x \(BLASInfo.threads) thread(s)")
+        let result = try run(setup: setup, pipeline: pipeline, log: log, softwareVersion: softwareVersion)
+        try comm.together { try log.check() }
+        return result
+    }
+
+    /// The job once everything is built: zero-shot evaluation, `--eval-only`, a dry run, or
+    /// training (resumed when possible) followed by the final evaluation.
+    private static func run(setup: RunSetup, pipeline: DataPipeline, log: RunLog,
+                            softwareVersion: String) throws -> EvaluationResult? {
+        let config = setup.config, options = setup.options, comm = setup.comm
+        let data = setup.data
+        let dryRun = "Dry run (--no-train): the config, the CLIP weights and the data (\(data.train.count) training, "
+            + "\(data.val.count) validation, \(data.test.count) test images of \(data.classnames.count) classes) "
         guard let learner = setup.learner else {
+            if options.dryRun {
+                log.info(dryRun + "are checked; nothing was evaluated or written")
+                return nil
+            }
             log.writeAtomically(config.yaml(), to: "config.yaml")
             let result = try setup.evaluate(params: nil, pipeline: pipeline, log: log, epoch: 0, checkpoint: nil)
             log.flush()
             return result
         }
         if options.evalOnly {
-            let (params, epoch, path) = try comm.together { try setup.loadForEvaluation(layout: learner.layout, log: log) }
+            let (params, epoch, path) = try comm.together {
+                try setup.loadForEvaluation(layout: learner.layout, log: log)
+            }
+            if options.dryRun {
+                log.info(dryRun + "and the checkpoint \(path) are checked; nothing was evaluated or written")
+                return nil
+            }
             log.writeAtomically(config.yaml(), to: "config.yaml")
             let result = try setup.evaluate(params: params, pipeline: pipeline, log: log, epoch: epoch, checkpoint: path)
             log.flush()
@@ -53,6 +77,12 @@ public enum TrainingJob {
             try Trainer(setup: setup, learner: learner, log: log, pipeline: pipeline, softwareVersion: softwareVersion)
         }
         try trainer.prepare()
+        if options.dryRun {
+            let start = trainer.lastCheckpoint.map { "the checkpoint to resume from (\($0.path))" }
+                ?? "the initial parameters"
+            log.info(dryRun + "and \(start) are checked; nothing was trained or written")
+            return nil
+        }
         log.writeAtomically(config.yaml(), to: "config.yaml")
         try trainer.train()
         var result: EvaluationResult?

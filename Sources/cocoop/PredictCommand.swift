@@ -37,7 +37,7 @@ enum PredictCommand: Command {
         guard top >= 1 else { throw UsageError("--top must be at least 1") }
         var records: [JSONValue] = []
         if !a.has("json") {
-            print("\(predictor.trainer), epoch \(predictor.epoch), \(predictor.classnames.count) classes: \(checkpoint.path)")
+            print("\(predictor.trainer.rawValue), epoch \(predictor.epoch), \(predictor.classnames.count) classes: \(checkpoint.path)")
         }
         for (file, row) in zip(files, logits) {
             let mx = row.max()!, z = row.reduce(0.0) { $0 + exp(Double($1 - mx)) }
@@ -60,22 +60,15 @@ enum PredictCommand: Command {
         return 0
     }
 
-    /// --checkpoint, or the newest checkpoint (of --load-epoch) in --model-dir that loads.
+    /// --checkpoint, or the newest valid checkpoint (of --load-epoch) in --model-dir.
     static func checkpointFile(_ a: Arguments) throws -> URL {
         if let file = a.value("checkpoint") { return URL(fileURLWithPath: file) }
         guard let dir = a.value("model-dir") else { throw UsageError("--checkpoint FILE or --model-dir DIR is required") }
-        let base = URL(fileURLWithPath: dir), sub = base.appendingPathComponent("checkpoints")
-        let folder = CheckpointDirectory(FileManager.default.fileExists(atPath: sub.path) ? sub : base)
+        let folder = CheckpointDirectory.model(URL(fileURLWithPath: dir))
         let epoch = a.value("load-epoch") == nil ? nil : try a.int("load-epoch", default: 0)
-        var problems: [String] = []
-        for entry in try folder.entries() where epoch == nil || entry.epoch == epoch {
-            do {
-                _ = try Checkpoint.load(from: entry.url)
-                return entry.url
-            } catch {
-                problems.append("\(entry.name): \(error)")
-            }
-        }
+        let result = try folder.loadNewestValid(epoch: epoch)
+        if let loaded = result.loaded { return loaded.entry.url }
+        let problems = result.skipped.map { "\($0.entry.name): \($0.reason)" }
         throw UsageError("no valid checkpoint\(epoch.map { " of epoch \($0)" } ?? "") in \(folder.url.path)"
                          + (problems.isEmpty ? "" : " (" + problems.joined(separator: "; ") + ")"))
     }

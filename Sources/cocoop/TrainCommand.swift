@@ -11,8 +11,8 @@ enum TrainCommand: Command {
     static let usage = """
     usage: [mpirun -np N] cocoop train --weights CLIP --root DATA --dataset-config-file F --config-file F
                                        --output-dir DIR [--trainer CoCoOp|CoOp|ZeroshotCLIP] [--seed S]
-                                       [--resume auto|never|DIR] [--eval-only --model-dir DIR --load-epoch E]
-                                       [KEY VALUE ...]
+                                       [--resume auto|never|DIR] [--no-train]
+                                       [--eval-only --model-dir DIR --load-epoch E] [KEY VALUE ...]
 
     The flags of CoOp's train.py, so its shell scripts port line for line:
       --root DIR                 DATASET.ROOT (the folder holding the dataset folders)
@@ -23,6 +23,8 @@ enum TrainCommand: Command {
       --trainer NAME             TRAINER.NAME;  --seed S  SEED
       --source-domains, --target-domains, --transforms, --backbone, --head  (as train.py)
       --eval-only                evaluate only: the checkpoint of --load-epoch in --model-dir
+      --no-train                 dry run: load and check the config, data, weights and the
+                                 checkpoint it would start from; train, evaluate, write nothing
       --resume auto|never|DIR    auto (default): continue from the newest valid checkpoint in
                                  OUTPUT_DIR/checkpoints; never: refuse if there is one; DIR: take it from DIR
       --weights PATH             CLIP weights: Hugging Face folder or .safetensors (OpenAI or HF
@@ -85,7 +87,8 @@ enum TrainCommand: Command {
             guard let e = Int(v) else { throw UsageError("--load-epoch expects an integer, got '\(v)'") }
             return e
         }
-        options.resume = a.value("resume") ?? (config.resume.isEmpty ? "auto" : config.resume)
+        options.resume = ResumePolicy(a.value("resume") ?? config.resume)
+        options.dryRun = a.has("no-train")
         try TrainingJob.run(config: config, options: options, comm: comm, softwareVersion: cocoopVersion)
         return ExitStatus.success
     }

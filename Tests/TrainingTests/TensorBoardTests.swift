@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import Config
+@testable import Training
 
 @Suite("TensorBoard event files")
 struct TensorBoardTests {

@@ -1,109 +1,110 @@
-import Config
 import Foundation
 import Support
 
 /// The run's outputs besides checkpoints, written by rank 0: log.txt (everything printed),
 /// metrics.jsonl (one JSON object per logged step and evaluation), status.json (replaced
 /// atomically as the run goes) and TensorBoard event files under tensorboard/.
+///
+/// A write the file system refuses (a full disk, a vanished folder) is never a trap: the
+/// first such `OutputError` (or `TensorBoardError`) is kept, later writes are dropped, and
+/// `check()` throws it. The run calls `check()` where all ranks agree (every training
+/// step, the end of each evaluation and of the run), so that every rank stops there and
+/// the run ends with exit 1 and the message instead of leaving ranks in a collective.
 public final class RunLog {
     public let outputDir: URL
     public let isRoot: Bool
     /// Whether `info` also prints on stdout.
     public let echo: Bool
-    private var logFile: FileHandle?
-    private var metricsFile: FileHandle?
+    private var logFile: AppendFile?
+    private var metricsFile: AppendFile?
     private var tensorboard: TensorBoardWriter?
+    /// The first write that failed, if any.
+    public private(set) var failure: Error?
     private let lock = NSLock()
 
     /// Opens (appending) the output files on rank 0; other ranks only print warnings.
-    /// `echo: false` keeps `info` lines out of stdout (a sweep runs many trials at once).
-    public init(outputDir: URL, isRoot: Bool, tensorboard: Bool, echo: Bool = true) throws {
+    /// `echo: false` keeps `info` lines out of stdout (a sweep runs many trials at once);
+    /// `files: false` writes nothing at all (`--no-train`'s dry run prints only).
+    public init(outputDir: URL, isRoot: Bool, tensorboard: Bool, echo: Bool = true, files: Bool = true) throws {
         self.outputDir = outputDir
         self.isRoot = isRoot
         self.echo = echo
-        guard isRoot else { return }
-        let fm = FileManager.default
-        try fm.createDirectory(at: outputDir, withIntermediateDirectories: true)
-        logFile = try Self.appending(outputDir.appendingPathComponent("log.txt"))
-        metricsFile = try Self.appending(outputDir.appendingPathComponent("metrics.jsonl"))
+        guard isRoot && files else { return }
+        do {
+            try FileManager.default.createDirectory(at: outputDir, withIntermediateDirectories: true)
+        } catch {
+            throw OutputError(path: outputDir.path, operation: "create the output folder",
+                              reason: (error as NSError).localizedDescription)
+        }
+        logFile = try AppendFile(outputDir.appendingPathComponent("log.txt"))
+        metricsFile = try AppendFile(outputDir.appendingPathComponent("metrics.jsonl"))
         if tensorboard {
             self.tensorboard = try TensorBoardWriter(directory: outputDir.appendingPathComponent("tensorboard"))
         }
     }
 
-    private static func appending(_ url: URL) throws -> FileHandle {
-        if !FileManager.default.fileExists(atPath: url.path) {
-            _ = FileManager.default.createFile(atPath: url.path, contents: nil)
-        }
-        let h = try FileHandle(forWritingTo: url)
-        h.seekToEndOfFile()
-        return h
+    /// Runs `body` under the lock unless a write has failed; keeps its error.
+    private func write(_ body: () throws -> Void) {
+        lock.lock(); defer { lock.unlock() }
+        guard failure == nil else { return }
+        do { try body() } catch { failure = error }
+    }
+
+    /// Throws the first write failure (see the type's doc).
+    public func check() throws {
+        lock.lock(); defer { lock.unlock() }
+        if let failure { throw failure }
     }
 
     /// Prints `line` on rank 0 and appends it to log.txt.
     public func info(_ line: String) {
         guard isRoot else { return }
-        lock.lock(); defer { lock.unlock() }
         if echo {
             print(line)
             fflush(stdout)
         }
-        logFile?.write((line + "\n").data(using: .utf8)!)
+        write { try logFile?.append(line + "\n") }
     }
 
     /// Prints a warning on stderr (any rank; prefixed with the rank when `rank` is given),
     /// and on rank 0 also into log.txt.
     public func warn(_ message: String, rank: Int? = nil) {
-        let line = "warning\(rank.map { " (rank \($0))" } ?? ""): \(message)"
-        FileHandle.standardError.write((line + "\n").data(using: .utf8)!)
+        let line = "warning\(rank.map { " (rank \($0))" } ?? ""): \(message)\n"
+        fputs(line, stderr)
         guard isRoot else { return }
-        lock.lock(); defer { lock.unlock() }
-        logFile?.write((line + "\n").data(using: .utf8)!)
+        write { try logFile?.append(line) }
     }
 
     /// Appends one JSON object to metrics.jsonl.
     public func metrics(_ fields: [(String, JSONValue)]) {
         guard isRoot else { return }
-        lock.lock(); defer { lock.unlock() }
-        metricsFile?.write((JSONValue.object(fields).serialized(indent: nil) + "\n").data(using: .utf8)!)
+        write { try metricsFile?.append(JSONValue.object(fields).serialized(indent: nil) + "\n") }
     }
 
     /// A TensorBoard scalar.
     public func scalar(_ tag: String, _ value: Double, step: Int) {
         guard isRoot else { return }
-        lock.lock(); defer { lock.unlock() }
-        try? tensorboard?.addScalar(tag: tag, value: Float(value), step: step)
+        write { try tensorboard?.addScalar(tag: tag, value: Float(value), step: step) }
     }
 
     /// Replaces status.json (write to a temporary name, then rename).
     public func status(_ fields: [(String, JSONValue)]) {
-        guard isRoot else { return }
         writeAtomically(JSONValue.object(fields).serialized(indent: 2) + "\n", to: "status.json")
     }
 
     /// Writes `text` to `<output>/<name>` atomically (rank 0).
     public func writeAtomically(_ text: String, to name: String) {
         guard isRoot else { return }
-        let url = outputDir.appendingPathComponent(name)
-        let tmp = outputDir.appendingPathComponent("." + name + ".tmp")
-        do {
-            try text.write(to: tmp, atomically: false, encoding: .utf8)
-            guard rename(tmp.path, url.path) == 0 else {
-                throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: url.path,
-                                                              NSLocalizedDescriptionKey: String(cString: strerror(errno))])
-            }
-        } catch {
-            try? FileManager.default.removeItem(at: tmp)
-            warn("could not write \(url.path): \(error)")
-        }
+        write { try Training.writeAtomically(text, to: outputDir.appendingPathComponent(name)) }
     }
 
     /// Flushes everything to disk.
     public func flush() {
         guard isRoot else { return }
-        lock.lock(); defer { lock.unlock() }
-        try? logFile?.synchronize()
-        try? metricsFile?.synchronize()
-        try? tensorboard?.flush()
+        write {
+            try logFile?.sync()
+            try metricsFile?.sync()
+            try tensorboard?.flush()
+        }
     }
 }

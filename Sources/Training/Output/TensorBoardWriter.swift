@@ -86,16 +86,10 @@ public final class TensorBoardWriter {
             if buffer.isEmpty { return }
             throw TensorBoardError.writeFailed(path: url.path, reason: "the writer is closed")
         }
-        var written = 0
-        while written < buffer.count {
-            let n = buffer.withUnsafeBytes { raw in
-                write(descriptor, raw.baseAddress! + written, raw.count - written)
-            }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw TensorBoardError.writeFailed(path: url.path, reason: String(cString: strerror(errno)))
-            }
-            written += n
+        do {
+            try buffer.withUnsafeBytes { try writeAll(descriptor, $0, path: url.path) }
+        } catch let e as OutputError {
+            throw TensorBoardError.writeFailed(path: url.path, reason: e.reason)
         }
         buffer.removeAll(keepingCapacity: true)
         if sync && fsync(descriptor) != 0 {
