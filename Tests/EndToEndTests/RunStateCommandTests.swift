@@ -1,0 +1,85 @@
+import Checkpoint
+import Foundation
+import Testing
+
+/// The checkpoint policy and the run's outputs as `cocoop train` meets them: --eval-only
+/// with other CLIP weights, a killed save's temporary file, a full disk, the dry run.
+@Suite(.serialized) struct RunStateCommandTests {
+    @Test("--eval-only refuses a checkpoint trained on other CLIP weights, naming both hashes")
+    func evalOnlyOtherWeights() throws {
+        let fx = try TrainingFixture(); defer { fx.remove() }
+        let out = fx.root.appendingPathComponent("out")
+        let trained = try TrainingFixture.train(fx.arguments(output: out, epochs: 1), ranks: 0)
+        #expect(trained.status == 0, "\(trained.stderr)")
+        let sha = try TrainingFixture.finalCheckpoint(out).clipWeightsSHA256
+        // The same tiny CLIP in float16: other weights, another hash.
+        let other = Cocoop.fixtures.appendingPathComponent("weights/clip_openai_f16.safetensors").path
+        let eval = fx.root.appendingPathComponent("eval")
+        var args = fx.arguments(output: eval) + ["--eval-only", "--model-dir", out.path]
+        args[args.firstIndex(of: "--weights")! + 1] = other
+        let r = try Cocoop.run(args)
+        #expect(r.status == 1, "\(r.stdout)\n\(r.stderr)")
+        let hashes = r.stderr.matches(of: try Regex("[0-9a-f]{64}")).map { String(r.stderr[$0.range]) }
+        #expect(hashes.count == 2 && hashes[0] == sha && hashes[1] != sha, "\(r.stderr)")
+        #expect(r.stderr.contains("eval-only") && r.stderr.contains(other), "\(r.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: eval.appendingPathComponent("results.json").path))
+    }
+
+    @Test("a temporary file left by a killed checkpoint save is removed when training starts")
+    func staleTemporary() throws {
+        let fx = try TrainingFixture(); defer { fx.remove() }
+        let out = fx.root.appendingPathComponent("out")
+        let checkpoints = out.appendingPathComponent("checkpoints")
+        try FileManager.default.createDirectory(at: checkpoints, withIntermediateDirectories: true)
+        let stale = checkpoints.appendingPathComponent("ckpt-e0000-s000002.h5.tmp")
+        try Data("half a checkpoint".utf8).write(to: stale)
+        let r = try TrainingFixture.train(fx.arguments(output: out, epochs: 1), ranks: 0)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: stale.path))
+        #expect(try CheckpointDirectory(checkpoints).entries().count == 1)
+        let log = try String(contentsOf: out.appendingPathComponent("log.txt"), encoding: .utf8)
+        #expect(log.contains("Removed \(stale.path)"))
+    }
+
+    @Test("a full disk while the log and metrics are written ends the run with exit 1 and the message",
+          .enabled(if: getuid() == 0, "mounting a small tmpfs needs root"))
+    func fullDisk() throws {
+        let fx = try TrainingFixture(); defer { fx.remove() }
+        let out = fx.root.appendingPathComponent("out")
+        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+        let mount = try Cocoop.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", out.path],
+                                   executable: URL(fileURLWithPath: "/usr/bin/env"))
+        try #require(mount.status == 0, "\(mount.stderr)")
+        defer { _ = try? Cocoop.run(["umount", out.path], executable: URL(fileURLWithPath: "/usr/bin/env")) }
+        // Leave three pages free: log.txt and metrics.jsonl start, and the run soon fills them.
+        let free = try FileManager.default.attributesOfFileSystem(forPath: out.path)[.systemFreeSize] as! Int
+        try Data(count: free - 3 * 4096).write(to: out.appendingPathComponent("filler"))
+        let r = try TrainingFixture.train(fx.arguments(output: out, epochs: 3, batch: 1), ranks: 2)
+        #expect(r.status == 1, "status \(r.status)\n\(r.stdout)\n\(r.stderr)")
+        #expect(r.stderr.contains("No space left on device") && r.stderr.contains(out.path), "\(r.stderr)")
+        #expect(!r.stderr.contains("Fatal error") && !r.stderr.contains("signal"), "\(r.stderr)")
+    }
+
+    @Test("--no-train checks config, data, weights and the checkpoint to resume from, and writes nothing")
+    func dryRun() throws {
+        let fx = try TrainingFixture(); defer { fx.remove() }
+        let out = fx.root.appendingPathComponent("out")
+        let fresh = try Cocoop.run(fx.arguments(output: out) + ["--no-train"])
+        #expect(fresh.status == 0, "\(fresh.stderr)")
+        #expect(fresh.stdout.contains("Dry run (--no-train)") && fresh.stdout.contains("the initial parameters"))
+        #expect(!FileManager.default.fileExists(atPath: out.path))
+        let trained = try TrainingFixture.train(fx.arguments(output: out, epochs: 1), ranks: 0)
+        #expect(trained.status == 0, "\(trained.stderr)")
+        let before = TrainingFixture.snapshot(out)
+        let resumable = try Cocoop.run(fx.arguments(output: out, epochs: 1) + ["--no-train"])
+        #expect(resumable.status == 0 && resumable.stdout.contains("the checkpoint to resume from"),
+                "\(resumable.stdout)\n\(resumable.stderr)")
+        #expect(TrainingFixture.snapshot(out) == before)
+        // A setting a resume must match is checked too, before anything is written.
+        let changed = try Cocoop.run(fx.arguments(output: out, epochs: 1, extra: ["OPTIM.LR", "0.1"]) + ["--no-train"])
+        #expect(changed.status == 1 && changed.stderr.contains("its config differs in OPTIM"), "\(changed.stderr)")
+        let typo = try Cocoop.run(fx.arguments(output: out) + ["--no-train", "TRAINER.COCOOP.N_CTXX", "4"])
+        #expect(typo.status == 1 && typo.stderr.contains("TRAINER.COCOOP.N_CTXX"), "\(typo.stderr)")
+        #expect(TrainingFixture.snapshot(out) == before)
+    }
+}
