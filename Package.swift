@@ -39,9 +39,10 @@ let package = Package(
         .target(name: "Checkpoint", dependencies: ["HDF5", "Support"]),
         .target(name: "Training", dependencies: ["PromptLearning", "CLIP", "Datasets", "Config", "Distributed",
                                                  "Checkpoint", "Imaging", "Tensor", "Support"]),
+        .target(name: "Sweeps", dependencies: ["Training", "CLIP", "Config", "Distributed", "Support", "Tensor"]),
         .executableTarget(name: "cocoop",
-                          dependencies: ["Support", "Tensor", "Imaging", "CLIP", "PromptLearning", "Training", "Datasets", "Config", "Distributed", "HDF5", "Checkpoint",
-                                         "COpenBLAS"]),
+                          dependencies: ["Support", "Tensor", "Imaging", "CLIP", "PromptLearning", "Training", "Sweeps",
+                                         "Datasets", "Config", "Distributed", "HDF5", "Checkpoint", "COpenBLAS"]),
 
         // MARK: - Tests
         .testTarget(name: "SupportTests", dependencies: ["Support"]),

@@ -1,6 +1,7 @@
 import Config
 import Distributed
 import Foundation
+import Sweeps
 import Training
 
 /// `cocoop sweep`: a grid of trials (Configs/sweeps/README.md) run by groups of MPI ranks.

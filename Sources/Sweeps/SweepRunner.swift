@@ -4,6 +4,7 @@ import Distributed
 import Foundation
 import Support
 import Tensor
+import Training
 
 /// Runs a sweep's tasks on groups of ranks: the world is split into groups of
 /// `ranks_per_trial` (MPI_Comm_split; leftover ranks form a smaller group), and each group's

@@ -1,6 +1,7 @@
 import Config
 import Foundation
 import Support
+import Training
 
 // MARK: - The trial's record
 

@@ -1,5 +1,6 @@
 import Config
 import Foundation
+import Training
 
 // MARK: - Trials and tasks
 
