@@ -48,7 +48,8 @@ final class ClaimFileDealer: SweepDealer {
                 return cursor - 1
             }
             guard errno == EEXIST else {
-                throw TrainingError.badOption("cannot create the claim file \(path): \(String(cString: strerror(errno)))")
+                let reason = String(cString: strerror(errno))
+                throw TrainingError.badOption("cannot create the claim file \(path): \(reason)")
             }
             cursor += 1
         }
