@@ -39,9 +39,21 @@ public final class SweepRunner {
         plan.phases.map { tasks in tasks.enumerated().filter { $0.offset % shard.count == shard.index }.map(\.element) }
     }
 
-    /// What became of a trial this time.
+    /// What became of a trial this time. The raw value travels between a group's ranks
+    /// (broadcast, and all-reduce max, so a later case wins).
     enum TrialResult: Int64 {
         case done = 0, alreadyDone = 1, failed = 2, skipped = 3, stopped = 4
+
+        /// Decodes a value the group exchanged. Every rank sends a case's raw value, so a
+        /// value outside them means ranks of different builds (or a bug): no outcome can be
+        /// trusted, and guessing one (such as `.failed`) would record a wrong status.
+        init(exchanged value: Int64, by what: String) throws {
+            guard let result = Self(rawValue: value) else {
+                throw SweepInternalError(description: "internal error: \(what) is \(value), which is no trial "
+                                         + "result (0...4); do all ranks run the same cocoop build?")
+            }
+            self = result
+        }
     }
 
     // MARK: - The sweep
@@ -147,7 +159,7 @@ public final class SweepRunner {
             }
         }
         decision = try group.broadcast(decision, root: 0)
-        let result = TrialResult(rawValue: decision[0]) ?? .failed
+        let result = try TrialResult(exchanged: decision[0], by: "the group leader's decision")
         if result != .done {
             if leader && result != .alreadyDone {
                 let status: SweepTrialStatus = result == .skipped ? .skipped : .failed
@@ -180,7 +192,8 @@ public final class SweepRunner {
         }
         // Every rank of the group agrees on the outcome; a failure's message comes from the
         // lowest rank that failed.
-        let agreed = TrialResult(rawValue: try group.allReduceMax(local.rawValue)) ?? .failed
+        let agreed = try TrialResult(exchanged: try group.allReduceMax(local.rawValue),
+                                     by: "the maximum of the group's outcomes")
         if agreed == .failed {
             let speaker = Int(try group.allReduceMin(Int64(local == .failed ? group.rank : group.size)))
             if speaker < group.size {
@@ -249,4 +262,10 @@ public final class SweepRunner {
     private static func warn(_ line: String) {
         FileHandle.standardError.write((line + "\n").data(using: .utf8)!)
     }
+}
+
+/// A broken invariant between the ranks of a sweep (not a user error); the message says
+/// what was found.
+struct SweepInternalError: Error, CustomStringConvertible {
+    let description: String
 }
