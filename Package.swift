@@ -54,6 +54,7 @@ let package = Package(
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Imaging", "Support"]),
         .testTarget(name: "DistributedTests", dependencies: ["Distributed", "cocoop"]),
         .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint", "HDF5", "Support"]),
+        .testTarget(name: "SweepsTests", dependencies: ["Sweeps", "Config"]),
         .testTarget(name: "EndToEndTests", dependencies: ["cocoop", "Support", "Checkpoint"]),
     ],
     swiftLanguageModes: [.v5]
