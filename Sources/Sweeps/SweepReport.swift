@@ -40,7 +40,7 @@ public struct SweepReport {
         public let trial: SweepTrial
         /// What the folder and the trial's record say.
         public let status: Status
-        /// results.json's accuracy and macro_f1 (percent), when done.
+        /// results.json's accuracy (percent), when done.
         public let accuracy: Double?
         /// results.json's macro_f1 (percent), when done.
         public let macroF1: Double?
