@@ -40,8 +40,10 @@ let package = Package(
         .target(name: "RunState", dependencies: ["Checkpoint", "Config", "HDF5", "PromptLearning"]),
         .target(name: "Training", dependencies: ["RunState", "PromptLearning", "CLIP", "Datasets", "Config",
                                                  "Distributed", "Checkpoint", "Imaging", "Tensor", "Support"]),
+        .target(name: "Sweeps", dependencies: ["Training", "CLIP", "Config", "Distributed", "Support", "Tensor"]),
         .executableTarget(name: "cocoop",
-                          dependencies: ["Support", "Tensor", "Imaging", "CLIP", "PromptLearning", "Training", "Datasets", "Config", "Distributed", "HDF5", "Checkpoint", "RunState",
+                          dependencies: ["Support", "Tensor", "Imaging", "CLIP", "PromptLearning", "Training", "Sweeps",
+                                         "Datasets", "Config", "Distributed", "HDF5", "Checkpoint", "RunState",
                                          "COpenBLAS"]),
 
         // MARK: - Tests
@@ -56,6 +58,7 @@ let package = Package(
         .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint", "HDF5", "Support"]),
         .testTarget(name: "RunStateTests", dependencies: ["RunState", "Checkpoint", "Config", "HDF5", "PromptLearning"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training"]),
+        .testTarget(name: "SweepsTests", dependencies: ["Sweeps", "Config", "Support"]),
         .testTarget(name: "EndToEndTests", dependencies: ["cocoop", "Support", "Checkpoint"]),
     ],
     swiftLanguageModes: [.v5]

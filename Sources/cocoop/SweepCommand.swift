@@ -1,6 +1,7 @@
 import Config
 import Distributed
 import Foundation
+import Sweeps
 import Training
 
 /// `cocoop sweep`: a grid of trials (Configs/sweeps/README.md) run by groups of MPI ranks.
@@ -48,7 +49,8 @@ enum SweepCommand: Command {
             shard = (i, n)
         }
         guard a.positional.count == 1 else {
-            throw UsageError("expected one sweep file, got \(a.positional.count) argument(s): \(a.positional.joined(separator: " "))")
+            throw UsageError("expected one sweep file, got \(a.positional.count) argument(s): "
+                             + a.positional.joined(separator: " "))
         }
         let file = URL(fileURLWithPath: a.positional[0])
         if a.has("summary") || a.has("list") {
@@ -56,10 +58,12 @@ enum SweepCommand: Command {
             let report = try SweepReport(plan: plan)
             if a.has("list") {
                 for e in report.entries {
-                    print("\(e.status.padding(toLength: 12, withPad: " ", startingAt: 0))\(e.trial.relativePath)"
-                          + (e.accuracy.map { String(format: "  %.2f%%", $0) } ?? "") + (e.error.map { "  (\($0))" } ?? ""))
+                    let status = e.status.rawValue.padding(toLength: 12, withPad: " ", startingAt: 0)
+                    print("\(status)\(e.trial.relativePath)"
+                          + (e.accuracy.map { String(format: "  %.2f%%", $0) } ?? "")
+                          + (e.error.map { "  (\($0))" } ?? ""))
                 }
-                print(report.counts.map { "\($0.1) \($0.0)" }.joined(separator: ", "))
+                print(report.counts.map { "\($0.1) \($0.0.rawValue)" }.joined(separator: ", "))
             } else {
                 try report.write()
                 print(report.summary.markdown(), terminator: "")
@@ -76,7 +80,9 @@ enum SweepCommand: Command {
                                    shard: shard).run()
         } catch {
             // A bad sweep file is met by every rank alike; rank 0 speaks for all.
-            if world.isRoot || !(error is ConfigError || error is SweepError) { printError("cocoop sweep: error: \(error)") }
+            if world.isRoot || !(error is ConfigError || error is SweepError) {
+                printError("cocoop sweep: error: \(error)")
+            }
             return ExitStatus.failure
         }
     }

@@ -4,6 +4,7 @@ import Distributed
 import Foundation
 import Support
 import Tensor
+import Training
 
 /// Runs a sweep's tasks on groups of ranks: the world is split into groups of
 /// `ranks_per_trial` (MPI_Comm_split; leftover ranks form a smaller group), and each group's
@@ -38,9 +39,21 @@ public final class SweepRunner {
         plan.phases.map { tasks in tasks.enumerated().filter { $0.offset % shard.count == shard.index }.map(\.element) }
     }
 
-    /// What became of a trial this time.
+    /// What became of a trial this time. The raw value travels between a group's ranks
+    /// (broadcast, and all-reduce max, so a later case wins).
     enum TrialResult: Int64 {
         case done = 0, alreadyDone = 1, failed = 2, skipped = 3, stopped = 4
+
+        /// Decodes a value the group exchanged. Every rank sends a case's raw value, so a
+        /// value outside them means ranks of different builds (or a bug): no outcome can be
+        /// trusted, and guessing one (such as `.failed`) would record a wrong status.
+        init(exchanged value: Int64, by what: String) throws {
+            guard let result = Self(rawValue: value) else {
+                throw InternalError("\(what) is \(value), which is no trial result (0...4); "
+                                    + "do all ranks run the same cocoop build?")
+            }
+            self = result
+        }
     }
 
     // MARK: - The sweep
@@ -65,8 +78,8 @@ public final class SweepRunner {
             var note = ""
             if world.size % rpt != 0 { note = "; the last group has \(world.size % rpt) rank(s)" }
             let shardNote = shard.count > 1 ? " (shard \(shard.index) of \(shard.count))" : ""
-            say("sweep \(plan.spec.name)\(shardNote): \(mine.count) trial(s) in \(tasks.count) task(s), \(finished) already finished; "
-                + "\(world.size) rank(s) in \(groupCount) group(s) of \(rpt)\(note)")
+            say("sweep \(plan.spec.name)\(shardNote): \(mine.count) trial(s) in \(tasks.count) task(s), "
+                + "\(finished) already finished; \(world.size) rank(s) in \(groupCount) group(s) of \(rpt)\(note)")
             event([("event", .string("sweep_start")), ("ranks", .int(world.size)), ("groups", .int(groupCount)),
                    ("trials", .int(plan.trials.count)), ("finished", .int(finished))])
         }
@@ -99,14 +112,16 @@ public final class SweepRunner {
             // Rank 0 must reach the broadcast below whatever happens here, or the others hang.
             let report = try? SweepReport(plan: plan)
             do { try report?.write() } catch {
-                FileHandle.standardError.write("cocoop sweep: could not write the summary: \(error)\n".data(using: .utf8)!)
+                Self.warn("cocoop sweep: could not write the summary: \(error)")
             }
             let mine = Set(phases.joined().flatMap(\.trials))
-            let unfinished = report?.entries.filter { mine.contains($0.trial.index) && $0.status != "done" }.count ?? mine.count
+            let unfinished = report?.entries.filter { mine.contains($0.trial.index) && $0.status != .done }.count
+                ?? mine.count
             status[0] = Int64(stopped ? ExitStatus.preempted : unfinished > 0 ? ExitStatus.failure : ExitStatus.success)
             event([("event", .string(stopped ? "sweep_stopped" : "sweep_end")), ("unfinished", .int(unfinished))])
             say(report?.summary.markdown() ?? "")
-            say(stopped ? "sweep \(plan.spec.name): stopped by a signal; rerun the same command to continue (\(unfinished) trial(s) left)"
+            say(stopped ? "sweep \(plan.spec.name): stopped by a signal; rerun the same command to continue "
+                    + "(\(unfinished) trial(s) left)"
                 : "sweep \(plan.spec.name): \(mine.count - unfinished) of \(mine.count) trial(s) finished; "
                     + "summary in \(plan.spec.sweepDirectory.path)/summary.md")
         }
@@ -144,20 +159,21 @@ public final class SweepRunner {
             }
         }
         decision = try group.broadcast(decision, root: 0)
-        let result = TrialResult(rawValue: decision[0]) ?? .failed
+        let result = try TrialResult(exchanged: decision[0], by: "the group leader's decision")
         if result != .done {
             if leader && result != .alreadyDone {
-                record(trial, status: result == .skipped ? "skipped" : "failed", error: reason, group: groupIndex,
-                       ranks: group.size, started: SweepFiles.now(), seconds: 0, countAttempt: false)
-                say("[sweep] \(label): \(result == .skipped ? "skipped" : "failed"): \(reason)")
+                let status: SweepTrialStatus = result == .skipped ? .skipped : .failed
+                record(trial, status: status, error: reason, group: groupIndex, ranks: group.size,
+                       started: SweepFiles.now(), seconds: 0, countAttempt: false)
+                say("[sweep] \(label): \(status.rawValue): \(reason)")
             }
             return result
         }
 
         let started = SweepFiles.now(), t0 = Date()
         if leader {
-            record(trial, status: "running", error: nil, group: groupIndex, ranks: group.size, started: started, seconds: nil,
-                   countAttempt: true)
+            record(trial, status: .running, error: nil, group: groupIndex, ranks: group.size, started: started,
+                   seconds: nil, countAttempt: true)
             say("[sweep] \(label): started on group \(groupIndex) (\(group.size) rank(s))")
         }
         var local = TrialResult.done, message = ""
@@ -176,7 +192,8 @@ public final class SweepRunner {
         }
         // Every rank of the group agrees on the outcome; a failure's message comes from the
         // lowest rank that failed.
-        let agreed = TrialResult(rawValue: try group.allReduceMax(local.rawValue)) ?? .failed
+        let agreed = try TrialResult(exchanged: try group.allReduceMax(local.rawValue),
+                                     by: "the maximum of the group's outcomes")
         if agreed == .failed {
             let speaker = Int(try group.allReduceMin(Int64(local == .failed ? group.rank : group.size)))
             if speaker < group.size {
@@ -188,15 +205,15 @@ public final class SweepRunner {
             let seconds = Date().timeIntervalSince(t0)
             switch agreed {
             case .failed:
-                record(trial, status: "failed", error: message, group: groupIndex, ranks: group.size, started: started,
+                record(trial, status: .failed, error: message, group: groupIndex, ranks: group.size, started: started,
                        seconds: seconds, countAttempt: false)
                 say("[sweep] \(label): failed after \(String(format: "%.1f", seconds)) s: \(message)")
             case .stopped:
-                record(trial, status: "stopped", error: nil, group: groupIndex, ranks: group.size, started: started,
+                record(trial, status: .stopped, error: nil, group: groupIndex, ranks: group.size, started: started,
                        seconds: seconds, countAttempt: false)
                 say("[sweep] \(label): stopped by a signal after a checkpoint")
             default:
-                record(trial, status: "done", error: nil, group: groupIndex, ranks: group.size, started: started,
+                record(trial, status: .done, error: nil, group: groupIndex, ranks: group.size, started: started,
                        seconds: seconds, countAttempt: false)
                 var accuracy = ""
                 if case .finished(let r) = trial.outcome(), case .double(let a)? = r["accuracy"] {
@@ -210,20 +227,21 @@ public final class SweepRunner {
 
     // MARK: - Records (group leaders)
 
-    private func record(_ trial: SweepTrial, status: String, error: String?, group: Int, ranks: Int, started: String,
-                        seconds: Double?, countAttempt: Bool) {
+    private func record(_ trial: SweepTrial, status: SweepTrialStatus, error: String?, group: Int, ranks: Int,
+                        started: String, seconds: Double?, countAttempt: Bool) {
         let previous = SweepTrialRecord.read(in: trial.outputDir)
         let attempts = (previous?.attempts ?? 0) + (countAttempt ? 1 : 0)
         let r = SweepTrialRecord(status: status, attempts: attempts, started: started,
-                                 finished: status == "running" ? nil : SweepFiles.now(), seconds: seconds, error: error,
+                                 finished: status == .running ? nil : SweepFiles.now(), seconds: seconds, error: error,
                                  group: group, ranks: ranks)
         do {
             try r.write(in: trial.outputDir)
         } catch {
-            FileHandle.standardError.write("cocoop sweep: could not record \(trial.relativePath): \(error)\n".data(using: .utf8)!)
+            Self.warn("cocoop sweep: could not record \(trial.relativePath): \(error)")
         }
-        var fields: [(String, JSONValue)] = [("event", .string(status)), ("trial", .string(trial.relativePath)),
-                                             ("index", .int(trial.index)), ("group", .int(group)), ("ranks", .int(ranks))]
+        var fields: [(String, JSONValue)] = [("event", .string(status.rawValue)),
+                                             ("trial", .string(trial.relativePath)), ("index", .int(trial.index)),
+                                             ("group", .int(group)), ("ranks", .int(ranks))]
         if let seconds { fields.append(("seconds", .double(seconds))) }
         if let error { fields.append(("error", .string(error))) }
         event(fields)
@@ -239,4 +257,10 @@ public final class SweepRunner {
         print(text)
         fflush(stdout)
     }
+
+    /// One line on stderr: what could not be written, while the sweep goes on.
+    private static func warn(_ line: String) {
+        FileHandle.standardError.write((line + "\n").data(using: .utf8)!)
+    }
 }
+

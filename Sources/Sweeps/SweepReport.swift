@@ -5,13 +5,42 @@ import Support
 /// summary tables. Written at the end of a sweep and by `cocoop sweep --summary` at any
 /// time, so it always reflects what exists.
 public struct SweepReport {
+    /// A trial's state as found on disk; the raw value is what sweep.json and `--list` show.
+    /// `allCases` is the order of `counts`.
+    public enum Status: String, CaseIterable, Sendable {
+        /// results.json is there and matches the trial.
+        case done
+        /// No results.json and no readable record: not started.
+        case pending
+        /// Recorded running or done, but no results.json (the run died, or the file was removed).
+        case interrupted
+        /// Stopped by a signal.
+        case stopped
+        /// Its run failed.
+        case failed
+        /// Not run: its training trial has not finished.
+        case skipped
+        /// results.json belongs to another configuration.
+        case mismatch
+
+        /// What a trial without results.json shows, given its record.
+        init(unfinished record: SweepTrialStatus) {
+            switch record {
+            case .running, .done: self = .interrupted
+            case .stopped: self = .stopped
+            case .failed: self = .failed
+            case .skipped: self = .skipped
+            }
+        }
+    }
+
     /// One trial as found on disk.
     public struct Entry {
         /// The trial.
         public let trial: SweepTrial
-        /// done, mismatch, failed, skipped, stopped, interrupted (started, never ended) or pending.
-        public let status: String
-        /// results.json's accuracy and macro_f1 (percent), when done.
+        /// What the folder and the trial's record say.
+        public let status: Status
+        /// results.json's accuracy (percent), when done.
         public let accuracy: Double?
         /// results.json's macro_f1 (percent), when done.
         public let macroF1: Double?
@@ -36,20 +65,15 @@ public struct SweepReport {
             let record = SweepTrialRecord.read(in: t.outputDir)
             switch t.outcome() {
             case .finished(let results):
-                func number(_ key: String) -> Double? {
-                    switch results[key] { case .double(let d)?: return d; case .int(let i)?: return Double(i); default: return nil }
-                }
-                accuracies[t.index] = number("accuracy")
-                entries.append(Entry(trial: t, status: "done", accuracy: number("accuracy"), macroF1: number("macro_f1"),
+                let accuracy = results["accuracy"]?.number
+                accuracies[t.index] = accuracy
+                entries.append(Entry(trial: t, status: .done, accuracy: accuracy, macroF1: results["macro_f1"]?.number,
                                      error: nil, attempts: record?.attempts ?? 0))
             case .mismatch(let why):
-                entries.append(Entry(trial: t, status: "mismatch", accuracy: nil, macroF1: nil, error: why,
+                entries.append(Entry(trial: t, status: .mismatch, accuracy: nil, macroF1: nil, error: why,
                                      attempts: record?.attempts ?? 0))
             case .unfinished:
-                var status = "pending"
-                if let r = record {
-                    status = r.status == "running" ? "interrupted" : r.status == "done" ? "interrupted" : r.status
-                }
+                let status = record.map { Status(unfinished: $0.status) } ?? .pending
                 entries.append(Entry(trial: t, status: status, accuracy: nil, macroF1: nil, error: record?.error,
                                      attempts: record?.attempts ?? 0))
             }
@@ -58,11 +82,9 @@ public struct SweepReport {
         summary = SweepSummary(plan: plan, accuracies: accuracies)
     }
 
-    /// How many trials have each status.
-    public var counts: [(String, Int)] {
-        ["done", "pending", "interrupted", "stopped", "failed", "skipped", "mismatch"].map { s in
-            (s, entries.filter { $0.status == s }.count)
-        }.filter { $0.1 > 0 }
+    /// How many trials have each status (statuses without trials left out).
+    public var counts: [(Status, Int)] {
+        Status.allCases.map { s in (s, entries.filter { $0.status == s }.count) }.filter { $0.1 > 0 }
     }
 
     /// sweep.json: the sweep, the counts, and every trial.
@@ -71,7 +93,8 @@ public struct SweepReport {
             var fields: [(String, JSONValue)] = [
                 ("path", .string(e.trial.relativePath)), ("stage", .string(e.trial.stage.rawValue)),
                 ("dataset", .string(e.trial.dataset)), ("seed", .int(e.trial.seed)), ("shots", .int(e.trial.shots)),
-                ("variant", .string(e.trial.variant)), ("status", .string(e.status)), ("attempts", .int(e.attempts)),
+                ("variant", .string(e.trial.variant)), ("status", .string(e.status.rawValue)),
+                ("attempts", .int(e.attempts)),
             ]
             if let a = e.accuracy { fields.append(("accuracy", .double(a))) }
             if let m = e.macroF1 { fields.append(("macro_f1", .double(m))) }
@@ -82,7 +105,7 @@ public struct SweepReport {
             ("sweep", .string(plan.spec.name)), ("file", .string(plan.spec.file)),
             ("pipeline", .string(plan.spec.pipeline.rawValue)), ("output_root", .string(plan.spec.outputRoot.path)),
             ("updated", .string(SweepFiles.now())),
-            ("counts", .object(counts.map { ($0.0, .int($0.1)) })),
+            ("counts", .object(counts.map { ($0.0.rawValue, .int($0.1)) })),
             ("trials", .array(trials)),
         ])
     }

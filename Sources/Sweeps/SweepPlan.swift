@@ -1,5 +1,6 @@
 import Config
 import Foundation
+import Training
 
 // MARK: - Trials and tasks
 
@@ -93,24 +94,22 @@ public struct SweepPlan {
         let points = Self.grid(spec.configAxes)
         // One setting per (shots, config-axis point, seed), seeds innermost.
         let settings = shotsAxis.flatMap { shots in
-            points.indices.flatMap { p in spec.seeds.map { (shots: shots, point: p, seed: $0) } }
+            points.flatMap { p in spec.seeds.map { Builder.Setting(shots: shots, point: p, seed: $0) } }
         }
         switch spec.pipeline {
         case .base2new:
             for dataset in spec.datasets {
                 for s in settings {
-                    let train = try builder.add(.trainBase, dataset: dataset, seed: s.seed, shots: s.shots, point: points[s.point],
-                                                subsample: "base", dependency: nil)
-                    let test = try builder.add(.testNew, dataset: dataset, seed: s.seed, shots: s.shots, point: points[s.point],
-                                               subsample: "new", dependency: train)
+                    let train = try builder.add(.trainBase, dataset: dataset, setting: s, subsample: "base")
+                    let test = try builder.add(.testNew, dataset: dataset, setting: s, subsample: "new",
+                                               dependency: train)
                     builder.tasks.append(SweepTask(phase: 0, trials: [train, test]))
                 }
             }
         case .train:
             for dataset in spec.datasets {
                 for s in settings {
-                    let t = try builder.add(.train, dataset: dataset, seed: s.seed, shots: s.shots, point: points[s.point],
-                                            subsample: nil, dependency: nil)
+                    let t = try builder.add(.train, dataset: dataset, setting: s)
                     builder.tasks.append(SweepTask(phase: 0, trials: [t]))
                 }
             }
@@ -118,15 +117,13 @@ public struct SweepPlan {
             // Phase 0 trains on the source once per setting; phase 1 evaluates every target.
             var trained: [Int] = []
             for s in settings {
-                let t = try builder.add(.train, dataset: spec.source!, seed: s.seed, shots: s.shots, point: points[s.point],
-                                        subsample: nil, dependency: nil)
+                let t = try builder.add(.train, dataset: spec.source!, setting: s)
                 trained.append(t)
                 builder.tasks.append(SweepTask(phase: 0, trials: [t]))
             }
             for dataset in spec.datasets {
                 for (i, s) in settings.enumerated() {
-                    let e = try builder.add(.evaluate, dataset: dataset, seed: s.seed, shots: s.shots, point: points[s.point],
-                                            subsample: nil, dependency: trained[i])
+                    let e = try builder.add(.evaluate, dataset: dataset, setting: s, dependency: trained[i])
                     builder.tasks.append(SweepTask(phase: 1, trials: [e]))
                 }
             }
@@ -157,13 +154,22 @@ extension SweepPlan {
         var tasks: [SweepTask] = []
         var folders: Set<String> = []
 
+        /// One grid point: shots (nil: the configs' value), config-axis values and seed.
+        struct Setting {
+            let shots: Int?
+            let point: [(key: String, value: YAMLNode)]
+            let seed: Int
+        }
+
         init(spec: SweepSpec) { self.spec = spec }
 
-        mutating func add(_ stage: SweepTrial.Stage, dataset: SweepSpec.Dataset, seed: Int, shots: Int?,
-                          point: [(key: String, value: YAMLNode)], subsample: String?, dependency: Int?) throws -> Int {
-            var config = try resolve(dataset: dataset, seed: seed, shots: shots, point: point, subsample: subsample)
-            let variant = point.map { "\($0.key)=\(Self.label($0.value))" }.joined(separator: ",")
-            let path = relativePath(stage, dataset: dataset.name, shots: config.dataset.numShots, variant: variant, seed: seed)
+        mutating func add(_ stage: SweepTrial.Stage, dataset: SweepSpec.Dataset, setting: Setting,
+                          subsample: String? = nil, dependency: Int? = nil) throws -> Int {
+            var config = try resolve(dataset: dataset, setting: setting, subsample: subsample)
+            let seed = setting.seed
+            let variant = setting.point.map { "\($0.key)=\(Self.label($0.value))" }.joined(separator: ",")
+            let path = relativePath(stage, dataset: dataset.name, shots: config.dataset.numShots, variant: variant,
+                                    seed: seed)
             guard folders.insert(path).inserted else { throw SweepError.duplicateTrialFolder(path: path) }
             let outputDir = spec.outputRoot.appendingPathComponent(path)
             config.outputDir = outputDir.path
@@ -175,24 +181,26 @@ extension SweepPlan {
             var loadEpoch: Int?
             if let dependency { loadEpoch = spec.loadEpoch ?? trials[dependency].config.optim.maxEpoch }
             trials.append(SweepTrial(index: trials.count, stage: stage, relativePath: path, outputDir: outputDir,
-                                     dataset: dataset.name, seed: seed, shots: config.dataset.numShots, variant: variant,
-                                     config: config, evalOnly: evalOnly, dependency: dependency, loadEpoch: loadEpoch))
+                                     dataset: dataset.name, seed: seed, shots: config.dataset.numShots,
+                                     variant: variant, config: config, evalOnly: evalOnly, dependency: dependency,
+                                     loadEpoch: loadEpoch))
             return trials.count - 1
         }
 
         /// Layers as `cocoop train` does: defaults, dataset file, trainer file, the named
         /// flags, then the sweep's overrides (base, dataset, shots, axes, pipeline).
-        func resolve(dataset: SweepSpec.Dataset, seed: Int, shots: Int?, point: [(key: String, value: YAMLNode)],
-                     subsample: String?) throws -> RunConfig {
+        func resolve(dataset: SweepSpec.Dataset, setting: Setting, subsample: String?) throws -> RunConfig {
             var c = RunConfig.defaults
             if let f = dataset.configFile { try c.merge(yamlFile: f) }
             if let f = spec.configFile { try c.merge(yamlFile: f) }
-            try c.applyCommandLine(CommandLineFlags(root: spec.root, seed: seed, trainer: spec.trainer))
+            try c.applyCommandLine(CommandLineFlags(root: spec.root, seed: setting.seed, trainer: spec.trainer))
             c.model.backbone.weights = spec.weights.path
             try c.merge(document: wrap(spec.overrides))
             try c.merge(document: wrap(dataset.overrides))
-            if let shots { c.dataset.numShots = shots }
-            try c.merge(document: wrap(point.map { SweepYAML.nested(key: $0.key, value: $0.value, line: $0.value.line, column: $0.value.column) }))
+            if let shots = setting.shots { c.dataset.numShots = shots }
+            try c.merge(document: wrap(setting.point.map {
+                SweepYAML.nested(key: $0.key, value: $0.value, line: $0.value.line, column: $0.value.column)
+            }))
             if let subsample { try c.merge(overrides: ["DATASET.SUBSAMPLE_CLASSES", subsample]) }
             try c.validate()
             return c
@@ -204,7 +212,8 @@ extension SweepPlan {
 
         /// The folder of CoOp's scripts for this stage (base2new_train.sh, base2new_test.sh,
         /// xd_train.sh, xd_test.sh, main.sh), with the config-axis values as one more level.
-        func relativePath(_ stage: SweepTrial.Stage, dataset: String, shots: Int, variant: String, seed: Int) -> String {
+        func relativePath(_ stage: SweepTrial.Stage, dataset: String, shots: Int, variant: String,
+                          seed: Int) -> String {
             let t = spec.trainer, cfg = spec.configName
             let v = variant.isEmpty ? "" : "/" + variant
             switch stage {

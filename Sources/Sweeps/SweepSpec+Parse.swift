@@ -13,25 +13,29 @@ extension SweepSpec {
     /// (as in CoOp's scripts, run from the repository root); `$NAME` and `${NAME}` in paths
     /// are replaced by environment variables.
     /// - Throws: `SweepError` or `ConfigError` naming the file and line.
-    public static func load(contentsOf url: URL, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> SweepSpec {
+    public static func load(contentsOf url: URL,
+                            environment: [String: String] = ProcessInfo.processInfo.environment) throws -> SweepSpec {
         try parse(YAMLReader.read(contentsOf: url), environment: environment)
     }
 
     /// Checks a parsed sweep document (see `load(contentsOf:)`).
-    public static func parse(_ document: YAMLDocument, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> SweepSpec {
+    public static func parse(_ document: YAMLDocument,
+                             environment: [String: String] = ProcessInfo.processInfo.environment) throws -> SweepSpec {
         let y = SweepYAML(file: document.file, environment: environment)
-        guard let topNode = document.root else { throw SweepError.missingKey(file: document.file, key: "pipeline", why: "the file is empty") }
+        guard let topNode = document.root else {
+            throw SweepError.missingKey(file: document.file, key: "pipeline", why: "the file is empty")
+        }
         let top = try y.mapping(topNode, "the sweep file")
         try y.checkKeys(top, known: topKeys, section: "the sweep file")
         func entry(_ entries: [YAMLNode.Entry], _ key: String) -> YAMLNode? { entries.first { $0.key == key }?.value }
 
+        let pipelines = "one of " + Pipeline.allCases.map(\.rawValue).joined(separator: ", ")
         guard let pipelineNode = entry(top, "pipeline") else {
-            throw SweepError.missingKey(file: y.file, key: "pipeline", why: "one of " + Pipeline.allCases.map(\.rawValue).joined(separator: ", "))
+            throw SweepError.missingKey(file: y.file, key: "pipeline", why: pipelines)
         }
         let pipelineText = try y.string(pipelineNode, "pipeline")
         guard let pipeline = Pipeline(rawValue: pipelineText) else {
-            throw SweepError.badValue(file: y.file, line: pipelineNode.line, key: "pipeline",
-                                      expected: "one of " + Pipeline.allCases.map(\.rawValue).joined(separator: ", "), found: "'\(pipelineText)'")
+            throw y.bad(pipelineNode, "pipeline", expected: pipelines, found: "'\(pipelineText)'")
         }
         let stem = URL(fileURLWithPath: document.file).deletingPathExtension().lastPathComponent
         let name = try entry(top, "name").map { try y.string($0, "name") } ?? stem
@@ -40,7 +44,8 @@ extension SweepSpec {
                                       expected: "a folder name without '/'", found: "'\(name)'")
         }
         let ranksPerTrial = try entry(top, "ranks_per_trial").map { try y.int($0, "ranks_per_trial", minimum: 1) } ?? 1
-        let outputRoot = try entry(top, "output_root").map { try y.path($0, "output_root") } ?? URL(fileURLWithPath: "output")
+        let outputRoot = try entry(top, "output_root").map { try y.path($0, "output_root") }
+            ?? URL(fileURLWithPath: "output")
 
         // base
         let base = try entry(top, "base").map { try y.mapping($0, "base") } ?? []
@@ -75,24 +80,27 @@ extension SweepSpec {
             default:
                 guard axis.key.contains(".") || axis.key == axis.key.uppercased() else {
                     throw SweepError.unknownKey(file: y.file, line: axis.line, key: axis.key, section: "axes",
-                                                known: ["datasets", "seeds", "shots", "a dotted config key such as OPTIM.LR"])
+                                                known: ["datasets", "seeds", "shots",
+                                                        "a dotted config key such as OPTIM.LR"])
                 }
                 configAxes.append(ConfigAxis(key: axis.key, values: values))
             }
         }
         let source = try entry(top, "source").map { try y.dataset($0, directory: datasetDir) }
         if pipeline == .crossDataset && source == nil {
-            throw SweepError.missingKey(file: y.file, key: "source", why: "cross_dataset trains on this dataset and evaluates on axes.datasets")
+            throw SweepError.missingKey(file: y.file, key: "source",
+                                        why: "cross_dataset trains on this dataset and evaluates on axes.datasets")
         }
         if pipeline != .crossDataset, let node = entry(top, "source") {
-            throw SweepError.badValue(file: y.file, line: node.line, key: "source", expected: "no source (only cross_dataset has one)",
-                                      found: "a source with pipeline \(pipeline.rawValue)")
+            throw y.bad(node, "source", expected: "no source (only cross_dataset has one)",
+                        found: "a source with pipeline \(pipeline.rawValue)")
         }
         guard !datasets.isEmpty else {
-            throw SweepError.missingKey(file: y.file, key: "axes.datasets", why: "the datasets to train on or evaluate on")
+            throw SweepError.missingKey(file: y.file, key: "axes.datasets",
+                                        why: "the datasets to train on or evaluate on")
         }
-        return SweepSpec(file: y.file, name: name, pipeline: pipeline, ranksPerTrial: ranksPerTrial, outputRoot: outputRoot,
-                         trainer: trainer, configFile: configFile,
+        return SweepSpec(file: y.file, name: name, pipeline: pipeline, ranksPerTrial: ranksPerTrial,
+                         outputRoot: outputRoot, trainer: trainer, configFile: configFile,
                          configName: configFile?.deletingPathExtension().lastPathComponent ?? "default",
                          weights: weights, root: root, datasets: datasets, source: source, seeds: seeds, shots: shots,
                          configAxes: configAxes, overrides: overrides, loadEpoch: loadEpoch)
@@ -106,17 +114,22 @@ struct SweepYAML {
     let file: String
     let environment: [String: String]
 
+    /// `SweepError.badValue` at `node`'s line.
+    func bad(_ node: YAMLNode, _ key: String, expected: String, found: String) -> SweepError {
+        .badValue(file: file, line: node.line, key: key, expected: expected, found: found)
+    }
+
     func mapping(_ node: YAMLNode, _ key: String) throws -> [YAMLNode.Entry] {
         switch node.kind {
         case .mapping(let entries): return entries
         case .scalar(let text, .plain) where text.isEmpty || text == "~" || text == "null": return []
-        default: throw SweepError.badValue(file: file, line: node.line, key: key, expected: "a mapping", found: node.kindDescription)
+        default: throw bad(node, key, expected: "a mapping", found: node.kindDescription)
         }
     }
 
     func string(_ node: YAMLNode, _ key: String) throws -> String {
         guard case .scalar(let text, _) = node.kind else {
-            throw SweepError.badValue(file: file, line: node.line, key: key, expected: "a single value", found: node.kindDescription)
+            throw bad(node, key, expected: "a single value", found: node.kindDescription)
         }
         return text
     }
@@ -124,7 +137,7 @@ struct SweepYAML {
     func int(_ node: YAMLNode, _ key: String, minimum: Int) throws -> Int {
         let text = try string(node, key)
         guard let v = Int(text), v >= minimum else {
-            throw SweepError.badValue(file: file, line: node.line, key: key, expected: "an integer >= \(minimum)", found: "'\(text)'")
+            throw bad(node, key, expected: "an integer >= \(minimum)", found: "'\(text)'")
         }
         return v
     }
@@ -139,7 +152,7 @@ struct SweepYAML {
     func path(_ node: YAMLNode, _ key: String) throws -> URL {
         let text = try string(node, key)
         guard !text.isEmpty else {
-            throw SweepError.badValue(file: file, line: node.line, key: key, expected: "a path", found: "an empty value")
+            throw bad(node, key, expected: "a path", found: "an empty value")
         }
         return URL(fileURLWithPath: try expand(text, line: node.line)).standardizedFileURL
     }
@@ -158,7 +171,8 @@ struct SweepYAML {
             let name = String(text[nameStart..<j])
             if braced {
                 guard !name.isEmpty, j < text.endIndex, text[j] == "}" else {
-                    throw SweepError.badValue(file: file, line: line, key: "a path", expected: "${NAME} with a closing brace", found: "'\(text)'")
+                    throw SweepError.badValue(file: file, line: line, key: "a path",
+                                              expected: "${NAME} with a closing brace", found: "'\(text)'")
                 }
                 j = text.index(after: j)
             }
@@ -192,11 +206,12 @@ struct SweepYAML {
         let entries = try mapping(node, "datasets")
         try checkKeys(entries, known: SweepSpec.datasetKeys, section: "a dataset entry")
         guard let nameNode = entries.first(where: { $0.key == "name" })?.value else {
-            throw SweepError.missingKey(file: file, key: "name", why: "the dataset entry at line \(node.line) needs a name for paths and tables")
+            throw SweepError.missingKey(file: file, key: "name",
+                                        why: "the dataset entry at line \(node.line) needs a name for paths and tables")
         }
         let name = try string(nameNode, "name")
         guard !name.isEmpty, !name.contains("/") else {
-            throw SweepError.badValue(file: file, line: nameNode.line, key: "name", expected: "a folder name without '/'", found: "'\(name)'")
+            throw bad(nameNode, "name", expected: "a folder name without '/'", found: "'\(name)'")
         }
         var configFile: URL?
         if let f = entries.first(where: { $0.key == "config_file" })?.value {
@@ -205,7 +220,8 @@ struct SweepYAML {
             let guess = directory.appendingPathComponent(name + ".yaml")
             if FileManager.default.fileExists(atPath: guess.path) { configFile = guess }
         }
-        let overrides = try entries.first(where: { $0.key == "overrides" }).map { Self.nested(try mapping($0.value, "overrides")) } ?? []
+        let overrides = try entries.first(where: { $0.key == "overrides" })
+            .map { Self.nested(try mapping($0.value, "overrides")) } ?? []
         return SweepSpec.Dataset(name: name, configFile: configFile, overrides: overrides)
     }
 
@@ -217,11 +233,14 @@ struct SweepYAML {
 
     static func nested(key: String, value: YAMLNode, line: Int, column: Int) -> YAMLNode.Entry {
         var inner = value
-        if case .mapping(let children) = value.kind { inner = YAMLNode(.mapping(nested(children)), line: value.line, column: value.column) }
+        if case .mapping(let children) = value.kind {
+            inner = YAMLNode(.mapping(nested(children)), line: value.line, column: value.column)
+        }
         let parts = key.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
         var entry = YAMLNode.Entry(key: parts.last!, line: line, column: column, value: inner)
         for part in parts.dropLast().reversed() {
-            entry = YAMLNode.Entry(key: part, line: line, column: column, value: YAMLNode(.mapping([entry]), line: line, column: column))
+            let parent = YAMLNode(.mapping([entry]), line: line, column: column)
+            entry = YAMLNode.Entry(key: part, line: line, column: column, value: parent)
         }
         return entry
     }

@@ -28,7 +28,8 @@ public enum SweepError: Error, CustomStringConvertible {
         case let .unsetVariable(file, line, name, text):
             return "\(file):\(line): environment variable \(name) in '\(text)' is not set"
         case let .duplicateTrialFolder(path):
-            return "two trials of the sweep would share the folder \(path); give the axis values that differ a place in the path"
+            return "two trials of the sweep would share the folder \(path); "
+                + "give the axis values that differ a place in the path"
         case let .emptyGrid(file, axis):
             return "\(file): axis '\(axis)' has no values, so the sweep has no trials"
         }

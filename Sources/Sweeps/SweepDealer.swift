@@ -1,5 +1,6 @@
 import Distributed
 import Foundation
+import Training
 
 /// Hands out the task indices of one sweep phase, each to exactly one group leader, in
 /// order of asking: `next()` returns `0, 1, 2, ...` across all leaders, then `count` and
@@ -47,7 +48,8 @@ final class ClaimFileDealer: SweepDealer {
                 return cursor - 1
             }
             guard errno == EEXIST else {
-                throw OutputError(path: path, operation: "create the claim file", reason: String(cString: strerror(errno)))
+                throw OutputError(path: path, operation: "create the claim file",
+                                  reason: String(cString: strerror(errno)))
             }
             cursor += 1
         }

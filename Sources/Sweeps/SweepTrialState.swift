@@ -1,8 +1,23 @@
 import Config
 import Foundation
 import Support
+import Training
 
 // MARK: - The trial's record
+
+/// What the sweep last did with a trial; the raw value is `status` in `sweep_trial.json`.
+public enum SweepTrialStatus: String, CaseIterable, Sendable {
+    /// Started and not ended (or the process died).
+    case running
+    /// Ended, with results.json written.
+    case done
+    /// Its run failed, or its folder holds another configuration's results.
+    case failed
+    /// Not run: its training trial has not finished.
+    case skipped
+    /// Stopped by a signal (after a checkpoint).
+    case stopped
+}
 
 /// `sweep_trial.json` in a trial's folder: what the sweep last did with it. Written by the
 /// leader of the group that ran it (replaced atomically).
@@ -10,8 +25,8 @@ public struct SweepTrialRecord {
     /// The file name in the trial folder.
     public static let fileName = "sweep_trial.json"
 
-    /// running, done, failed, skipped (its training trial did not finish) or stopped (signal).
-    public var status: String
+    /// What the sweep last did with the trial.
+    public var status: SweepTrialStatus
     /// How many times the sweep has started this trial.
     public var attempts: Int
     /// When the latest attempt started (ISO 8601).
@@ -27,22 +42,23 @@ public struct SweepTrialRecord {
     /// The number of ranks of that group.
     public var ranks: Int
 
-    /// The record in `directory`, if there is a readable one.
+    /// The record in `directory`, if there is a readable one: nil without the file, for bad
+    /// JSON, and for a `status` that is not a `SweepTrialStatus` (the trial then counts as
+    /// never started).
     public static func read(in directory: URL) -> SweepTrialRecord? {
         guard let data = try? Data(contentsOf: directory.appendingPathComponent(fileName)),
-              let v = try? JSONValue.parse(data), case .string(let status)? = v["status"] else { return nil }
+              let v = try? JSONValue.parse(data), case .string(let text)? = v["status"],
+              let status = SweepTrialStatus(rawValue: text) else { return nil }
         func int(_ k: String) -> Int { if case .int(let i)? = v[k] { return i }; return 0 }
         func str(_ k: String) -> String? { if case .string(let s)? = v[k] { return s }; return nil }
-        var seconds: Double?
-        switch v["seconds"] { case .double(let d)?: seconds = d; case .int(let i)?: seconds = Double(i); default: break }
         return SweepTrialRecord(status: status, attempts: int("attempts"), started: str("started") ?? "",
-                                finished: str("finished"), seconds: seconds, error: str("error"),
+                                finished: str("finished"), seconds: v["seconds"]?.number, error: str("error"),
                                 group: int("group"), ranks: int("ranks"))
     }
 
     /// The record as JSON.
     public var json: JSONValue {
-        .object([("status", .string(status)), ("attempts", .int(attempts)), ("started", .string(started)),
+        .object([("status", .string(status.rawValue)), ("attempts", .int(attempts)), ("started", .string(started)),
                  ("finished", finished.map { .string($0) } ?? .null), ("seconds", seconds.map { .double($0) } ?? .null),
                  ("error", error.map { .string($0) } ?? .null), ("group", .int(group)), ("ranks", .int(ranks))])
     }
@@ -50,7 +66,8 @@ public struct SweepTrialRecord {
     /// Writes the record into `directory` (temporary name, then rename).
     public func write(in directory: URL) throws {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        try SweepFiles.writeAtomically(json.serialized(indent: 2) + "\n", to: directory.appendingPathComponent(Self.fileName))
+        let text = json.serialized(indent: 2) + "\n"
+        try SweepFiles.writeAtomically(text, to: directory.appendingPathComponent(Self.fileName))
     }
 }
 
@@ -83,7 +100,8 @@ extension SweepTrial {
         }
         let differing = Self.resultDefiningDifferences(found, config)
         guard differing.isEmpty else {
-            return .mismatch("\(outputDir.path) holds results of another configuration (\(differing.joined(separator: ", ")) differ); "
+            let keys = differing.joined(separator: ", ")
+            return .mismatch("\(outputDir.path) holds results of another configuration (\(keys) differ); "
                              + "remove the folder or choose another output_root")
         }
         return .finished(results: results)
@@ -136,4 +154,15 @@ enum SweepFiles {
 
     /// The current time as ISO 8601.
     static func now() -> String { ISO8601DateFormatter().string(from: Date()) }
+}
+
+extension JSONValue {
+    /// A number (integer or not) as a Double; nil for other values.
+    var number: Double? {
+        switch self {
+        case .double(let d): return d
+        case .int(let i): return Double(i)
+        default: return nil
+        }
+    }
 }

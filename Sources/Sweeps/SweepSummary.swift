@@ -53,6 +53,12 @@ public struct SweepSummary {
     /// Harmonic mean of two accuracies (0 when both are 0).
     public static func harmonic(_ b: Double, _ n: Double) -> Double { b + n > 0 ? 2 * b * n / (b + n) : 0 }
 
+    /// The harmonic mean of two means, nil when either is missing.
+    static func harmonic(_ b: Double?, _ n: Double?) -> Double? {
+        guard let b, let n else { return nil }
+        return harmonic(b, n)
+    }
+
     // MARK: - Building
 
     /// Builds the tables from the accuracies of finished trials (trial index -> percent).
@@ -62,13 +68,17 @@ public struct SweepSummary {
         var order: [String] = [], tables: [String: Table] = [:]
         for t in plan.trials {
             let key = "\(t.shots)|\(t.variant)"
-            if tables[key] == nil { order.append(key); tables[key] = Table(shots: t.shots, variant: t.variant, rows: []) }
+            if tables[key] == nil {
+                order.append(key)
+                tables[key] = Table(shots: t.shots, variant: t.variant, rows: [])
+            }
             let columns = plan.spec.pipeline == .base2new ? 2 : 1
             let column = t.stage == .testNew ? 1 : 0
             let role = plan.spec.pipeline == .crossDataset && t.stage == .train ? "source" : ""
             var table = tables[key]!
             let rowIndex = table.rows.firstIndex { $0.dataset == t.dataset && $0.role == role } ?? {
-                table.rows.append(Row(dataset: t.dataset, role: role, stats: Array(repeating: Stat(values: []), count: columns)))
+                let stats = Array(repeating: Stat(values: []), count: columns)
+                table.rows.append(Row(dataset: t.dataset, role: role, stats: stats))
                 return table.rows.count - 1
             }()
             if let a = accuracies[t.index] { table.rows[rowIndex].stats[column].values.append(a) }
@@ -99,23 +109,27 @@ public struct SweepSummary {
                 out += "| Dataset | Base | New | H | Seeds |\n|:--|--:|--:|--:|--:|\n"
                 for r in table.rows {
                     let b = r.stats[0], n = r.stats[1]
-                    let h = b.mean.flatMap { bm in n.mean.map { Self.harmonic(bm, $0) } }
+                    let h = Self.harmonic(b.mean, n.mean)
                     let seeds = b.count == n.count ? "\(b.count)" : "\(b.count)/\(n.count)"
                     out += "| \(r.dataset) | \(Self.cell(b)) | \(Self.cell(n)) | \(Self.number(h)) | \(seeds) |\n"
                 }
-                let h = avg.values[0].flatMap { b in avg.values[1].map { Self.harmonic(b, $0) } }
-                out += "| **Average** | \(Self.number(avg.values[0])) | \(Self.number(avg.values[1])) | \(Self.number(h)) | \(avg.datasets) dataset(s) |\n"
+                let h = Self.harmonic(avg.values[0], avg.values[1])
+                out += "| **Average** | \(Self.number(avg.values[0])) | \(Self.number(avg.values[1])) "
+                    + "| \(Self.number(h)) | \(avg.datasets) dataset(s) |\n"
             } else {
                 out += "| Dataset | Accuracy | Seeds |\n|:--|--:|--:|\n"
                 for r in table.rows {
-                    out += "| \(r.dataset)\(r.role.isEmpty ? "" : " (\(r.role))") | \(Self.cell(r.stats[0])) | \(r.stats[0].count) |\n"
+                    let name = r.role.isEmpty ? r.dataset : "\(r.dataset) (\(r.role))"
+                    out += "| \(name) | \(Self.cell(r.stats[0])) | \(r.stats[0].count) |\n"
                 }
                 let over = pipeline == .crossDataset ? "target(s)" : "dataset(s)"
                 out += "| **Average** | \(Self.number(avg.values[0])) | \(avg.datasets) \(over) |\n"
             }
         }
-        out += "\nAccuracy in %: mean ± standard deviation over seeds (population std, as numpy.std in CoOp's parse_test_res.py)"
-        out += pipeline == .base2new ? "; H = 2·B·N/(B+N) of the mean Base and New; the average is over datasets with both.\n" : ".\n"
+        out += "\nAccuracy in %: mean ± standard deviation over seeds "
+            + "(population std, as numpy.std in CoOp's parse_test_res.py)"
+        out += pipeline == .base2new
+            ? "; H = 2·B·N/(B+N) of the mean Base and New; the average is over datasets with both.\n" : ".\n"
         return out
     }
 
@@ -131,19 +145,23 @@ public struct SweepSummary {
     /// The tables as CSV, one line per dataset and setting plus an `average` line each.
     public func csv() -> String {
         func f(_ v: Double?) -> String { v.map { String(format: "%.4f", $0) } ?? "" }
-        func q(_ s: String) -> String { s.contains(",") || s.contains("\"") ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s }
+        func q(_ s: String) -> String {
+            s.contains(",") || s.contains("\"") ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
+        }
         var out: String
         if pipeline == .base2new {
             out = "shots,variant,dataset,base_mean,base_std,base_n,new_mean,new_std,new_n,h\n"
             for t in tables {
                 for r in t.rows {
                     let b = r.stats[0], n = r.stats[1]
-                    let h = b.mean.flatMap { bm in n.mean.map { Self.harmonic(bm, $0) } }
-                    out += "\(t.shots),\(q(t.variant)),\(q(r.dataset)),\(f(b.mean)),\(f(b.std)),\(b.count),\(f(n.mean)),\(f(n.std)),\(n.count),\(f(h))\n"
+                    let h = Self.harmonic(b.mean, n.mean)
+                    out += "\(t.shots),\(q(t.variant)),\(q(r.dataset)),\(f(b.mean)),\(f(b.std)),\(b.count),"
+                        + "\(f(n.mean)),\(f(n.std)),\(n.count),\(f(h))\n"
                 }
                 let a = average(t)
-                let h = a.values[0].flatMap { b in a.values[1].map { Self.harmonic(b, $0) } }
-                out += "\(t.shots),\(q(t.variant)),average,\(f(a.values[0])),,\(a.datasets),\(f(a.values[1])),,\(a.datasets),\(f(h))\n"
+                let h = Self.harmonic(a.values[0], a.values[1])
+                out += "\(t.shots),\(q(t.variant)),average,\(f(a.values[0])),,\(a.datasets),"
+                    + "\(f(a.values[1])),,\(a.datasets),\(f(h))\n"
             }
         } else {
             out = "shots,variant,dataset,role,accuracy_mean,accuracy_std,n\n"
