@@ -105,7 +105,11 @@ import Testing
     static func interrupt(with signal: Int32, ranks: Int, rerunRanks: Int) throws -> Interrupted {
         let fx = try TrainingFixture(); defer { fx.remove() }
         let reference = fx.root.appendingPathComponent("reference")
-        #expect(try TrainingFixture.train(fx.arguments(output: reference, epochs: 3), ranks: ranks).status == 0)
+        // One OpenBLAS thread everywhere, as `launch` runs the stopped job: with some kernels
+        // (OPENBLAS_CORETYPE) OpenBLAS rounds differently with 1 and 2 threads.
+        let oneThread = ["OPENBLAS_NUM_THREADS": "1"]
+        #expect(try TrainingFixture.train(fx.arguments(output: reference, epochs: 3), ranks: ranks,
+                                          environment: oneThread).status == 0)
         let out = fx.root.appendingPathComponent("stopped")
         let args = fx.arguments(output: out, epochs: 3)
         let job = try launch(args, ranks: ranks, delayMs: 300)
@@ -115,7 +119,7 @@ import Testing
         #expect(job.terminationStatus == 75, "exit \(job.terminationStatus) after signal \(signal)")
         let stopped = try TrainingFixture.finalCheckpoint(out)
         #expect(stopped.step >= 2 && stopped.step < 9, "stopped at step \(stopped.step)")
-        let rerun = try TrainingFixture.train(args, ranks: rerunRanks)
+        let rerun = try TrainingFixture.train(args, ranks: rerunRanks, environment: oneThread)
         #expect(rerun.status == 0, "\(rerun.stderr)")
         return Interrupted(stopped: stopped, rerun: rerun,
                            reference: TrainingFixture.parameters(try TrainingFixture.finalCheckpoint(reference)),
