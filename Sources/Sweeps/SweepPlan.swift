@@ -193,7 +193,7 @@ extension SweepPlan {
             var c = RunConfig.defaults
             if let f = dataset.configFile { try c.merge(yamlFile: f) }
             if let f = spec.configFile { try c.merge(yamlFile: f) }
-            try c.applyCommandLine(CommandLineFlags(root: spec.root, seed: setting.seed, trainer: spec.trainer))
+            try c.applyCommandLine(CommandLineFlags(root: spec.root, seed: setting.seed, trainer: spec.trainer.rawValue))
             c.model.backbone.weights = spec.weights.path
             try c.merge(document: wrap(spec.overrides))
             try c.merge(document: wrap(dataset.overrides))
@@ -214,7 +214,7 @@ extension SweepPlan {
         /// xd_train.sh, xd_test.sh, main.sh), with the config-axis values as one more level.
         func relativePath(_ stage: SweepTrial.Stage, dataset: String, shots: Int, variant: String,
                           seed: Int) -> String {
-            let t = spec.trainer, cfg = spec.configName
+            let t = spec.trainer.rawValue, cfg = spec.configName
             let v = variant.isEmpty ? "" : "/" + variant
             switch stage {
             case .trainBase, .testNew:

@@ -50,7 +50,15 @@ extension SweepSpec {
         // base
         let base = try entry(top, "base").map { try y.mapping($0, "base") } ?? []
         try y.checkKeys(base, known: baseKeys, section: "base")
-        let trainer = try entry(base, "trainer").map { try y.string($0, "base.trainer") } ?? "CoCoOp"
+        var trainer = TrainerKind.cocoop
+        if let node = entry(base, "trainer") {
+            let text = try y.string(node, "base.trainer")
+            guard let kind = TrainerKind(rawValue: text) else {
+                throw y.bad(node, "base.trainer", expected: "one of "
+                                + TrainerKind.allCases.map(\.rawValue).joined(separator: ", "), found: "'\(text)'")
+            }
+            trainer = kind
+        }
         let configFile = try entry(base, "config_file").map { try y.path($0, "base.config_file") }
         let datasetDir = try entry(base, "dataset_config_dir").map { try y.path($0, "base.dataset_config_dir") }
             ?? URL(fileURLWithPath: "Configs/datasets")

@@ -60,7 +60,7 @@ public struct SweepSpec {
     /// Where the trial tree and the sweep folder go.
     public var outputRoot: URL
     /// TRAINER.NAME of every trial (CoCoOp, CoOp, ZeroshotCLIP).
-    public var trainer: String
+    public var trainer: TrainerKind
     /// The trainer config file (`--config-file`), if any.
     public var configFile: URL?
     /// The config's name in paths (the config file's stem; `default` without one).

@@ -13,7 +13,7 @@ struct SweepSpecTests {
             """, file: "/sweeps/my_grid.yaml")
         #expect(spec.name == "my_grid")
         #expect(spec.pipeline == .base2new)
-        #expect(spec.trainer == "CoCoOp")
+        #expect(spec.trainer == .cocoop)
         #expect(spec.ranksPerTrial == 1)
         #expect(spec.seeds == [1] && spec.shots.isEmpty && spec.configAxes.isEmpty)
         #expect(spec.configFile == nil && spec.configName == "default")
@@ -49,7 +49,7 @@ struct SweepSpecTests {
             """, environment: ["OUT": "/scratch", "CFG": "/cfg"])
         #expect(spec.name == "grid" && spec.pipeline == .crossDataset && spec.ranksPerTrial == 3)
         #expect(spec.outputRoot.path == "/scratch/runs")
-        #expect(spec.trainer == "CoOp" && spec.configName == "coop_c16" && spec.root == "/data")
+        #expect(spec.trainer == .coop && spec.configName == "coop_c16" && spec.root == "/data")
         #expect(spec.loadEpoch == 4 && spec.seeds == [3, 4] && spec.shots == [8])
         #expect(spec.source?.name == "src" && spec.source?.configFile?.path == "/cfg/src.yaml")
         #expect(spec.source?.overrides.map(\.key) == ["OPTIM"], "dotted keys become nested mappings")
@@ -89,6 +89,8 @@ struct SweepSpecTests {
             (file(axes: "datasets: [{config_file: /d.yaml}]"),
              "s.yaml: 'name' is required (the dataset entry at line 3 needs a name for paths and tables)"),
             (file(axes: "datasets: [{name: a/b}]"), "s.yaml:3: 'name' expects a folder name without '/', found 'a/b'"),
+            ("pipeline: train\nbase: {weights: /w, trainer: CoCoOP}\naxes: {datasets: [dtd]}\n",
+             "s.yaml:2: 'base.trainer' expects one of CoOp, CoCoOp, ZeroshotCLIP, ZeroshotCLIP2, found 'CoCoOP'"),
         ]
         for c in cases {
             let error = #expect(throws: SweepError.self, "\(c.text)") { try sweepSpec(c.text) }
