@@ -1,4 +1,3 @@
-import CTurboJPEG
 import Foundation
 import Testing
 @testable import Imaging
