@@ -46,16 +46,21 @@ let package = Package(
                                          "Training", "Datasets", "Config", "Distributed", "HDF5", "Checkpoint"]),
 
         // MARK: - Tests
-        .testTarget(name: "SupportTests", dependencies: ["Support"]),
-        .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
-        .testTarget(name: "ImagingTests", dependencies: ["Imaging", "CTurboJPEG"]),  // TurboJPEG as an oracle
-        .testTarget(name: "CLIPTests", dependencies: ["CLIP", "Tensor", "Support"]),
-        .testTarget(name: "PromptLearningTests", dependencies: ["PromptLearning", "CLIP", "Tensor", "Support"]),
-        .testTarget(name: "ConfigTests", dependencies: ["Config"]),
-        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Imaging", "Support"]),
-        .testTarget(name: "DistributedTests", dependencies: ["Distributed", "cocoop"]),
-        .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint", "HDF5"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["cocoop", "Support", "Checkpoint", "Imaging"]),
+        // Helpers shared by the test targets: relative error, temporary folders, running the
+        // built binary (and mpirun) with a deadline. Foundation only: no XCTest, no Testing.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "SupportTests", dependencies: ["Support", "TestSupport"]),
+        .testTarget(name: "GunzipTests", dependencies: ["Gunzip", "TestSupport"]),
+        .testTarget(name: "TensorTests", dependencies: ["Tensor", "TestSupport"]),
+        .testTarget(name: "ImagingTests", dependencies: ["Imaging", "CTurboJPEG", "TestSupport"]),  // TurboJPEG: oracle
+        .testTarget(name: "CLIPTests", dependencies: ["CLIP", "Tensor", "Support", "TestSupport"]),
+        .testTarget(name: "PromptLearningTests", dependencies: ["PromptLearning", "CLIP", "Tensor", "Support",
+                                                                "TestSupport"]),
+        .testTarget(name: "ConfigTests", dependencies: ["Config", "TestSupport"]),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Imaging", "Support", "TestSupport"]),
+        .testTarget(name: "DistributedTests", dependencies: ["Distributed", "cocoop", "TestSupport"]),
+        .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint", "HDF5", "TestSupport"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["cocoop", "Support", "Checkpoint", "Imaging", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -2,6 +2,7 @@ import Foundation
 import Support
 import Tensor
 import Testing
+import TestSupport
 @testable import CLIP
 
 // MARK: - Fixtures and helpers
@@ -35,20 +36,6 @@ private enum WeightsFixtures {
 
     /// The loaded f32 OpenAI fixture, shared by the tests (loading is cheap: it is mapped).
     static func loadOpenAIF32() throws -> CLIPWeights { try CLIPWeights.load(from: openAIF32) }
-
-    /// A fresh temporary folder; the caller removes it.
-    static func temporaryFolder() throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("clip-weights-tests-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
-    }
-
-    /// Runs `body` with a temporary folder that is removed afterwards.
-    static func withTemporaryFolder<T>(_ body: (URL) throws -> T) throws -> T {
-        let folder = try temporaryFolder()
-        defer { try? FileManager.default.removeItem(at: folder) }
-        return try body(folder)
-    }
 
     /// Copies the float tensors of `source` into a new file, optionally dropping or
     /// replacing some, and writes it to `destination`.
@@ -209,7 +196,7 @@ struct WeightsFixtureTests {
 struct WeightsBadInputTests {
     @Test("A missing tensor is named")
     func missingTensor() throws {
-        try WeightsFixtures.withTemporaryFolder { (folder: URL) throws in
+        try TemporaryDirectory.with("clip-weights-tests") { (folder: URL) throws in
             let url = folder.appendingPathComponent("m.safetensors")
             try RandomWeights.writeOpenAIFile(architecture: WeightsFixtures.smallInferable, seed: 1, to: folder.appendingPathComponent("full.safetensors"))
             try WeightsFixtures.rewrite(folder.appendingPathComponent("full.safetensors"), to: url,
@@ -222,7 +209,7 @@ struct WeightsBadInputTests {
 
     @Test("A missing q/k/v part of a Hugging Face checkpoint is named")
     func missingHuggingFacePart() throws {
-        try WeightsFixtures.withTemporaryFolder { (folder: URL) throws in
+        try TemporaryDirectory.with("clip-weights-tests") { (folder: URL) throws in
             try RandomWeights.writeHuggingFaceFolder(architecture: WeightsFixtures.small, seed: 2, to: folder)
             let model = folder.appendingPathComponent("model.safetensors")
             let name = "vision_model.encoder.layers.1.self_attn.k_proj.bias"
@@ -235,7 +222,7 @@ struct WeightsBadInputTests {
 
     @Test("A wrong shape names the tensor, the shape found and the shape expected")
     func wrongShape() throws {
-        try WeightsFixtures.withTemporaryFolder { (folder: URL) throws in
+        try TemporaryDirectory.with("clip-weights-tests") { (folder: URL) throws in
             let full = folder.appendingPathComponent("full.safetensors")
             try RandomWeights.writeOpenAIFile(architecture: WeightsFixtures.smallInferable, seed: 3, to: full)
             let url = folder.appendingPathComponent("s.safetensors")
@@ -261,7 +248,7 @@ struct WeightsBadInputTests {
 
     @Test("hidden_act other than quick_gelu, and impossible configs, are rejected naming config.json")
     func badConfig() throws {
-        try WeightsFixtures.withTemporaryFolder { (folder: URL) throws in
+        try TemporaryDirectory.with("clip-weights-tests") { (folder: URL) throws in
             try RandomWeights.writeHuggingFaceFolder(architecture: WeightsFixtures.small, seed: 4, to: folder)
             let configURL = folder.appendingPathComponent("config.json")
             let original = try String(contentsOf: configURL, encoding: .utf8)
@@ -285,7 +272,7 @@ struct WeightsBadInputTests {
 
     @Test("Corrupt safetensors files surface as SafetensorsError naming the file")
     func corruptFiles() throws {
-        try WeightsFixtures.withTemporaryFolder { (folder: URL) throws in
+        try TemporaryDirectory.with("clip-weights-tests") { (folder: URL) throws in
             let whole = try Data(contentsOf: WeightsFixtures.openAIF16)
             // Truncated inside the data, then inside the header, then inside the length.
             let cut = folder.appendingPathComponent("cut.safetensors")
@@ -330,7 +317,7 @@ struct WeightsBadInputTests {
 
     @Test("Folders without weights, foreign names and missing paths are reported")
     func foldersAndNames() throws {
-        try WeightsFixtures.withTemporaryFolder { (folder: URL) throws in
+        try TemporaryDirectory.with("clip-weights-tests") { (folder: URL) throws in
             #expect(throws: CLIPWeightsError.noWeightsFile(folder: folder.path)) { try CLIPWeights.load(from: folder) }
             var writer = SafetensorsWriter()
             try writer.add("encoder.weight", shape: [2], floats: [1, 2])
@@ -357,7 +344,7 @@ struct WeightsBadInputTests {
 
     @Test("Extra tensors are ignored with a warning; prefixed keys are understood")
     func extrasAndPrefixes() throws {
-        try WeightsFixtures.withTemporaryFolder { (folder: URL) throws in
+        try TemporaryDirectory.with("clip-weights-tests") { (folder: URL) throws in
             let full = folder.appendingPathComponent("full.safetensors")
             try RandomWeights.writeOpenAIFile(architecture: WeightsFixtures.smallInferable, seed: 5, to: full)
             let extra = folder.appendingPathComponent("extra.safetensors")
@@ -395,7 +382,7 @@ struct WeightsArchitectureTests {
         CLIPArchitecture.vitB32, .vitB16, .vitL14,
     ])
     func inferPresets(_ architecture: CLIPArchitecture) throws {
-        try WeightsFixtures.withTemporaryFolder { (folder: URL) throws in
+        try TemporaryDirectory.with("clip-weights-tests") { (folder: URL) throws in
             for naming in [CLIPCheckpointNaming.openAI(prefix: ""), .huggingFace(prefix: "")] {
                 let url = folder.appendingPathComponent("sparse.safetensors")
                 try WeightsFixtures.writeSparse(WeightsFixtures.entries(architecture, naming), to: url)
@@ -427,7 +414,7 @@ struct WeightsArchitectureTests {
 
     @Test("Random Hugging Face folder loads back with the generated values (f32, f16) and config heads")
     func randomRoundTrip() throws {
-        try WeightsFixtures.withTemporaryFolder { (folder: URL) throws in
+        try TemporaryDirectory.with("clip-weights-tests") { (folder: URL) throws in
             let a = WeightsFixtures.small
             let f32 = folder.appendingPathComponent("f32"), f16 = folder.appendingPathComponent("f16")
             try RandomWeights.writeHuggingFaceFolder(architecture: a, seed: 42, to: f32)
@@ -459,7 +446,7 @@ struct WeightsArchitectureTests {
 
     @Test("Random OpenAI file (bf16) equals the Hugging Face folder of the same seed")
     func randomOpenAIMatchesHuggingFace() throws {
-        try WeightsFixtures.withTemporaryFolder { (folder: URL) throws in
+        try TemporaryDirectory.with("clip-weights-tests") { (folder: URL) throws in
             let a = WeightsFixtures.smallInferable
             try RandomWeights.writeHuggingFaceFolder(architecture: a, seed: 7, to: folder.appendingPathComponent("hf"), dtype: .bf16)
             try RandomWeights.writeOpenAIFile(architecture: a, seed: 7, to: folder.appendingPathComponent("openai.safetensors"), dtype: .bf16)
@@ -479,7 +466,7 @@ struct WeightsArchitectureTests {
     @Test("Full ViT-B/16 float16 folder round trip (set COCOOP_SLOW_TESTS=1)",
           .enabled(if: ProcessInfo.processInfo.environment["COCOOP_SLOW_TESTS"] != nil))
     func vitB16RoundTrip() throws {
-        try WeightsFixtures.withTemporaryFolder { (folder: URL) throws in
+        try TemporaryDirectory.with("clip-weights-tests") { (folder: URL) throws in
             try RandomWeights.writeHuggingFaceFolder(architecture: .vitB16, seed: 16, to: folder, dtype: .f16)
             let weights = try CLIPWeights.load(from: folder)
             #expect(weights.architecture == .vitB16)

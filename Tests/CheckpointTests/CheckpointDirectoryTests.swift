@@ -2,12 +2,13 @@ import HDF5
 import Checkpoint
 import Foundation
 import Testing
+import TestSupport
 
 /// Naming, listing, fallback to the previous valid checkpoint, retention and failed saves.
 @Suite("CheckpointDirectory")
 struct CheckpointDirectoryTests {
     let dir: TemporaryDirectory
-    init() throws { dir = try TemporaryDirectory() }
+    init() throws { dir = try TemporaryDirectory("cocoop-ckpt-tests") }
 
     var folder: CheckpointDirectory { CheckpointDirectory(dir.url.appendingPathComponent("checkpoints")) }
 

@@ -2,12 +2,13 @@ import HDF5
 import Checkpoint
 import Foundation
 import Testing
+import TestSupport
 
 /// The HDF5 wrapper: datasets of every kind and shape, attributes, groups, listing, errors.
 @Suite("HDF5File")
 struct HDF5FileTests {
     let dir: TemporaryDirectory
-    init() throws { dir = try TemporaryDirectory() }
+    init() throws { dir = try TemporaryDirectory("cocoop-ckpt-tests") }
 
     @Test("Float datasets of any shape round-trip, including scalars, empty and multi-chunk arrays")
     func floats() throws {

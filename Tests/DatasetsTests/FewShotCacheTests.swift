@@ -1,13 +1,14 @@
 import Support
 import Foundation
 import Testing
+import TestSupport
 @testable import Datasets
 
 @Suite("Few-shot loading through the catalog, and its cache")
 struct FewShotCacheTests {
     /// An OxfordPets tree with 4 classes of 10 train / 6 val / 3 test images.
-    func pets() throws -> TempDir {
-        let tmp = try TempDir()
+    func pets() throws -> TemporaryDirectory {
+        let tmp = try TemporaryDirectory("cocoop-datasets")
         let split = syntheticSplit(["a", "b", "c", "d"], perClass: 10)
         var val = split.val
         val += syntheticSplit(["a", "b", "c", "d"], perClass: 0).val.map { ($0.0.replacingOccurrences(of: "val_", with: "val2_"), $0.1, $0.2) }
@@ -78,7 +79,7 @@ struct FewShotCacheTests {
     }
 
     @Test func imageNetDrawsTrainOnly() throws {
-        let tmp = try TempDir()
+        let tmp = try TemporaryDirectory("cocoop-datasets")
         try tmp.write("imagenet/classnames.txt", "n1 one\nn2 two\n")
         for w in ["n1", "n2"] {
             try tmp.touch((0..<5).map { "imagenet/images/train/\(w)/\($0).JPEG" } + ["imagenet/images/val/\(w)/v.JPEG"])
@@ -96,7 +97,7 @@ struct FewShotCacheTests {
     }
 
     @Test func genericSplitFileCachesPerSplitFile() throws {
-        let tmp = try TempDir()
+        let tmp = try TemporaryDirectory("cocoop-datasets")
         try tmp.writeSplit("custom/one.json", train: [("a.png", 0, "x"), ("b.png", 0, "x"), ("c.png", 1, "y")], val: [], test: [])
         _ = try DatasetCatalog.load(name: "SplitFile", root: tmp.url, splitFile: URL(fileURLWithPath: "custom/one.json"),
                                     options: .init(numShots: 1, seed: 1))

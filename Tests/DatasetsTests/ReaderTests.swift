@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import Datasets
 
 /// (DATASET.NAME, dataset folder, image folder, split file) of CoOp's split-file datasets.
@@ -29,7 +30,7 @@ struct ReaderTests {
     @Test(arguments: coopSplitLayouts.map { $0.0 })
     func splitFileDatasets(name: String) throws {
         let (_, folder, imageFolder, splitName) = coopSplitLayouts.first { $0.0 == name }!
-        let tmp = try TempDir()
+        let tmp = try TemporaryDirectory("cocoop-datasets")
         let names = ["abyssinian", "american_bulldog", "beagle"]
         let split = syntheticSplit(names, perClass: 5)
         try tmp.writeSplit("\(folder)/\(splitName)", train: split.train, val: split.val, test: split.test)
@@ -49,7 +50,7 @@ struct ReaderTests {
     }
 
     @Test func missingImageIsNamed() throws {
-        let tmp = try TempDir()
+        let tmp = try TemporaryDirectory("cocoop-datasets")
         try tmp.writeSplit("dtd/split_zhou_DescribableTextures.json", train: [("banded/a.jpg", 0, "banded")], val: [], test: [("banded/b.jpg", 0, "banded")])
         try tmp.touch(["dtd/images/banded/a.jpg"])
         // Lazy by default: loading succeeds, the check names the file.
@@ -63,7 +64,7 @@ struct ReaderTests {
     }
 
     @Test func missingSplitFileAndUnknownName() throws {
-        let tmp = try TempDir()
+        let tmp = try TemporaryDirectory("cocoop-datasets")
         let e = expectDatasetError { _ = try DatasetCatalog.load(name: "OxfordPets", root: tmp.url, splitFile: nil) }
         #expect(e == .missing(path: tmp.url.appendingPathComponent("oxford_pets/split_zhou_OxfordPets.json").path, what: "split file"))
         guard case .unknownDataset(let n, let known)? = expectDatasetError({ _ = try DatasetCatalog.load(name: "Pets", root: tmp.url, splitFile: nil) }) else {
@@ -75,7 +76,7 @@ struct ReaderTests {
     }
 
     @Test func labelGapIsAnError() throws {
-        let tmp = try TempDir()
+        let tmp = try TemporaryDirectory("cocoop-datasets")
         try tmp.writeSplit("eurosat/split_zhou_EuroSAT.json", train: [("a.jpg", 0, "Forest"), ("b.jpg", 2, "River")], val: [], test: [])
         guard case .labelWithoutName(let label, let n, _)? = expectDatasetError({ _ = try DatasetCatalog.load(name: "EuroSAT", root: tmp.url, splitFile: nil) }) else {
             Issue.record("expected labelWithoutName"); return
@@ -84,7 +85,7 @@ struct ReaderTests {
     }
 
     @Test func genericSplitFileIsRelativeToItsFolder() throws {
-        let tmp = try TempDir()
+        let tmp = try TemporaryDirectory("cocoop-datasets")
         try tmp.writeSplit("custom/sets/my_split.json", train: [("pics/a.png", 0, "x"), ("pics/b.png", 1, "y")], val: [], test: [("pics/c.png", 1, "y")])
         let s = try DatasetCatalog.load(name: "SplitFile", root: tmp.url, splitFile: URL(fileURLWithPath: "custom/sets/my_split.json"))
         #expect(s.train[0].imagePath == tmp.url.appendingPathComponent("custom/sets/pics/a.png").path)
@@ -99,7 +100,7 @@ struct ReaderTests {
     }
 
     @Test func fgvcAircraft() throws {
-        let tmp = try TempDir()
+        let tmp = try TemporaryDirectory("cocoop-datasets")
         try tmp.write("fgvc_aircraft/variants.txt", "707-320\nA300B4\nCessna 172\n\n")
         try tmp.write("fgvc_aircraft/images_variant_train.txt", "1025794 707-320\n0123 Cessna 172\n2000 A300B4\n")
         try tmp.write("fgvc_aircraft/images_variant_val.txt", "0456 Cessna 172\r\n")
@@ -118,12 +119,12 @@ struct ReaderTests {
     }
 
     /// classnames.txt for three wnids.
-    func writeImageNetClassnames(_ tmp: TempDir, _ folder: String) throws {
+    func writeImageNetClassnames(_ tmp: TemporaryDirectory, _ folder: String) throws {
         try tmp.write("\(folder)/classnames.txt", "n01440764 tench\nn01443537 goldfish\nn01484850 great white shark\n")
     }
 
     @Test func imageNet() throws {
-        let tmp = try TempDir()
+        let tmp = try TemporaryDirectory("cocoop-datasets")
         try writeImageNetClassnames(tmp, "imagenet")
         for wnid in ["n01484850", "n01440764", "n01443537"] {
             try tmp.touch(["imagenet/images/train/\(wnid)/b.JPEG", "imagenet/images/train/\(wnid)/a.JPEG",
@@ -144,7 +145,7 @@ struct ReaderTests {
     }
 
     @Test func imageNetV2() throws {
-        let tmp = try TempDir()
+        let tmp = try TemporaryDirectory("cocoop-datasets")
         try writeImageNetClassnames(tmp, "imagenetv2")
         for label in 0..<3 { try tmp.touch(["imagenetv2/imagenetv2-matched-frequency-format-val/\(label)/img\(label).jpeg"]) }
         let s = try DatasetCatalog.load(name: "ImageNetV2", root: tmp.url, splitFile: nil, options: .init(numShots: 16, subsample: .base))
@@ -157,7 +158,7 @@ struct ReaderTests {
     @Test(arguments: [("ImageNetA", "imagenet-adversarial", "imagenet-a"), ("ImageNetR", "imagenet-rendition", "imagenet-r"),
                       ("ImageNetSketch", "imagenet-sketch", "images")])
     func imageNetFolderVariants(name: String, folder: String, imageFolder: String) throws {
-        let tmp = try TempDir()
+        let tmp = try TemporaryDirectory("cocoop-datasets")
         try writeImageNetClassnames(tmp, folder)
         // A subset of the classes (as -A and -R hold 200 of 1000), plus README.txt.
         try tmp.touch(["\(folder)/\(imageFolder)/n01484850/x.jpg", "\(folder)/\(imageFolder)/n01484850/y.jpg",

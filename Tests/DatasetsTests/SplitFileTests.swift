@@ -1,11 +1,12 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import Datasets
 
 @Suite("Split files: parsing and precise errors")
 struct SplitFileTests {
-    func load(_ json: String) throws -> (TempDir, URL) {
-        let tmp = try TempDir()
+    func load(_ json: String) throws -> (TemporaryDirectory, URL) {
+        let tmp = try TemporaryDirectory("cocoop-datasets")
         let file = try tmp.write("split.json", json)
         return (tmp, file)
     }
@@ -87,7 +88,7 @@ struct SplitFileTests {
     }
 
     @Test func writeThenReadRoundTrips() throws {
-        let tmp = try TempDir()
+        let tmp = try TemporaryDirectory("cocoop-datasets")
         let root = tmp.url.appendingPathComponent("img")
         let items = [Datum(imagePath: root.path + "/x/é \"q\".jpg", label: 2, classname: "b\\c"),
                      Datum(imagePath: root.path + "/y.jpg", label: 0, classname: "a")]

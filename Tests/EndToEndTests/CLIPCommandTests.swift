@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 import Support
 
 /// The CLIP subcommands run as a user runs them: the built binary, its stdout and status.
@@ -28,7 +29,7 @@ import Support
         let ref = Array(try SafetensorsFile(path: Cocoop.fixtures.appendingPathComponent("features/features.safetensors").path)
             .doubles("image/features")[96..<192])
         let f = lines[1]["features"] as! [Double]
-        let err = zip(f, ref).map { abs($0 - $1) }.max()! / ref.map(abs).max()!
+        let err = normwiseError(f, ref)
         #expect(f.count == 96 && err < 1e-5, "normwise error \(err)")
     }
 

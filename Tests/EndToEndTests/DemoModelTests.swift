@@ -1,6 +1,7 @@
 import Foundation
 import Imaging
 import Testing
+import TestSupport
 
 /// The committed tiny CLIP (Demo/tiny_clip.safetensors) on real images: Fashion-MNIST test
 /// images converted by `cocoop demo-data` from Debian's dataset-fashion-mnist. These

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// `cocoop predict` on checkpoints of real training runs: its top-1 classes are the ones
 /// the run's own evaluation counted.

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 import CLIP
 import Tensor
 @testable import PromptLearning
@@ -11,13 +12,13 @@ import Tensor
                         "crane bird", "a very long class name with many words in it"]
 
     static func randomCLIP(width: Int, heads: Int, layers: Int, embed: Int, seed: UInt64) throws -> CLIPModel {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cocoop-oracle-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: dir) }
         let arch = CLIPArchitecture(embedDim: embed, imageResolution: 16, visionLayers: 1, visionWidth: 64,
                                     visionHeads: 1, visionPatchSize: 8, contextLength: 77, vocabSize: 49408,
                                     textWidth: width, textHeads: heads, textLayers: layers)
-        try RandomWeights.writeHuggingFaceFolder(architecture: arch, seed: seed, to: dir, dtype: .f32)
-        return try CLIPModel(weights: CLIPWeights.load(from: dir))
+        return try TemporaryDirectory.with("cocoop-oracle") { dir in
+            try RandomWeights.writeHuggingFaceFolder(architecture: arch, seed: seed, to: dir, dtype: .f32)
+            return try CLIPModel(weights: CLIPWeights.load(from: dir))
+        }
     }
 
     static func features(_ b: Int, _ e: Int, seed: UInt64) -> Tensor {
@@ -28,8 +29,8 @@ import Tensor
     static func compare(_ run: (PromptExecution) -> (BatchStats, ParameterBuffer)) -> (Double, Double) {
         let (fast, gFast) = run(.sharedPrefix)
         let (slow, gSlow) = run(.padded(length: 77))
-        let logitErr = normwise(fast.logits, slow.logits.array.map(Double.init))
-        let gradErr = normwise(gFast.storage, gSlow.storage.array.map(Double.init))
+        let logitErr = normwiseError(fast.logits.buffer, slow.logits.buffer)
+        let gradErr = normwiseError(gFast.storage.buffer, gSlow.storage.buffer)
         return (logitErr, gradErr)
     }
 

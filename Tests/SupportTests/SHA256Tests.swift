@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import Support
 
 @Suite("SHA256")
@@ -50,7 +51,7 @@ struct SHA256Tests {
     @Test("Padding boundaries agree with sha256sum")
     func boundariesAgreeWithSha256sum() throws {
         let lengths = [1, 55, 56, 57, 63, 64, 65, 119, 120, 127, 128, 129, 1000]
-        try TestFiles.withTemporaryFolder { (folder: URL) throws in
+        try TemporaryDirectory.with("support-tests") { (folder: URL) throws in
             var state: UInt64 = 0x1234_5678
             var paths: [String] = []
             var ours: [String] = []

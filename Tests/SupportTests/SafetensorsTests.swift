@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import Support
 
 @Suite("Safetensors")
@@ -8,7 +9,7 @@ struct SafetensorsTests {
 
     @Test("Writer output reads back: dtypes, shapes, values, metadata, layout")
     func roundTrip() throws {
-        try TestFiles.withTemporaryFolder { (folder: URL) throws in
+        try TemporaryDirectory.with("support-tests") { (folder: URL) throws in
             var writer = SafetensorsWriter(metadata: ["format": "pt", "note": "quote \" and \\ backslash"])
             let values: [Float] = [1, -2.5, 0.1, 65519, 1e-7, 3.14159265]
             try writer.add("z.f32", shape: [2, 3], floats: values)
@@ -93,7 +94,7 @@ struct SafetensorsTests {
 
     @Test("Truncated files and header lengths beyond the end are rejected")
     func truncatedAndBadLength() throws {
-        try TestFiles.withTemporaryFolder { (folder: URL) throws in
+        try TemporaryDirectory.with("support-tests") { (folder: URL) throws in
             let tiny = folder.appendingPathComponent("tiny.safetensors")
             try Data([1, 2, 3, 4, 5]).write(to: tiny)
             #expect(throws: SafetensorsError.truncated(path: tiny.path, fileSize: 5)) { try SafetensorsFile(url: tiny) }
@@ -119,7 +120,7 @@ struct SafetensorsTests {
 
     @Test("Headers that are not a JSON object of entries are rejected")
     func malformedHeaders() throws {
-        try TestFiles.withTemporaryFolder { (folder: URL) throws in
+        try TemporaryDirectory.with("support-tests") { (folder: URL) throws in
             for (index, header) in ["[1, 2]", "{\"a\": ", "{\"a\": 3}", "{\"a\": {\"dtype\": \"F32\", \"shape\": [1]}}",
                                     "{\"a\": {\"dtype\": \"F32\", \"shape\": [1.5], \"data_offsets\": [0, 4]}}",
                                     "{\"__metadata__\": {\"k\": 1}}"].enumerated() {
@@ -135,7 +136,7 @@ struct SafetensorsTests {
 
     @Test("Entries whose dtype, shape or offsets lie are rejected, naming the tensor")
     func lyingEntries() throws {
-        try TestFiles.withTemporaryFolder { (folder: URL) throws in
+        try TemporaryDirectory.with("support-tests") { (folder: URL) throws in
             func open(_ header: String, dataBytes: Int) throws -> Error? {
                 let url = try TestFiles.writeRaw(folder, "t.safetensors", header: header, data: [UInt8](repeating: 0, count: dataBytes))
                 return TestFiles.error { _ = try SafetensorsFile(url: url) }
@@ -178,7 +179,7 @@ struct SafetensorsTests {
     @Test("MappedFile errors name the path; empty files map to nothing")
     func mappedFile() throws {
         #expect(throws: MappedFileError.cannotOpen(path: "/nonexistent/x", errno: ENOENT)) { try MappedFile(path: "/nonexistent/x") }
-        try TestFiles.withTemporaryFolder { (folder: URL) throws in
+        try TemporaryDirectory.with("support-tests") { (folder: URL) throws in
             #expect(throws: MappedFileError.notRegularFile(path: folder.path)) { try MappedFile(path: folder.path) }
             let empty = folder.appendingPathComponent("empty")
             try Data().write(to: empty)

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import Tensor
 
 /// Forward kernels against hand-computed values, and the Float path against Double.

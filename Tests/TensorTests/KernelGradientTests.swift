@@ -1,4 +1,5 @@
 import Testing
+import TestSupport
 @testable import Tensor
 
 /// Every backward kernel against central finite differences in Double.
