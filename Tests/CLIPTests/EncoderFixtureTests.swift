@@ -10,7 +10,8 @@ import TestSupport
 @Suite struct EncoderFixtureTests {
     static let tests = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     static let fixtures = tests.appendingPathComponent("Fixtures")
-    static let shared = tests.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared/fixtures")
+    static let shared = tests.deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("shared/fixtures")
 
     static func file(_ name: String) throws -> SafetensorsFile {
         try SafetensorsFile(path: fixtures.appendingPathComponent(name).path)

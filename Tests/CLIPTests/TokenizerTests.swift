@@ -262,7 +262,8 @@ struct TokenizerTests {
         let words = ["red", "great", "spotted", "northern", "american", "wild", "golden", "tiger", "shark",
                      "terrier", "orchid", "Mercedes-Benz", "jack-o'-lantern", "café", "F/A-18", "crème brûlée"]
         let names = (0..<1000).map { i in
-            "a photo of a \(words[i % words.count]) \(words[(i / 16) % words.count])\(i) \(words[(i * 7) % words.count])."
+            let (a, b, c) = (words[i % words.count], words[(i / 16) % words.count], words[(i * 7) % words.count])
+            return "a photo of a \(a) \(b)\(i) \(c)."
         }
         let clock = ContinuousClock()
         let elapsed = try clock.measure {

@@ -174,13 +174,15 @@ struct CheckpointTests {
         let f = try HDF5File.create(other.path)
         try f.write([Float](arrayLiteral: 1), to: "/x")
         try f.close()
-        #expect(throws: CheckpointError.notACheckpoint(file: other.path, found: nil)) { try Checkpoint.load(from: other) }
+        #expect(throws: CheckpointError.notACheckpoint(file: other.path,
+                                                       found: nil)) { try Checkpoint.load(from: other) }
 
         let newer = dir.file("newer.h5")
         try Checkpoint.save(sampleContents(), to: newer)
         let g = try HDF5File.open(newer.path, mode: .readWrite)
         try g.setAttribute("format_version", .int64(2))
         try g.close()
-        #expect(throws: CheckpointError.unsupportedVersion(file: newer.path, version: 2)) { try Checkpoint.load(from: newer) }
+        #expect(throws: CheckpointError.unsupportedVersion(file: newer.path,
+                                                           version: 2)) { try Checkpoint.load(from: newer) }
     }
 }

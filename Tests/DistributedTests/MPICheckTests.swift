@@ -83,7 +83,8 @@ struct MPICheckTests {
         #expect(kill(pid, SIGKILL) == 0)
         let result = job.wait(timeout: 60)
         let afterKill = Date().timeIntervalSince(killedAt)
-        print("mpirun -np 2 --loop: exit \(result.status) \(String(format: "%.2f", afterKill)) s after SIGKILL of rank 1")
+        print("mpirun -np 2 --loop: exit \(result.status) \(String(format: "%.2f", afterKill)) s "
+              + "after SIGKILL of rank 1")
         #expect(!result.timedOut, "\(result.transcript)")
         #expect(result.status != 0)
         #expect(afterKill < 30)

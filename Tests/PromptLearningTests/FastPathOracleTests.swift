@@ -40,7 +40,8 @@ import Tensor
         let tok = try CLIPTokenizer.bundled()
         for (batch, classes) in [(1, 2), (3, 4), (2, 7)] {
             for ctxInit in ["", "a photo of a"] {
-                let prompts = try ClassPrompts(classnames: Array(Self.names.prefix(classes)), nCtx: 3, ctxInit: ctxInit, tokenizer: tok)
+                let prompts = try ClassPrompts(classnames: Array(Self.names.prefix(classes)), nCtx: 3, ctxInit: ctxInit,
+                                               tokenizer: tok)
                 let model = CoCoOp(clip: clip, prompts: prompts)
                 let p = try model.initialParameters(seed: 2, tokenizer: tok)
                 for i in 0..<p.storage.count { p.storage.data[i] *= 10 }
@@ -51,9 +52,11 @@ import Tensor
                     // The fast path also splits the batch into passes of at most one image.
                     model.maxRowsPerPass = execution == .sharedPrefix ? 1 : 1 << 30
                     let g = ParameterBuffer(layout: model.layout)
-                    return (model.step(imageFeatures: f, labels: labels, params: p, grads: g, gradScale: 1 / Float(batch)), g)
+                    return (model.step(imageFeatures: f, labels: labels, params: p, grads: g,
+                                       gradScale: 1 / Float(batch)), g)
                 }
-                #expect(le < 1e-5 && ge < 1e-4, "shape \(shape) B=\(batch) C=\(classes) init '\(ctxInit)': logits \(le), grads \(ge)")
+                #expect(le < 1e-5 && ge < 1e-4,
+                        "shape \(shape) B=\(batch) C=\(classes) init '\(ctxInit)': logits \(le), grads \(ge)")
             }
         }
     }
@@ -63,7 +66,8 @@ import Tensor
         let clip = try Self.randomCLIP(width: 64, heads: 2, layers: 2, embed: 32, seed: 12)
         let tok = try CLIPTokenizer.bundled()
         for csc in [false, true] {
-            let prompts = try ClassPrompts(classnames: Array(Self.names.prefix(5)), nCtx: 4, ctxInit: "", tokenizer: tok)
+            let prompts = try ClassPrompts(classnames: Array(Self.names.prefix(5)), nCtx: 4, ctxInit: "",
+                                           tokenizer: tok)
             let model = CoOp(clip: clip, prompts: prompts, classSpecific: csc, position: position, tokenizer: tok)
             let p = try model.initialParameters(seed: 3, tokenizer: tok)
             for i in 0..<p.storage.count { p.storage.data[i] *= 10 }

@@ -8,11 +8,13 @@ enum TestFiles {
         .appendingPathComponent("Fixtures").appendingPathComponent("weights")
     /// `../shared/fixtures` relative to the package root (large files live there).
     static let sharedFixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared").appendingPathComponent("fixtures")
+        .deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("shared").appendingPathComponent("fixtures")
 
     /// Writes a file made of an explicit 8-byte header length, header text and data bytes.
     @discardableResult
-    static func writeRaw(_ folder: URL, _ name: String, header: String, data: [UInt8], headerLength: UInt64? = nil) throws -> URL {
+    static func writeRaw(_ folder: URL, _ name: String, header: String, data: [UInt8],
+                         headerLength: UInt64? = nil) throws -> URL {
         let headerBytes = Array(header.utf8)
         var bytes: [UInt8] = []
         let length = headerLength ?? UInt64(headerBytes.count)
