@@ -2,7 +2,7 @@
 # Checks that every Swift target's imports match its declared dependencies in Package.swift.
 #
 # usage: Scripts/check_imports.sh [PACKAGE_DIR]       (default: the package this script is in)
-#        Scripts/check_imports.sh --dump FILE.json    (read `swift package dump-package` output)
+#        Scripts/check_imports.sh --dump FILE.json [PACKAGE_DIR]   (a saved `swift package dump-package`)
 #
 # For each Swift target (regular, executable, test, macro) it collects the modules that the
 # target's .swift files import (`import X`, `@testable import X`, `import struct X.Y`, ...),
@@ -20,7 +20,7 @@ set -euo pipefail
 dump=""
 package_dir="$(cd "$(dirname "$0")/.." && pwd)"
 case "${1:-}" in
-    -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     --dump) dump="${2:?--dump needs a file}"; [[ $# -ge 3 ]] && package_dir="$(cd "$3" && pwd)" ;;
     "") ;;
     *) package_dir="$(cd "$1" && pwd)" ;;
