@@ -1,5 +1,4 @@
 import CLIP
-import COpenBLAS
 import Foundation
 import Tensor
 
@@ -50,8 +49,14 @@ enum BenchCommand: Command {
                                  classnamesFile: a.value("classnames"))
         case "data":
             let cpus = ProcessInfo.processInfo.activeProcessorCount
-            let workers = try a.value("workers").map { try $0.split(separator: ",").map { guard let w = Int($0) else { throw UsageError("--workers expects integers, got '\($0)'") }; return w } } ?? Array(Set([1, 2, cpus])).sorted()
-            try DataBench.run(images: a.int("images", default: 200), size: a.int("size", default: 224), workers: workers)
+            let workers = try a.value("workers").map { list in
+                try list.split(separator: ",").map { item in
+                    guard let w = Int(item) else { throw UsageError("--workers expects integers, got '\(item)'") }
+                    return w
+                }
+            } ?? Array(Set([1, 2, cpus])).sorted()
+            try DataBench.run(images: a.int("images", default: 200), size: a.int("size", default: 224),
+                              workers: workers)
         default: throw UsageError("unknown benchmark '\(what)'")
         }
         return 0
@@ -82,8 +87,8 @@ enum BenchCommand: Command {
                              c: c.data, ldc: n)
                     }
                     let raw = {
-                        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(n), Int32(k),
-                                    1, a.data, Int32(k), b.data, Int32(k), 0, c.data, Int32(n))
+                        rawSgemm(.none, .transpose, m: m, n: n, k: k, a: a.data, lda: k, b: b.data, ldb: k,
+                                 c: c.data, ldc: n)
                     }
                     core(); raw()   // warm-up
                     var tCore = Double.infinity, tRaw = Double.infinity

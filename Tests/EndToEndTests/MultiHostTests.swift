@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// Real multi-host mpirun on one machine (Cluster/multihost/netns.sh: network namespaces as
 /// hosts, TCP between them): training across hosts gives the parameters of the same run on

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 
 /// Two tiny split-file datasets (tiny_a, tiny_b: the fixture images with two different class
 /// orders, so their base and new halves differ) and the environment that the shipped
@@ -69,9 +70,9 @@ struct SweepFixture {
     }
 
     /// `cocoop sweep` under mpirun with `ranks` ranks, from the package root.
-    func sweep(ranks: Int, extra: [String] = [], timeout: TimeInterval = 240) throws -> Cocoop.Result {
-        try Cocoop.run(TrainingFixture.mpirun(ranks) + [Cocoop.binary.path, "sweep", Self.sweepFile] + extra,
-                       executable: TrainingFixture.mpirunURL, environment: environment,
+    func sweep(ranks: Int, extra: [String] = [], timeout: TimeInterval = 240) throws -> ProcessResult {
+        try Cocoop.run(MPIRun.arguments(np: ranks, ["sweep", Self.sweepFile] + extra),
+                       executable: MPIRun.executable, environment: environment,
                        directory: Cocoop.packageRoot, timeout: timeout)
     }
 
@@ -79,8 +80,9 @@ struct SweepFixture {
     func launch(ranks: Int, delayMs: Int) throws -> Process {
         var env = environment
         env["COCOOP_DEBUG_STEP_DELAY_MS"] = "\(delayMs)"
-        return try Cocoop.start(TrainingFixture.mpirunURL,
-                                TrainingFixture.mpirun(ranks) + ["-x", "COCOOP_DEBUG_STEP_DELAY_MS", Cocoop.binary.path, "sweep", Self.sweepFile],
+        return try Cocoop.start(MPIRun.executable,
+                                MPIRun.arguments(np: ranks, ["sweep", Self.sweepFile],
+                                                 exporting: ["COCOOP_DEBUG_STEP_DELAY_MS"]),
                                 environment: env, directory: Cocoop.packageRoot, log: logFile)
     }
 

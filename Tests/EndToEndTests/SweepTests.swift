@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// `cocoop sweep` end to end under real mpirun: the shipped tiny base-to-new sweep (2 datasets
 /// x 3 seeds) on 4 ranks in groups of 2, its table checked against the trials' results.json;
@@ -280,8 +281,8 @@ import Testing
           datasets: [\(SweepFixture.dataset("flaky_train")), \(SweepFixture.dataset("flaky_test")), \(SweepFixture.dataset("tiny_b"))]
           seeds: 1
         """.write(to: file, atomically: true, encoding: .utf8)
-        let r = try Cocoop.run(TrainingFixture.mpirun(2) + [Cocoop.binary.path, "sweep", file.path],
-                               executable: TrainingFixture.mpirunURL, environment: fx.environment,
+        let r = try Cocoop.run(MPIRun.arguments(np: 2, ["sweep", file.path]),
+                               executable: MPIRun.executable, environment: fx.environment,
                                directory: Cocoop.packageRoot, timeout: 240)
         #expect(r.status == 1, "\(r.stdout)\n\(r.stderr)")
         let sweep = try fx.json("sweeps/flaky/sweep.json")
