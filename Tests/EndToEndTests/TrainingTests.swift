@@ -97,23 +97,25 @@ import TestSupport
         let resumed: [Float]
     }
 
-    static func interrupt(with signal: Int32, ranks: Int, rerunRanks: Int) throws -> Interrupted {
+    static func interrupt(with signal: Int32, ranks: Int, rerunRanks: Int, batch: Int = 4,
+                          extra: [String] = []) throws -> Interrupted {
         let fx = try TrainingFixture(); defer { fx.remove() }
         let reference = fx.root.appendingPathComponent("reference")
         // One OpenBLAS thread everywhere, as `launch` runs the stopped job: with some kernels
         // (OPENBLAS_CORETYPE) OpenBLAS rounds differently with 1 and 2 threads.
         let oneThread = ["OPENBLAS_NUM_THREADS": "1"]
-        #expect(try TrainingFixture.train(fx.arguments(output: reference, epochs: 3), ranks: ranks,
+        #expect(try TrainingFixture.train(fx.arguments(output: reference, epochs: 3, batch: batch, extra: extra),
+                                          ranks: ranks,
                                           environment: oneThread).status == 0)
         let out = fx.root.appendingPathComponent("stopped")
-        let args = fx.arguments(output: out, epochs: 3)
+        let args = fx.arguments(output: out, epochs: 3, batch: batch, extra: extra)
         let job = try launch(args, ranks: ranks, delayMs: 300)
         #expect(waitForStep(out, 2, process: job))
         kill(job.processIdentifier, signal)
         job.waitUntilExit()
         #expect(job.terminationStatus == 75, "exit \(job.terminationStatus) after signal \(signal)")
         let stopped = try TrainingFixture.finalCheckpoint(out)
-        #expect(stopped.step >= 2 && stopped.step < 9, "stopped at step \(stopped.step)")
+        #expect(stopped.step >= 2 && stopped.step < 3 * (12 / batch), "stopped at step \(stopped.step)")
         let rerun = try TrainingFixture.train(args, ranks: rerunRanks, environment: oneThread)
         #expect(rerun.status == 0, "\(rerun.stderr)")
         return Interrupted(stopped: stopped, rerun: rerun,
