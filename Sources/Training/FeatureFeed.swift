@@ -1,5 +1,6 @@
 import Datasets
 import Distributed
+import Dispatch
 import Foundation
 import Support
 import Tensor
@@ -18,9 +19,10 @@ final class FeatureFeed {
     private let comm: Communicator
     private let plan: EpochPlan
     private let embedDim: Int
-    private let encode: (LoadedBatch) -> Tensor
-    private let next: () throws -> LoadedBatch?
+    private let produce: (_ window: Int, _ count: Int) throws -> (features: Tensor, labels: [Int32])
     private var current: (index: Int, features: Tensor, labels: [Int32])?
+    /// Seconds spent loading and encoding this rank's images, and in the exchange, so far.
+    private(set) var encodeSeconds = 0.0, exchangeSeconds = 0.0
 
     /// Steps per window for a global batch of `batch` images on `ranks` ranks.
     static func window(batch: Int, ranks: Int) -> Int { max(1, (ranks + batch - 1) / max(batch, 1)) }
@@ -39,12 +41,26 @@ final class FeatureFeed {
         }
     }
 
-    /// A feed over `plan` whose batches `next()` delivers in window order (from the loader
-    /// made with `requests`), encoded by `encode` into [n, embedDim].
-    init(comm: Communicator, plan: EpochPlan, window: Int, embedDim: Int, next: @escaping () throws -> LoadedBatch?,
-         encode: @escaping (LoadedBatch) -> Tensor) {
+    /// A feed over `plan`; `produce(k, n)` returns the features [n, embedDim] and labels of
+    /// this rank's n images of window k, windows in order.
+    init(comm: Communicator, plan: EpochPlan, window: Int, embedDim: Int,
+         produce: @escaping (_ window: Int, _ count: Int) throws -> (features: Tensor, labels: [Int32])) {
         self.comm = comm; self.plan = plan; self.window = window; self.embedDim = embedDim
-        self.next = next; self.encode = encode
+        self.produce = produce
+    }
+
+    /// A feed whose images come from `batches` (made with `requests`), encoded by `encode`.
+    convenience init(comm: Communicator, plan: EpochPlan, window: Int, embedDim: Int, batches: BatchLoader,
+                     encode: @escaping (LoadedBatch) -> Tensor) {
+        self.init(comm: comm, plan: plan, window: window, embedDim: embedDim) { k, count in
+            guard let batch = try batches.next(), batch.tag == k else {
+                throw InternalError("the batch loader lost the images of window \(k)")
+            }
+            guard batch.count == count else {
+                throw InternalError("window \(k): \(batch.count) images loaded, \(count) requested")
+            }
+            return (count > 0 ? encode(batch) : Tensor(zeros: [0, embedDim]), batch.labels)
+        }
     }
 
     /// The features [B, E] and labels of step `step`'s global batch, in batch order.
@@ -66,31 +82,27 @@ final class FeatureFeed {
         let n = comm.size, e = embedDim, slots = (total + n - 1) / n, stride = 1 + e
         var send = [Float](repeating: 0, count: 1 + slots * stride)
         var failure: Error?
+        let t0 = DispatchTime.now().uptimeNanoseconds
         do {
-            guard let batch = try next(), batch.tag == k else {
-                throw InternalError("the batch loader lost the images of window \(k)")
-            }
             let mine = (total - comm.rank + n - 1) / n
-            guard batch.count == mine else {
-                throw InternalError("window \(k): \(batch.count) images loaded, \(mine) requested")
-            }
-            if batch.count > 0 {
-                let f = encode(batch)
-                for i in 0..<batch.count {
-                    send[1 + i * stride] = Float(batch.labels[i])
-                    for j in 0..<e { send[2 + i * stride + j] = f.data[i * e + j] }
-                }
+            let (f, labels) = try produce(k, mine)
+            for i in 0..<mine {
+                send[1 + i * stride] = Float(labels[i])
+                for j in 0..<e { send[2 + i * stride + j] = f.data[i * e + j] }
             }
         } catch {
             failure = error
             send[0] = 1
         }
+        let t1 = DispatchTime.now().uptimeNanoseconds
         var all = [Float](repeating: 0, count: send.count * n)
         try send.withUnsafeBufferPointer { s in
             try all.withUnsafeMutableBufferPointer { a in
                 try comm.allGather(s.baseAddress!, count: s.count, into: a.baseAddress!)
             }
         }
+        encodeSeconds += Double(t1 - t0) / 1e9
+        exchangeSeconds += Double(DispatchTime.now().uptimeNanoseconds - t1) / 1e9
         if (0..<n).contains(where: { all[$0 * send.count] != 0 }) { try comm.failTogether(failure) }
         let features = Tensor(zeros: [total, e])
         var labels = [Int32](repeating: 0, count: total)

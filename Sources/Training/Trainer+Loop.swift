@@ -164,8 +164,9 @@ extension Trainer {
                                           options: pipeline.options)
             let vision = setup.clip.vision
             let feed = FeatureFeed(comm: comm, plan: plan, window: window, embedDim: setup.clip.text.embedDim,
-                                   next: { try batches.next() },
-                                   encode: { vision.encode(pixels: DataPipeline.pixels($0, resolution: vision.resolution)) })
+                                   batches: batches) {
+                vision.encode(pixels: DataPipeline.pixels($0, resolution: vision.resolution))
+            }
             return (.prompts(feed, split), batches)
         }
     }
