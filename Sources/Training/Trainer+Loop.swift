@@ -278,7 +278,8 @@ extension Trainer {
         let printFreq = max(setup.config.train.printFreq, 1)
         let eta = batch.average * Double(remaining)
         if (s + 1) % printFreq == 0 || steps < printFreq {
-            log.info(String(format: "epoch [%d/%d] batch [%d/%d] time %.3f (%.3f) data %.3f (%.3f) loss %.4f (%.4f) acc %.4f (%.4f) lr %.4e eta %@",
+            log.info(String(format: "epoch [%d/%d] batch [%d/%d] time %.3f (%.3f) data %.3f (%.3f) "
+                                + "loss %.4f (%.4f) acc %.4f (%.4f) lr %.4e eta %@",
                             epoch + 1, maxEpoch, s + 1, steps, batch.value, batch.average, data.value, data.average,
                             loss.value, loss.average, acc.value, acc.average, lr, Self.duration(eta)))
         }

@@ -15,7 +15,9 @@ enum DistributedBench {
         }
         let comm: Communicator = MPIRuntime.isUnderMPIRun ? try MPICommunicator.world() : SingleProcessCommunicator()
         defer { if MPIRuntime.isActive { try? MPIRuntime.finalize() } }
-        if comm.size > 1 && ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"] == nil { BLASInfo.setThreads(1) }
+        if comm.size > 1 && ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"] == nil {
+            BLASInfo.setThreads(1)
+        }
         let tok = try CLIPTokenizer.bundled()
         let names = try ModelBench.classnames(count: classes, file: classnamesFile)
         let prompts = try ClassPrompts(classnames: names, nCtx: 4, ctxInit: "a photo of a", tokenizer: tok)
@@ -27,7 +29,9 @@ enum DistributedBench {
         }
         let (mode, timings) = try StepBenchmark.run(clip: model, learner: learner, comm: comm, batch: batch,
                                                     steps: steps, split: split)
-        func mean(_ f: (StepBenchmark.Timing) -> Double) -> Double { timings.map(f).reduce(0, +) / Double(timings.count) }
+        func mean(_ f: (StepBenchmark.Timing) -> Double) -> Double {
+            timings.map(f).reduce(0, +) / Double(timings.count)
+        }
         // The slowest rank sets the pace: the maximum over ranks of each mean.
         var values = [mean(\.step), timings.map(\.step).min() ?? 0, mean(\.imageTower), mean(\.featureExchange),
                       mean(\.logitsGather), mean(\.allReduce), mean(\.communication), ModelBench.peakRSSMiB]
