@@ -37,6 +37,9 @@ enum DistributedBench {
                       mean(\.logitsGather), mean(\.allReduce), mean(\.communication), ModelBench.peakRSSMiB]
         try comm.allReduce(&values, op: .max)
         guard comm.isRoot else { return }
+        // Text-tower token rows of the whole step (prefix once per prompt group).
+        let t = learner.template
+        let rows = learner.promptGroups(images: batch) * (t.prefix.count + t.suffixes.reduce(0) { $0 + $1.count })
         print(String(format: "%@, %d classes, batch %d, %d rank(s) x %d OpenBLAS thread(s) (%@), split %@, %d steps",
                      trainer, classes, batch, comm.size, BLASInfo.threads, BLASInfo.coreName, mode, steps))
         print("| ranks | classes | batch | split | step s (mean, best) | image tower s | features s | logits s "
@@ -45,8 +48,10 @@ enum DistributedBench {
         print(String(format: "| %d | %d | %d | %@ | %.4f, %.4f | %.4f | %.5f | %.5f | %.5f | %.2f%% | %.0f |",
                      comm.size, classes, batch, mode, values[0], values[1], values[2], values[3], values[4],
                      values[5], 100 * values[6] / values[0], values[7]))
-        print(String(format: "{\"ranks\": %d, \"classes\": %d, \"batch\": %d, \"split\": \"%@\", \"step_s\": %.5f, "
-                     + "\"best_step_s\": %.5f, \"image_tower_s\": %.5f, \"comm_s\": %.6f, \"peak_rss_mb\": %.0f}",
-                     comm.size, classes, batch, mode, values[0], values[1], values[2], values[6], values[7]))
+        print(String(format: "{\"trainer\": \"%@\", \"ranks\": %d, \"classes\": %d, \"batch\": %d, \"rows\": %d, "
+                     + "\"split\": \"%@\", \"step_s\": %.5f, \"best_step_s\": %.5f, \"image_tower_s\": %.5f, "
+                     + "\"comm_s\": %.6f, \"peak_rss_mb\": %.0f}",
+                     trainer, comm.size, classes, batch, rows, mode, values[0], values[1], values[2], values[6],
+                     values[7]))
     }
 }
