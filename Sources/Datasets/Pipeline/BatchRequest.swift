@@ -90,7 +90,9 @@ extension EpochPlan {
     /// Requests for every step of the epoch (or `steps`), rank `rank`'s share each,
     /// tagged with the step.
     public func batchRequests(rank: Int, worldSize: Int, steps: Range<Int>? = nil) -> [BatchRequest] {
-        (steps ?? 0..<self.steps).map { BatchRequest(tag: $0, items: batchItems(step: $0, rank: rank, worldSize: worldSize)) }
+        (steps ?? 0..<self.steps).map {
+            BatchRequest(tag: $0, items: batchItems(step: $0, rank: rank, worldSize: worldSize))
+        }
     }
 }
 
