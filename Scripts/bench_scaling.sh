@@ -14,6 +14,10 @@ BIN=.build/release/cocoop
 MODEL=${MODEL:-/tmp/cocoop-vitb16}
 [[ -d $MODEL ]] || $BIN init-weights --arch ViT-B/16 --random --seed 0 --out "$MODEL" >/dev/null
 export OPENBLAS_NUM_THREADS=1
+# OpenBLAS 0.3.21 does not know recent Xeons and falls back to its SSE3 (Prescott) kernels;
+# on a CPU with AVX-512 this benchmark asks for the SkylakeX kernels unless told otherwise.
+if [[ -z ${OPENBLAS_CORETYPE:-} ]] && grep -q avx512f /proc/cpuinfo; then export OPENBLAS_CORETYPE=SkylakeX; fi
+echo "OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-(unset)}, one OpenBLAS thread per rank"
 : > "$OUT"
 for classes in 19 500 1000; do
     for batch in 1 4; do
