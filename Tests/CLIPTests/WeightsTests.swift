@@ -7,7 +7,7 @@ import Testing
 // MARK: - Fixtures and helpers
 
 /// Where the weight fixtures live and small helpers for the weights tests.
-private enum WeightsFixtures {
+enum WeightsFixtures {
     static let testsFolder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     /// `Tests/Fixtures/weights` (small files copied into the repository).
     static let local = testsFolder.appendingPathComponent("Fixtures/weights")

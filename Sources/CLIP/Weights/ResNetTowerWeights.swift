@@ -104,10 +104,14 @@ public struct ResNetTowerWeights {
         func p(_ name: AttentionPoolParameter) throws -> Tensor { try tensor(.attentionPool(name)) }
         let c = a.resNetFeatureWidth
         let kv = Tensor(zeros: [2 * c, c]), kvBias = Tensor(zeros: [2 * c])
-        kv.data.update(from: try p(.kWeight).data, count: c * c)
-        (kv.data + c * c).update(from: try p(.vWeight).data, count: c * c)
-        kvBias.data.update(from: try p(.kBias).data, count: c)
-        (kvBias.data + c).update(from: try p(.vBias).data, count: c)
+        for (index, (weight, bias)) in [(AttentionPoolParameter.kWeight, AttentionPoolParameter.kBias),
+                                        (.vWeight, .vBias)].enumerated() {
+            let w = try p(weight), b = try p(bias)  // held: they may be converted copies
+            withExtendedLifetime((w, b)) {
+                (kv.data + index * c * c).update(from: w.data, count: c * c)
+                (kvBias.data + index * c).update(from: b.data, count: c)
+            }
+        }
         attentionPool = AttentionPoolWeights(
             positionalEmbedding: try p(.positionalEmbedding),
             query: LinearWeights(weight: try p(.qWeight), bias: try p(.qBias)),
