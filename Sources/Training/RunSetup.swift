@@ -221,7 +221,13 @@ public final class RunSetup {
     public var globalBatch: Int { config.dataloader.trainX.batchSize }
 
     /// Dassl's schedule for OPTIM.
-    public var schedule: LRSchedule {
+    public var schedule: LRSchedule { Self.schedule(config) }
+
+    /// Dassl's SGD settings.
+    public var optimizer: SGD { Self.optimizer(config) }
+
+    /// Dassl's schedule for `config`'s OPTIM section.
+    public static func schedule(_ config: RunConfig) -> LRSchedule {
         let o = config.optim
         let kind: LRSchedule.Kind
         switch o.lrScheduler {
@@ -237,8 +243,8 @@ public final class RunSetup {
                           warmupEpochs: max(o.warmupEpoch, 0), warmupRecount: o.warmupRecount)
     }
 
-    /// Dassl's SGD settings.
-    public var optimizer: SGD {
+    /// Dassl's SGD settings for `config`'s OPTIM section.
+    public static func optimizer(_ config: RunConfig) -> SGD {
         let o = config.optim
         return SGD(momentum: Float(o.momentum), weightDecay: Float(o.weightDecay),
                    dampening: Float(o.sgdDampning), nesterov: o.sgdNesterov)
