@@ -12,6 +12,9 @@ import Testing
         ConvolutionShape(batch: 2, height: 4, width: 4, inChannels: 2, outChannels: 3, kernel: 3, stride: 1, padding: 0),
         // Enough rows (2 x 30 x 30 = 1,800) for several tiles per thread.
         ConvolutionShape(batch: 2, height: 30, width: 30, inChannels: 4, outChannels: 3, kernel: 3, stride: 1, padding: 1),
+        // Over 1 MiB of float weights: blocks of rows through one multi-threaded GEMM each.
+        ConvolutionShape(batch: 1, height: 5, width: 4, inChannels: 64, outChannels: 520, kernel: 3, stride: 1, padding: 1),
+        ConvolutionShape(batch: 2, height: 3, width: 3, inChannels: 1100, outChannels: 256, kernel: 1),
     ]
 
     @Test(arguments: shapes)
@@ -36,6 +39,11 @@ import Testing
                 #expect(normwiseError(y, expected) < 1e-14, "\(s) threads \(threads) accumulate \(accumulate) relu \(relu)")
             }
         }
+    }
+
+    @Test func largeWeightsTakeTheBlockPath() {
+        #expect(Self.shapes.filter(\.hasLargeWeights).count == 2)
+        #expect(!Self.shapes[4].hasLargeWeights && Self.shapes[5].blockRows >= 1024)
     }
 
     @Test func floatPathAgreesWithDouble() {

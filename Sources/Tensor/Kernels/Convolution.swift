@@ -6,10 +6,12 @@
 // with K = kernel x kernel x Cin ordered (ky, kx, c), so W is PyTorch's [Cout, Cin, kh, kw]
 // reordered to [Cout, kh, kw, Cin]. A 1x1 stride-1 convolution reads its input rows as
 // they are; a larger one gathers each tile's patches first (im2col: one contiguous copy of
-// kernel x Cin floats per kernel row). The output rows are cut into equal tiles, as many
-// per thread; each tile runs a single-threaded GEMM, then adds the bias and applies ReLU
-// while the tile is still in cache (the epilogue: a BatchNorm folded into W and the bias
-// costs nothing more).
+// kernel x Cin floats per kernel row). Small weights: the output rows are cut into equal
+// tiles, as many per thread; each tile runs a single-threaded GEMM, then adds the bias and
+// applies ReLU while the tile is still in cache (the epilogue: a BatchNorm folded into W and
+// the bias costs nothing more). Large weights (the deep stages: megabytes of weights for a
+// few hundred rows per image) would be repacked by every tile's GEMM, so they run as blocks
+// of many rows, each one multi-threaded GEMM whose threads share the packed weights.
 
 // MARK: - Shape
 
@@ -45,6 +47,14 @@ public struct ConvolutionShape: Equatable, Sendable {
         let perRow = MemoryLayout<Float>.size * ((isPointwise ? 0 : patchLength) + outChannels)
         return min(4096, max(256, (1 << 20) / perRow))
     }
+
+    /// Whether the weights are large enough (over 1 MiB) that the rows run as a few large
+    /// multi-threaded GEMMs rather than as one tile per thread and repacking.
+    var hasLargeWeights: Bool { outChannels * patchLength * MemoryLayout<Float>.size > 1 << 20 }
+
+    /// Rows per multi-threaded GEMM with large weights: at least 1,024 (the weights' packing
+    /// amortised), else as many as 16 MiB of patches hold.
+    var blockRows: Int { max(1024, (16 << 20) / (MemoryLayout<Float>.size * patchLength)) }
 }
 
 // MARK: - Scratch
@@ -95,6 +105,11 @@ public func convolutionForward<T: KernelFloat>(out: UnsafeMutablePointer<T>, inp
                                                relu: Bool = false, scratch: ConvolutionScratch) {
     let rows = s.rows, k = s.patchLength, n = s.outChannels
     if rows == 0 { return }
+    if s.hasLargeWeights {
+        convolutionInBlocks(out: out, inp: inp, weight: weight, bias: bias, shape: s, accumulate: accumulate,
+                            relu: relu, scratch: scratch)
+        return
+    }
     let threads = min(KernelThreads.count, max(1, rows / 64))
     let perThread = max(1, (rows + threads * s.targetTileRows - 1) / (threads * s.targetTileRows))
     let tiles = threads * perThread, tileRows = (rows + tiles - 1) / tiles
@@ -113,6 +128,35 @@ public func convolutionForward<T: KernelFloat>(out: UnsafeMutablePointer<T>, inp
             gemm(.none, .transpose, m: count, n: n, k: k, a: a, lda: k, b: weight, ldb: k,
                  beta: accumulate ? 1 : 0, c: c, ldc: n)
             biasActivation(c, bias: bias, rows: count, columns: n, relu: relu)
+        }
+    }
+}
+
+/// ``convolutionForward(out:inp:weight:bias:shape:accumulate:relu:scratch:)`` for large
+/// weights: blocks of ``ConvolutionShape/blockRows`` rows, each gathered in parallel, one
+/// multi-threaded GEMM, then the epilogue in parallel.
+func convolutionInBlocks<T: KernelFloat>(out: UnsafeMutablePointer<T>, inp: UnsafePointer<T>,
+                                         weight: UnsafePointer<T>, bias: UnsafePointer<T>?,
+                                         shape s: ConvolutionShape, accumulate: Bool, relu: Bool,
+                                         scratch: ConvolutionScratch) {
+    let rows = s.rows, k = s.patchLength, n = s.outChannels, block = min(rows, s.blockRows)
+    if !s.isPointwise { scratch.reserve(1, bytes: block * k * MemoryLayout<T>.stride) }
+    for r0 in stride(from: 0, to: rows, by: block) {
+        let count = min(block, rows - r0)
+        var a = inp + r0 * s.inChannels
+        if !s.isPointwise {
+            let patches = scratch.buffer(0, as: T.self)
+            parallelFor(count, grain: 64) { range in
+                im2colNHWC(patches + range.lowerBound * k, inp, shape: s,
+                           rows: r0 + range.lowerBound ..< r0 + range.upperBound)
+            }
+            a = UnsafePointer(patches)
+        }
+        let c = out + r0 * n
+        gemm(.none, .transpose, m: count, n: n, k: k, a: a, lda: k, b: weight, ldb: k,
+             beta: accumulate ? 1 : 0, c: c, ldc: n)
+        parallelFor(count, grain: max(1, elementwiseGrain / n)) { range in
+            biasActivation(c + range.lowerBound * n, bias: bias, rows: range.count, columns: n, relu: relu)
         }
     }
 }
