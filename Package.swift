@@ -27,9 +27,10 @@ let package = Package(
 
         // MARK: - Swift modules (arrows point down: cocoop -> ... -> Tensor -> C)
         .target(name: "Support"),
+        .target(name: "Gunzip", dependencies: ["CZlib"]),
         .target(name: "Tensor", dependencies: ["COpenBLAS"]),
         .target(name: "Imaging", dependencies: ["CTurboJPEG", "CPNG"]),
-        .target(name: "CLIP", dependencies: ["Tensor", "Imaging", "Support", "CZlib"],
+        .target(name: "CLIP", dependencies: ["Tensor", "Support", "Gunzip"],
                 resources: [.copy("Resources/bpe_simple_vocab_16e6.txt.gz")]),
         .target(name: "PromptLearning", dependencies: ["CLIP", "Tensor", "Support"]),
         .target(name: "Datasets", dependencies: ["Imaging", "HDF5", "Support"]),
@@ -41,25 +42,32 @@ let package = Package(
         .target(name: "Training", dependencies: ["RunState", "PromptLearning", "CLIP", "Datasets", "Config",
                                                  "Distributed", "Checkpoint", "Imaging", "Tensor", "Support"]),
         .target(name: "Sweeps", dependencies: ["Training", "CLIP", "Config", "Distributed", "Support", "Tensor"]),
+        // The CLI imports no C module: C libraries are reached through the modules above.
         .executableTarget(name: "cocoop",
-                          dependencies: ["Support", "Tensor", "Imaging", "CLIP", "PromptLearning", "Training", "Sweeps",
-                                         "Datasets", "Config", "Distributed", "HDF5", "Checkpoint", "RunState",
-                                         "COpenBLAS"]),
+                          dependencies: ["Support", "Gunzip", "Tensor", "Imaging", "CLIP", "PromptLearning",
+                                         "Training", "Sweeps", "Datasets", "Config", "Distributed", "HDF5",
+                                         "Checkpoint"]),
 
         // MARK: - Tests
-        .testTarget(name: "SupportTests", dependencies: ["Support"]),
-        .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
-        .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
-        .testTarget(name: "CLIPTests", dependencies: ["CLIP", "Tensor", "Imaging", "Support"]),
-        .testTarget(name: "PromptLearningTests", dependencies: ["PromptLearning", "CLIP", "Tensor", "Support"]),
-        .testTarget(name: "ConfigTests", dependencies: ["Config"]),
-        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Imaging", "Support"]),
-        .testTarget(name: "DistributedTests", dependencies: ["Distributed", "cocoop"]),
-        .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint", "HDF5", "Support"]),
-        .testTarget(name: "RunStateTests", dependencies: ["RunState", "Checkpoint", "Config", "HDF5", "PromptLearning"]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training"]),
-        .testTarget(name: "SweepsTests", dependencies: ["Sweeps", "Config", "Support"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["cocoop", "Support", "Checkpoint"]),
+        // Helpers shared by the test targets: relative error, temporary folders, running the
+        // built binary (and mpirun) with a deadline. Foundation only: no XCTest, no Testing.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "SupportTests", dependencies: ["Support", "TestSupport"]),
+        .testTarget(name: "GunzipTests", dependencies: ["Gunzip", "TestSupport"]),
+        .testTarget(name: "TensorTests", dependencies: ["Tensor", "TestSupport"]),
+        .testTarget(name: "ImagingTests", dependencies: ["Imaging", "CTurboJPEG", "TestSupport"]),  // TurboJPEG: oracle
+        .testTarget(name: "CLIPTests", dependencies: ["CLIP", "Tensor", "Support", "TestSupport"]),
+        .testTarget(name: "PromptLearningTests", dependencies: ["PromptLearning", "CLIP", "Tensor", "Support",
+                                                                "TestSupport"]),
+        .testTarget(name: "ConfigTests", dependencies: ["Config", "TestSupport"]),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Imaging", "Support", "TestSupport"]),
+        .testTarget(name: "DistributedTests", dependencies: ["Distributed", "cocoop", "TestSupport"]),
+        .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint", "HDF5", "TestSupport"]),
+        .testTarget(name: "RunStateTests", dependencies: ["RunState", "Checkpoint", "Config", "HDF5", "PromptLearning",
+                                                          "TestSupport"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Support", "TestSupport"]),
+        .testTarget(name: "SweepsTests", dependencies: ["Sweeps", "Config", "Support", "TestSupport"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["cocoop", "Support", "Checkpoint", "Imaging", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

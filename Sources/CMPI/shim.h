@@ -9,10 +9,8 @@ static inline MPI_Comm cmpi_comm_self(void) { return MPI_COMM_SELF; }
 static inline MPI_Comm cmpi_comm_null(void) { return MPI_COMM_NULL; }
 static inline MPI_Datatype cmpi_float(void) { return MPI_FLOAT; }
 static inline MPI_Datatype cmpi_double(void) { return MPI_DOUBLE; }
-static inline MPI_Datatype cmpi_int(void) { return MPI_INT; }
 static inline MPI_Datatype cmpi_int64(void) { return MPI_INT64_T; }
 static inline MPI_Datatype cmpi_uint8(void) { return MPI_UINT8_T; }
-static inline MPI_Datatype cmpi_char(void) { return MPI_CHAR; }
 static inline MPI_Op cmpi_op_sum(void) { return MPI_SUM; }
 static inline MPI_Op cmpi_op_max(void) { return MPI_MAX; }
 static inline MPI_Op cmpi_op_min(void) { return MPI_MIN; }
@@ -20,14 +18,11 @@ static inline void *cmpi_in_place(void) { return MPI_IN_PLACE; }
 static inline MPI_Errhandler cmpi_errors_return(void) { return MPI_ERRORS_RETURN; }
 static inline MPI_Info cmpi_info_null(void) { return MPI_INFO_NULL; }
 static inline MPI_Win cmpi_win_null(void) { return MPI_WIN_NULL; }
-static inline MPI_Status *cmpi_status_ignore(void) { return MPI_STATUS_IGNORE; }
 static inline int cmpi_success(void) { return MPI_SUCCESS; }
-static inline int cmpi_undefined(void) { return MPI_UNDEFINED; }
 static inline int cmpi_max_library_version_string(void) { return MPI_MAX_LIBRARY_VERSION_STRING; }
 static inline int cmpi_max_error_string(void) { return MPI_MAX_ERROR_STRING; }
 static inline int cmpi_lock_shared(void) { return MPI_LOCK_SHARED; }
 static inline int cmpi_lock_exclusive(void) { return MPI_LOCK_EXCLUSIVE; }
-static inline int cmpi_thread_single(void) { return MPI_THREAD_SINGLE; }
 static inline int cmpi_thread_funneled(void) { return MPI_THREAD_FUNNELED; }
 
 #endif

@@ -197,17 +197,23 @@ public enum Checkpoint {
     }
 
     static func intAttribute(_ file: HDF5File, _ name: String) throws -> Int64 {
-        guard let value = try file.attribute(name) else { throw CheckpointError.missingAttribute(file: file.path, name: name) }
+        guard let value = try file.attribute(name) else {
+            throw CheckpointError.missingAttribute(file: file.path, name: name)
+        }
         guard let v = value.int64Value else {
-            throw CheckpointError.wrongAttributeType(file: file.path, name: name, expected: "an integer", found: value.description)
+            throw CheckpointError.wrongAttributeType(file: file.path, name: name, expected: "an integer",
+                                                     found: value.description)
         }
         return v
     }
 
     static func stringAttribute(_ file: HDF5File, _ name: String) throws -> String {
-        guard let value = try file.attribute(name) else { throw CheckpointError.missingAttribute(file: file.path, name: name) }
+        guard let value = try file.attribute(name) else {
+            throw CheckpointError.missingAttribute(file: file.path, name: name)
+        }
         guard let v = value.stringValue else {
-            throw CheckpointError.wrongAttributeType(file: file.path, name: name, expected: "a string", found: value.description)
+            throw CheckpointError.wrongAttributeType(file: file.path, name: name, expected: "a string",
+                                                     found: value.description)
         }
         return v
     }
@@ -222,7 +228,9 @@ enum FileSync {
         let fd = open(path, O_RDONLY)
         guard fd >= 0 else { throw CheckpointError.io(path: path, operation: "open for fsync", message: errnoText()) }
         defer { close(fd) }
-        guard Glibc.fsync(fd) == 0 else { throw CheckpointError.io(path: path, operation: "fsync", message: errnoText()) }
+        guard Glibc.fsync(fd) == 0 else {
+            throw CheckpointError.io(path: path, operation: "fsync", message: errnoText())
+        }
     }
 
     /// Atomically replaces `destination` by `source` (same file system).

@@ -127,18 +127,22 @@ public struct CheckpointContents: Equatable, Sendable {
             }
             guard t.shape.allSatisfy({ $0 >= 0 }), t.shape.reduce(1, *) == t.values.count else {
                 throw CheckpointError.invalidContents(
-                    "tensor /\(section)/\(t.name): shape \(t.shape) needs \(t.shape.reduce(1, *)) values, got \(t.values.count)")
+                    "tensor /\(section)/\(t.name): shape \(t.shape) needs \(t.shape.reduce(1, *)) values, "
+                    + "got \(t.values.count)")
             }
         }
         for name in seen where seen.contains(where: { $0.hasPrefix(name + "/") }) {
-            throw CheckpointError.invalidContents("tensor '\(name)' in /\(section) is also used as a group of other tensors")
+            throw CheckpointError.invalidContents(
+                "tensor '\(name)' in /\(section) is also used as a group of other tensors")
         }
     }
 
     /// A relative slash path with non-empty components other than "." and "..", without NUL.
     static func isValidPath(_ name: String) -> Bool {
         !name.isEmpty && !name.contains("\0")
-            && name.split(separator: "/", omittingEmptySubsequences: false).allSatisfy { !$0.isEmpty && $0 != "." && $0 != ".." }
+            && name.split(separator: "/", omittingEmptySubsequences: false).allSatisfy {
+                !$0.isEmpty && $0 != "." && $0 != ".."
+            }
     }
 }
 
@@ -172,7 +176,8 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable {
         case let .notACheckpoint(file, found):
             return "\(file) is not a cocoop checkpoint (format attribute: \(found.map { "'\($0)'" } ?? "absent"))"
         case let .unsupportedVersion(file, version):
-            return "\(file) has checkpoint format_version \(version); this build reads version \(Checkpoint.formatVersion)"
+            return "\(file) has checkpoint format_version \(version); "
+                + "this build reads version \(Checkpoint.formatVersion)"
         case let .missingAttribute(file, name):
             return "\(file) lacks the root attribute '\(name)'"
         case let .wrongAttributeType(file, name, expected, found):

@@ -56,7 +56,9 @@ public struct CheckpointDirectory: Sendable {
             throw CheckpointError.io(path: url.path, operation: "list directory", message: "\(error)")
         }
         return names.compactMap { name in
-            Self.parse(fileName: name).map { Entry(url: url.appendingPathComponent(name), epoch: $0.epoch, step: $0.step) }
+            Self.parse(fileName: name).map {
+                Entry(url: url.appendingPathComponent(name), epoch: $0.epoch, step: $0.step)
+            }
         }.sorted { ($0.epoch, $0.step) > ($1.epoch, $1.step) }
     }
 

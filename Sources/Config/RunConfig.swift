@@ -70,7 +70,8 @@ public struct RunConfig: Equatable, Sendable {
         case .scalar(let text, .plain) where YAMLScalarResolver.nullWords.contains(text): return
         default:
             throw ConfigError.unsupportedYAML(file: document.file, line: root.line, column: root.column,
-                                              problem: "a config file must be a mapping of keys, found \(root.kindDescription)")
+                                              problem: "a config file must be a mapping of keys, "
+                                                       + "found \(root.kindDescription)")
         }
         var merged = self
         try ConfigTree.merge(entries, into: &merged, prefix: [], file: document.file)

@@ -69,19 +69,29 @@ public struct DatasetLoadOptions: Sendable {
 public enum DatasetCatalog {
     /// The descriptors, in the order of CoOp's train.py imports.
     public static let descriptors: [DatasetDescriptor] = [
-        .init(name: "OxfordPets", folder: "oxford_pets", imageFolder: "images", layout: .coopSplitFile(splitFileName: "split_zhou_OxfordPets.json")),
-        .init(name: "OxfordFlowers", folder: "oxford_flowers", imageFolder: "jpg", layout: .coopSplitFile(splitFileName: "split_zhou_OxfordFlowers.json")),
+        .init(name: "OxfordPets", folder: "oxford_pets", imageFolder: "images",
+              layout: .coopSplitFile(splitFileName: "split_zhou_OxfordPets.json")),
+        .init(name: "OxfordFlowers", folder: "oxford_flowers", imageFolder: "jpg",
+              layout: .coopSplitFile(splitFileName: "split_zhou_OxfordFlowers.json")),
         .init(name: "FGVCAircraft", folder: "fgvc_aircraft", imageFolder: "images", layout: .fgvcAircraft),
-        .init(name: "DescribableTextures", folder: "dtd", imageFolder: "images", layout: .coopSplitFile(splitFileName: "split_zhou_DescribableTextures.json")),
-        .init(name: "EuroSAT", folder: "eurosat", imageFolder: "2750", layout: .coopSplitFile(splitFileName: "split_zhou_EuroSAT.json")),
-        .init(name: "StanfordCars", folder: "stanford_cars", imageFolder: "", layout: .coopSplitFile(splitFileName: "split_zhou_StanfordCars.json")),
-        .init(name: "Food101", folder: "food-101", imageFolder: "images", layout: .coopSplitFile(splitFileName: "split_zhou_Food101.json")),
-        .init(name: "SUN397", folder: "sun397", imageFolder: "SUN397", layout: .coopSplitFile(splitFileName: "split_zhou_SUN397.json")),
-        .init(name: "Caltech101", folder: "caltech-101", imageFolder: "101_ObjectCategories", layout: .coopSplitFile(splitFileName: "split_zhou_Caltech101.json")),
-        .init(name: "UCF101", folder: "ucf101", imageFolder: "UCF-101-midframes", layout: .coopSplitFile(splitFileName: "split_zhou_UCF101.json")),
+        .init(name: "DescribableTextures", folder: "dtd", imageFolder: "images",
+              layout: .coopSplitFile(splitFileName: "split_zhou_DescribableTextures.json")),
+        .init(name: "EuroSAT", folder: "eurosat", imageFolder: "2750",
+              layout: .coopSplitFile(splitFileName: "split_zhou_EuroSAT.json")),
+        .init(name: "StanfordCars", folder: "stanford_cars", imageFolder: "",
+              layout: .coopSplitFile(splitFileName: "split_zhou_StanfordCars.json")),
+        .init(name: "Food101", folder: "food-101", imageFolder: "images",
+              layout: .coopSplitFile(splitFileName: "split_zhou_Food101.json")),
+        .init(name: "SUN397", folder: "sun397", imageFolder: "SUN397",
+              layout: .coopSplitFile(splitFileName: "split_zhou_SUN397.json")),
+        .init(name: "Caltech101", folder: "caltech-101", imageFolder: "101_ObjectCategories",
+              layout: .coopSplitFile(splitFileName: "split_zhou_Caltech101.json")),
+        .init(name: "UCF101", folder: "ucf101", imageFolder: "UCF-101-midframes",
+              layout: .coopSplitFile(splitFileName: "split_zhou_UCF101.json")),
         .init(name: "ImageNet", folder: "imagenet", imageFolder: "images", layout: .imageNet),
         .init(name: "ImageNetSketch", folder: "imagenet-sketch", imageFolder: "images", layout: .imageNetFolders),
-        .init(name: "ImageNetV2", folder: "imagenetv2", imageFolder: "imagenetv2-matched-frequency-format-val", layout: .imageNetV2),
+        .init(name: "ImageNetV2", folder: "imagenetv2", imageFolder: "imagenetv2-matched-frequency-format-val",
+              layout: .imageNetV2),
         .init(name: "ImageNetA", folder: "imagenet-adversarial", imageFolder: "imagenet-a", layout: .imageNetFolders),
         .init(name: "ImageNetR", folder: "imagenet-rendition", imageFolder: "imagenet-r", layout: .imageNetFolders),
         .init(name: "SplitFile", folder: "", imageFolder: "", layout: .genericSplitFile),
@@ -111,7 +121,8 @@ public enum DatasetCatalog {
     /// Test-only datasets (ImageNetV2/-Sketch/-A/-R) ignore `numShots` and `subsample`,
     /// as CoOp does. ImageNet draws few-shot train only (val is the test set).
     /// - Throws: `DatasetError` naming the file, key or image that was wrong.
-    public static func load(name: String, root: URL, splitFile: URL?, options: DatasetLoadOptions) throws -> DatasetSplits {
+    public static func load(name: String, root: URL, splitFile: URL?,
+                            options: DatasetLoadOptions) throws -> DatasetSplits {
         let descriptor = try descriptor(named: name)
         var options = options
         var splits: DatasetSplits
@@ -138,15 +149,18 @@ public enum DatasetCatalog {
         case .coopSplitFile(let fileName):
             let imageRoot = descriptor.imageFolder.isEmpty ? dir : dir.appendingPathComponent(descriptor.imageFolder)
             let file = splitFile.map { resolve($0, root: root) } ?? dir.appendingPathComponent(fileName)
-            return try readSplitFileDataset(name: descriptor.name, file: file, datasetDirectory: dir, imageRoot: imageRoot)
+            return try readSplitFileDataset(name: descriptor.name, file: file, datasetDirectory: dir,
+                                            imageRoot: imageRoot)
         case .genericSplitFile:
             guard let splitFile else {
                 throw DatasetError.invalidOption(name: "DATASET.SPLIT_FILE", value: "",
-                                                 reason: "DATASET.NAME SplitFile needs DATASET.SPLIT_FILE (a split JSON)")
+                                                 reason: "DATASET.NAME SplitFile needs DATASET.SPLIT_FILE "
+                                                         + "(a split JSON)")
             }
             let file = resolve(splitFile, root: root)
             let folder = file.deletingLastPathComponent()
-            return try readSplitFileDataset(name: descriptor.name, file: file, datasetDirectory: folder, imageRoot: folder)
+            return try readSplitFileDataset(name: descriptor.name, file: file, datasetDirectory: folder,
+                                            imageRoot: folder)
         case .fgvcAircraft:
             return try FGVCAircraftReader.read(datasetDirectory: dir, name: descriptor.name)
         case .imageNet:
@@ -154,15 +168,18 @@ public enum DatasetCatalog {
         case .imageNetV2:
             return try ImageNetReaders.readImageNetV2(datasetDirectory: dir, name: descriptor.name)
         case .imageNetFolders:
-            return try ImageNetReaders.readFolderVariant(datasetDirectory: dir, imageFolder: descriptor.imageFolder, name: descriptor.name)
+            return try ImageNetReaders.readFolderVariant(datasetDirectory: dir, imageFolder: descriptor.imageFolder,
+                                                         name: descriptor.name)
         }
     }
 
     /// A split-file dataset: the three splits of `file`, class names from its entries.
-    public static func readSplitFileDataset(name: String, file: URL, datasetDirectory: URL, imageRoot: URL) throws -> DatasetSplits {
+    public static func readSplitFileDataset(name: String, file: URL, datasetDirectory: URL,
+                                            imageRoot: URL) throws -> DatasetSplits {
         let parsed = try SplitFile.read(file, imageRoot: imageRoot)
         let train = parsed[.train]!, val = parsed[.val]!, test = parsed[.test]!
-        let classnames = try DatasetSplits.classnames(from: [(.train, train), (.val, val), (.test, test)], source: file.path)
+        let classnames = try DatasetSplits.classnames(from: [(.train, train), (.val, val), (.test, test)],
+                                                      source: file.path)
         return DatasetSplits(name: name, datasetDirectory: datasetDirectory, imageRoot: imageRoot,
                              train: train, val: val, test: test, classnames: classnames, splitFile: file)
     }
@@ -177,10 +194,12 @@ public enum DatasetCatalog {
 
     /// Replaces train (and val, except for ImageNet) by the few-shot subset for
     /// (numShots, seed): read from the cache if present, else drawn and cached.
-    static func fewShot(_ splits: DatasetSplits, descriptor: DatasetDescriptor, options: DatasetLoadOptions) throws -> DatasetSplits {
+    static func fewShot(_ splits: DatasetSplits, descriptor: DatasetDescriptor,
+                        options: DatasetLoadOptions) throws -> DatasetSplits {
         guard options.seed >= 0 else {
             throw DatasetError.invalidOption(name: "SEED", value: "\(options.seed)",
-                reason: "few-shot sampling (DATASET.NUM_SHOTS \(options.numShots)) needs SEED >= 0 so that every run and rank draws the same subset")
+                reason: "few-shot sampling (DATASET.NUM_SHOTS \(options.numShots)) needs SEED >= 0 "
+                        + "so that every run and rank draws the same subset")
         }
         let drawVal: Bool
         if case .imageNet = descriptor.layout { drawVal = false } else { drawVal = true }
@@ -200,7 +219,8 @@ public enum DatasetCatalog {
             (out.train, out.val) = FewShot.drawCoOp(train: splits.train, val: splits.val, numShots: options.numShots,
                                                     seed: options.seed, drawVal: drawVal)
             if options.useFewShotCache {
-                try FewShot.writeCache(cache, imageRoot: splits.imageRoot, train: out.train, val: drawVal ? out.val : nil)
+                try FewShot.writeCache(cache, imageRoot: splits.imageRoot, train: out.train,
+                                       val: drawVal ? out.val : nil)
             }
             out.fewShotNote = "\(options.numShots) shots drawn with seed \(options.seed)"
                 + (options.useFewShotCache ? ", cached in \(cache.path)" : "")

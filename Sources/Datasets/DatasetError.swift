@@ -60,7 +60,8 @@ public enum DatasetError: Error, CustomStringConvertible, Equatable, Sendable {
         case let .malformedSplitFile(path, reason):
             return "\(path): \(reason)"
         case let .missingSplit(path, split):
-            return "\(path): missing split \"\(split)\" (a split file is {\"train\": [...], \"val\": [...], \"test\": [...]})"
+            return "\(path): missing split \"\(split)\" "
+                + "(a split file is {\"train\": [...], \"val\": [...], \"test\": [...]})"
         case let .splitNotArray(path, split, found):
             return "\(path): split \"\(split)\" must be an array of [relative_path, label, classname], found \(found)"
         case let .badEntry(path, split, index, reason):
@@ -72,7 +73,8 @@ public enum DatasetError: Error, CustomStringConvertible, Equatable, Sendable {
         case let .unknownClass(path, name, classList):
             return "\(path): class '\(name)' is not listed in \(classList)"
         case let .labelWithoutName(label, numClasses, source):
-            return "\(source): label \(label) of 0..<\(numClasses) has no item, so no class name (labels must be 0..C-1 without gaps)"
+            return "\(source): label \(label) of 0..<\(numClasses) has no item, so no class name "
+                + "(labels must be 0..C-1 without gaps)"
         case let .missingImage(path):
             return "image not found: \(path)"
         case let .unknownDataset(name, known):

@@ -31,7 +31,8 @@ public struct Datum: Hashable, Sendable, CustomStringConvertible {
     /// Throws `DatasetError.missingImage` unless `imagePath` is an existing regular file.
     public func checkExists() throws {
         var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: imagePath, isDirectory: &isDirectory), !isDirectory.boolValue else {
+        guard FileManager.default.fileExists(atPath: imagePath, isDirectory: &isDirectory),
+              !isDirectory.boolValue else {
             throw DatasetError.missingImage(path: imagePath)
         }
     }
@@ -152,7 +153,8 @@ extension DatasetSplits {
                         throw DatasetError.classnameMismatch(path: source, label: d.label, first: first, second: here)
                     }
                 } else {
-                    byLabel[d.label] = DatasetError.EntryLocation(split: split.rawValue, index: i, classname: d.classname)
+                    byLabel[d.label] = DatasetError.EntryLocation(split: split.rawValue, index: i,
+                                                                  classname: d.classname)
                 }
             }
         }

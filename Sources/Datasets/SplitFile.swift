@@ -17,12 +17,17 @@ public enum SplitFile {
     public static func read(_ file: URL, imageRoot: URL, keys: [Split] = Split.allCases) throws -> [Split: [Datum]] {
         let root = try parseJSON(file)
         guard case .object = root else {
-            throw DatasetError.malformedSplitFile(path: file.path, reason: "top level must be an object with keys \(keys.map { "\"\($0.rawValue)\"" }.joined(separator: ", ")), found \(root.kindDescription)")
+            throw DatasetError.malformedSplitFile(
+                path: file.path, reason: "top level must be an object with keys "
+                                         + "\(keys.map { "\"\($0.rawValue)\"" }.joined(separator: ", ")), "
+                                         + "found \(root.kindDescription)")
         }
         var out: [Split: [Datum]] = [:]
         var lists: [(Split, [Datum])] = []
         for key in keys {
-            guard let value = root[key.rawValue] else { throw DatasetError.missingSplit(path: file.path, split: key.rawValue) }
+            guard let value = root[key.rawValue] else {
+                throw DatasetError.missingSplit(path: file.path, split: key.rawValue)
+            }
             let items = try entries(value, split: key.rawValue, file: file, imageRoot: imageRoot)
             out[key] = items
             lists.append((key, items))
@@ -58,7 +63,8 @@ public enum SplitFile {
                 .badEntry(path: file.path, split: split, index: i, reason: reason)
             }
             guard case .array(let fields) = entry, fields.count == 3 else {
-                throw bad("expected [relative_path, label, classname], found \(entry.kindDescription): \(entry.excerpt())")
+                throw bad("expected [relative_path, label, classname], found \(entry.kindDescription): "
+                          + "\(entry.excerpt())")
             }
             guard case .string(let rel) = fields[0] else {
                 throw bad("image path must be a string, found \(fields[0].kindDescription): \(fields[0].excerpt())")
@@ -104,7 +110,8 @@ public enum SplitFile {
         let dir = file.deletingLastPathComponent()
         do {
             try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-            let tmp = dir.appendingPathComponent(".\(file.lastPathComponent).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp")
+            let tmp = dir.appendingPathComponent(".\(file.lastPathComponent).\(getpid())."
+                                                 + "\(UInt32.random(in: 0...UInt32.max)).tmp")
             try Data(text.utf8).write(to: tmp)
             if rename(tmp.path, file.path) != 0 {
                 let reason = String(cString: strerror(errno))

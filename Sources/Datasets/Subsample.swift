@@ -13,7 +13,8 @@ public enum ClassSubset: String, CaseIterable, Sendable {
     /// - Throws: `DatasetError.invalidOption` naming DATASET.SUBSAMPLE_CLASSES.
     public init(parsing text: String) throws {
         guard let v = ClassSubset(rawValue: text.lowercased()) else {
-            throw DatasetError.invalidOption(name: "DATASET.SUBSAMPLE_CLASSES", value: text, reason: "expected all, base or new")
+            throw DatasetError.invalidOption(name: "DATASET.SUBSAMPLE_CLASSES", value: text,
+                                             reason: "expected all, base or new")
         }
         self = v
     }

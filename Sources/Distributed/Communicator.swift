@@ -45,6 +45,11 @@ public protocol Communicator: AnyObject {
     /// Every rank's `value`, indexed by rank.
     func allGather(_ value: Int64) throws -> [Int64]
 
+    /// Every rank's `count` elements at `send`, concatenated in rank order into `receive`
+    /// (`size * count` elements) on every rank (MPI_Allgather).
+    func allGather<T: ReducibleElement>(_ send: UnsafePointer<T>, count: Int,
+                                        into receive: UnsafeMutablePointer<T>) throws
+
     /// Splits into sub-communicators: ranks with the same `color` (>= 0) form one, ordered
     /// by `key` (ties by old rank).
     func split(color: Int, key: Int) throws -> Communicator

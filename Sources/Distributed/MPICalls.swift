@@ -152,6 +152,13 @@ enum MPICalls {
         return all
     }
 
+    /// `MPI_Allgather` of `count` elements of `type` per rank.
+    static func allGather(_ send: UnsafeRawPointer, into receive: UnsafeMutableRawPointer, count: Int,
+                          type: MPI_Datatype, comm: MPI_Comm) throws {
+        guard count <= maxCountPerCall else { throw DistributedError.invalidCount(count) }
+        try check("MPI_Allgather", MPI_Allgather(send, Int32(count), type, receive, Int32(count), type, comm))
+    }
+
     // MARK: - One-sided (RMA) windows
 
     /// `MPI_Win_allocate` of `bytes` bytes with displacement unit `unit`; returns the

@@ -74,6 +74,13 @@ public final class MPICommunicator: Communicator {
         try MPICalls.allGather(value, size: size, comm: handle)
     }
 
+    public func allGather<T: ReducibleElement>(_ send: UnsafePointer<T>, count: Int,
+                                               into receive: UnsafeMutablePointer<T>) throws {
+        guard count >= 0 else { throw DistributedError.invalidCount(count) }
+        try MPICalls.allGather(UnsafeRawPointer(send), into: UnsafeMutableRawPointer(receive), count: count,
+                               type: T.reductionKind.mpiDatatype, comm: handle)
+    }
+
     public func split(color: Int, key: Int) throws -> Communicator {
         guard color >= 0, color <= Int(Int32.max) else { throw DistributedError.invalidColor(color) }
         let newHandle = try MPICalls.split(handle, color: Int32(color), key: Int32(clamping: key))

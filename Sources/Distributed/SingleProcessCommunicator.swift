@@ -24,6 +24,12 @@ public final class SingleProcessCommunicator: Communicator {
 
     public func allGather(_ value: Int64) throws -> [Int64] { [value] }
 
+    public func allGather<T: ReducibleElement>(_ send: UnsafePointer<T>, count: Int,
+                                               into receive: UnsafeMutablePointer<T>) throws {
+        guard count >= 0 else { throw DistributedError.invalidCount(count) }
+        receive.update(from: send, count: count)
+    }
+
     public func split(color: Int, key: Int) throws -> Communicator {
         guard color >= 0 else { throw DistributedError.invalidColor(color) }
         return SingleProcessCommunicator()

@@ -56,7 +56,8 @@ extension HDF5File {
                                        space: space, value: v, ctx: ctx)
                 case let .string(s):
                     guard !s.contains("\0") else {
-                        throw HDF5Error.invalidName(file: path, name: name, reason: "attribute strings cannot contain NUL")
+                        throw HDF5Error.invalidName(file: path, name: name,
+                                                    reason: "attribute strings cannot contain NUL")
                     }
                     try using(try variableStringType(ctx), { H5Tclose($0) }) { type in
                         let attribute = try ctx.id("H5Acreate2", H5Acreate2(object, name, type, space,
@@ -72,9 +73,10 @@ extension HDF5File {
         }
     }
 
-    private func writeAttribute<T: HDF5Numeric>(_ object: hid_t, _ name: String, fileType: hid_t, memType: hid_t, space: hid_t,
-                                   value: T, ctx: H5Context) throws {
-        let attribute = try ctx.id("H5Acreate2", H5Acreate2(object, name, fileType, space, chdf5_p_default(), chdf5_p_default()))
+    private func writeAttribute<T: HDF5Numeric>(_ object: hid_t, _ name: String, fileType: hid_t, memType: hid_t,
+                                   space: hid_t, value: T, ctx: H5Context) throws {
+        let attribute = try ctx.id("H5Acreate2",
+                                   H5Acreate2(object, name, fileType, space, chdf5_p_default(), chdf5_p_default()))
         defer { H5Aclose(attribute) }
         _ = try withUnsafeBytes(of: value) { bytes in
             try ctx.check("H5Awrite", H5Awrite(attribute, memType, bytes.baseAddress))
@@ -83,7 +85,8 @@ extension HDF5File {
 
     private func validateAttributeName(_ name: String, object: String) throws {
         guard !name.isEmpty, !name.contains("\0") else {
-            throw HDF5Error.invalidName(file: path, name: name, reason: "attribute names must be non-empty, without NUL")
+            throw HDF5Error.invalidName(file: path, name: name,
+                                        reason: "attribute names must be non-empty, without NUL")
         }
     }
 
@@ -107,7 +110,8 @@ extension HDF5File {
                 let space = try ctx.id("H5Aget_space", H5Aget_space(attribute))
                 defer { H5Sclose(space) }
                 guard H5Sget_simple_extent_npoints(space) == 1 else {
-                    throw HDF5Error.typeMismatch(file: path, object: where_, expected: "a scalar attribute", found: "an array")
+                    throw HDF5Error.typeMismatch(file: path, object: where_, expected: "a scalar attribute",
+                                                 found: "an array")
                 }
                 let type = try ctx.id("H5Aget_type", H5Aget_type(attribute))
                 defer { H5Tclose(type) }
@@ -153,7 +157,8 @@ extension HDF5File {
                 var names: [String] = []
                 var index: hsize_t = 0
                 _ = try withUnsafeMutablePointer(to: &names) { box in
-                    try ctx.check("H5Aiterate2", H5Aiterate2(object, H5_INDEX_NAME, H5_ITER_INC, &index, { _, name, _, data in
+                    try ctx.check("H5Aiterate2", H5Aiterate2(object, H5_INDEX_NAME, H5_ITER_INC, &index, {
+                        _, name, _, data in
                         guard let name, let data else { return -1 }
                         data.assumingMemoryBound(to: [String].self).pointee.append(String(cString: name))
                         return 0

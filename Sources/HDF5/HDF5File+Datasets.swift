@@ -215,7 +215,8 @@ extension HDF5File {
                 throw HDF5Error.invalidName(file: path, name: bad, reason: "strings stored in HDF5 cannot contain NUL")
             }
             try using(try variableStringType(ctx), { H5Tclose($0) }) { type in
-                let dataset = try createDataset(full, type: type, shape: [strings.count], checksummedElementSize: nil, ctx: ctx)
+                let dataset = try createDataset(full, type: type, shape: [strings.count], checksummedElementSize: nil,
+                                                ctx: ctx)
                 defer { H5Dclose(dataset) }
                 let pointers = strings.map { strdup($0) }
                 defer { pointers.forEach { free($0) } }
@@ -237,7 +238,8 @@ extension HDF5File {
                 let count = try datasetShape(dataset, ctx).reduce(1, *)
                 return try using(try ctx.id("H5Dget_type", H5Dget_type(dataset)), { H5Tclose($0) }) { fileType in
                     guard H5Tget_class(fileType) == H5T_STRING else {
-                        throw HDF5Error.typeMismatch(file: path, object: full, expected: "strings", found: typeName(fileType))
+                        throw HDF5Error.typeMismatch(file: path, object: full, expected: "strings",
+                                                     found: typeName(fileType))
                     }
                     guard count > 0 else { return [] }
                     if try ctx.truth("H5Tis_variable_str", H5Tis_variable_str(fileType)) {
@@ -254,7 +256,8 @@ extension HDF5File {
                     }
                     let size = H5Tget_size(fileType)
                     var bytes = [CChar](repeating: 0, count: count * size)
-                    try ctx.check("H5Dread", H5Dread(dataset, fileType, chdf5_s_all(), chdf5_s_all(), chdf5_p_default(), &bytes))
+                    try ctx.check("H5Dread", H5Dread(dataset, fileType, chdf5_s_all(), chdf5_s_all(),
+                                                     chdf5_p_default(), &bytes))
                     return (0..<count).map { fixedString(bytes[($0 * size)..<(($0 + 1) * size)]) }
                 }
             }

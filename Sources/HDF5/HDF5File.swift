@@ -116,7 +116,8 @@ public final class HDF5File {
 
     func ensureOpen() throws {
         guard isOpen else {
-            throw HDF5Error.callFailed(routine: "(closed file)", file: path, object: nil, detail: "the file was already closed")
+            throw HDF5Error.callFailed(routine: "(closed file)", file: path, object: nil,
+                                       detail: "the file was already closed")
         }
     }
 
@@ -231,7 +232,8 @@ public final class HDF5File {
                 try ctx.check("H5Gget_info", H5Gget_info(group, &info))
                 var names: [String] = []
                 for i in 0..<info.nlinks {
-                    let length = H5Lget_name_by_idx(group, ".", H5_INDEX_NAME, H5_ITER_INC, i, nil, 0, chdf5_p_default())
+                    let length = H5Lget_name_by_idx(group, ".", H5_INDEX_NAME, H5_ITER_INC, i, nil, 0,
+                                                    chdf5_p_default())
                     if length < 0 { throw ctx.failure("H5Lget_name_by_idx") }
                     var buffer = [CChar](repeating: 0, count: Int(length) + 1)
                     let written = H5Lget_name_by_idx(group, ".", H5_INDEX_NAME, H5_ITER_INC, i,

@@ -72,18 +72,18 @@ public enum ImageEncoder {
         let stride = Int32(width * channels)
         // First call: the size needed; second call: the encoding.
         var size: png_alloc_size_t = 0
-        let sized = pixels.withUnsafeBytes { png_image_write_to_memory(&image, nil, &size, 0, $0.baseAddress, stride, nil) }
-        guard sized != 0, size > 0 else { throw ImageEncodingError(message: "libpng: " + message(&image)) }
+        let sized = pixels.withUnsafeBytes {
+            png_image_write_to_memory(&image, nil, &size, 0, $0.baseAddress, stride, nil)
+        }
+        guard sized != 0, size > 0 else { throw ImageEncodingError(message: "libpng: " + image.messageText) }
         var out = [UInt8](repeating: 0, count: Int(size))
         let written = out.withUnsafeMutableBytes { dst in
-            pixels.withUnsafeBytes { png_image_write_to_memory(&image, dst.baseAddress, &size, 0, $0.baseAddress, stride, nil) }
+            pixels.withUnsafeBytes {
+                png_image_write_to_memory(&image, dst.baseAddress, &size, 0, $0.baseAddress, stride, nil)
+            }
         }
-        guard written != 0 else { throw ImageEncodingError(message: "libpng: " + message(&image)) }
+        guard written != 0 else { throw ImageEncodingError(message: "libpng: " + image.messageText) }
         return Array(out[0..<Int(size)])
-    }
-
-    private static func message(_ image: inout png_image) -> String {
-        withUnsafeBytes(of: &image.message) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
     }
 }
 

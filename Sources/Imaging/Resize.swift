@@ -45,7 +45,8 @@ public func resizeBicubic(_ image: RGBImage, from region: PixelRect, width: Int,
     // Vertical pass alone (width kept) over the window's rows, then the horizontal pass
     // alone (height kept) over the window's columns.
     let rows = BicubicResampler.resample(image, region: region, outWidth: region.width, outHeight: height,
-                                         window: PixelRect(x: 0, y: window.y, width: region.width, height: window.height))
+                                         window: PixelRect(x: 0, y: window.y, width: region.width,
+                                                           height: window.height))
     return BicubicResampler.resample(rows, region: PixelRect(x: 0, y: 0, width: rows.width, height: rows.height),
                                      outWidth: width, outHeight: rows.height,
                                      window: PixelRect(x: window.x, y: 0, width: window.width, height: window.height))

@@ -18,8 +18,11 @@ public final class CoOp {
     public let layout: ParameterLayout
     public var execution: PromptExecution = .sharedPrefix
 
-    /// - Parameters: `nameLengths[c]` = number of BPE tokens of class c's name (the
-    ///   reference's `name_lens`), needed for the middle and front positions.
+    /// Builds the prompt template for `position` (CLASS_TOKEN_POSITION), with shared or
+    /// class-specific context.
+    /// - Parameters:
+    ///   - tokenizer: encodes each class name to count its BPE tokens (the reference's
+    ///     `name_lens`), which the middle and front positions need.
     public init(clip: CLIPModel, prompts: ClassPrompts, classSpecific: Bool,
                 position: ClassTokenPosition, tokenizer: CLIPTokenizer) {
         self.clip = clip; self.prompts = prompts

@@ -62,11 +62,4 @@ public final class ParameterBuffer {
 
     /// Sets every element to zero.
     public func zero() { storage.zero() }
-
-    /// An independent copy.
-    public func copy() -> ParameterBuffer {
-        let b = ParameterBuffer(layout: layout)
-        b.storage.data.update(from: storage.data, count: layout.count)
-        return b
-    }
 }

@@ -38,28 +38,35 @@ extension PromptTemplate {
     /// from `tables[g]` ([K, D], row k = context(k)).
     func pack(classes: [Int], tables: [UnsafePointer<Float>], encoder: TextEncoder,
               execution: PromptExecution) -> PackedPrompts {
-        let d = encoder.width, g = tables.count
+        pack(groups: tables.map { (classes, $0) }, encoder: encoder, execution: execution)
+    }
+
+    /// Packs, for each group, the prompts of its classes reading context rows from its
+    /// table ([K, D], row k = context(k)); features come out group by group, in class order.
+    func pack(groups: [(classes: [Int], table: UnsafePointer<Float>)], encoder: TextEncoder,
+              execution: PromptExecution) -> PackedPrompts {
+        let d = encoder.width
         var tokens: [PromptToken] = [], groupOf: [Int] = [], positions: [Int] = []
         var featureRows: [Int] = []
         let layout: AttentionLayout
         switch execution {
         case .sharedPrefix:
-            let l = SharedPrefixLayout(groups: g, prefixLength: prefix.count,
-                                       suffixLengths: classes.map { suffixes[$0].count })
-            for grp in 0..<g {
+            let l = SharedPrefixLayout(prefixLength: prefix.count,
+                                       members: groups.map { $0.classes.map { suffixes[$0].count } })
+            for (grp, group) in groups.enumerated() {
                 tokens += prefix
                 positions += Array(0..<prefix.count)
-                for c in classes {
+                for c in group.classes {
                     tokens += suffixes[c]
                     positions += Array(prefix.count..<(prefix.count + suffixes[c].count))
                 }
-                groupOf += [Int](repeating: grp, count: l.groupRows)
-                for m in classes.indices { featureRows.append(l.lastRow(group: grp, member: m)) }
+                groupOf += [Int](repeating: grp, count: l.rows(group: grp))
+                for m in group.classes.indices { featureRows.append(l.lastRow(group: grp, member: m)) }
             }
             layout = l
         case .padded(let length):
-            for grp in 0..<g {
-                for c in classes {
+            for (grp, group) in groups.enumerated() {
+                for c in group.classes {
                     let seq = prefix + suffixes[c]
                     precondition(seq.count <= length, "prompt longer than the padded length")
                     featureRows.append(tokens.count + seq.count - 1)
@@ -68,7 +75,7 @@ extension PromptTemplate {
                     groupOf += [Int](repeating: grp, count: length)
                 }
             }
-            layout = UniformSequences(batch: g * classes.count, length: length, causal: true)
+            layout = UniformSequences(batch: featureRows.count, length: length, causal: true)
         }
         let emb = Tensor(zeros: [tokens.count, d])
         var contextRows: [(Int, Int, Int)] = []
@@ -78,7 +85,7 @@ extension PromptTemplate {
             case .fixed(let id):
                 (emb.data + r * d).update(from: table + Int(id) * d, count: d)
             case .context(let k):
-                (emb.data + r * d).update(from: tables[groupOf[r]] + k * d, count: d)
+                (emb.data + r * d).update(from: groups[groupOf[r]].table + k * d, count: d)
                 contextRows.append((r, groupOf[r], k))
             }
         }

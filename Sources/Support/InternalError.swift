@@ -10,5 +10,7 @@ public struct InternalError: Error, CustomStringConvertible, Sendable {
         self.message = message; self.file = file; self.line = line
     }
 
-    public var description: String { "internal error at \(file):\(line): \(message) (a bug in cocoop; please report it)" }
+    public var description: String {
+        "internal error at \(file):\(line): \(message) (a bug in cocoop; please report it)"
+    }
 }

@@ -140,7 +140,9 @@ private struct JSONParser {
             guard pos < bytes.count, bytes[pos] == UInt8(ascii: "\"") else { throw error("expected a string key") }
             let key = try parseString()
             skipWhitespace()
-            guard pos < bytes.count, bytes[pos] == UInt8(ascii: ":") else { throw error("expected ':' after key \"\(key)\"") }
+            guard pos < bytes.count, bytes[pos] == UInt8(ascii: ":") else {
+                throw error("expected ':' after key \"\(key)\"")
+            }
             pos += 1
             skipWhitespace()
             pairs.append((key, try parseValue(depth: depth + 1)))
@@ -218,7 +220,8 @@ private struct JSONParser {
             case UInt8(ascii: "u"):
                 var scalar = try parseHex4()
                 if (0xD800..<0xDC00).contains(scalar) {
-                    guard pos + 6 <= bytes.count, bytes[pos] == UInt8(ascii: "\\"), bytes[pos + 1] == UInt8(ascii: "u") else {
+                    guard pos + 6 <= bytes.count, bytes[pos] == UInt8(ascii: "\\"),
+                          bytes[pos + 1] == UInt8(ascii: "u") else {
                         throw error("unpaired surrogate in \\u escape")
                     }
                     pos += 2

@@ -64,7 +64,8 @@ public enum HalfFloat {
         let sign = UInt16(truncatingIfNeeded: bits >> 16) & 0x8000
         let magnitude = bits & 0x7fff_ffff
         if magnitude >= 0x7f80_0000 {  // infinity or NaN (NaN stays a quiet NaN)
-            let payload: UInt16 = magnitude > 0x7f80_0000 ? 0x200 | UInt16(truncatingIfNeeded: (magnitude >> 13) & 0x3ff) : 0
+            let payload: UInt16 = magnitude > 0x7f80_0000
+                ? 0x200 | UInt16(truncatingIfNeeded: (magnitude >> 13) & 0x3ff) : 0
             return sign | 0x7c00 | payload
         }
         if magnitude >= 0x477f_f000 { return sign | 0x7c00 }  // >= 65520 rounds to infinity

@@ -59,7 +59,8 @@ public enum SafetensorsError: Error, CustomStringConvertible, Equatable {
         case let .offsetsOutOfRange(path, tensor, offsets, dataSize):
             return "\(path): tensor '\(tensor)' has data_offsets \(offsets) outside the data area [0, \(dataSize)]"
         case let .sizeMismatch(path, tensor, dtype, shape, expected, found):
-            return "\(path): tensor '\(tensor)' (\(dtype) \(shape)) needs \(expected) bytes but its data_offsets span \(found)"
+            return "\(path): tensor '\(tensor)' (\(dtype) \(shape)) needs \(expected) bytes "
+                + "but its data_offsets span \(found)"
         case let .overlap(path, tensor, other):
             return "\(path): tensors '\(other)' and '\(tensor)' overlap"
         case let .unindexedBytes(path, range):

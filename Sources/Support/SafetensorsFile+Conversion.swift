@@ -26,7 +26,8 @@ extension SafetensorsFile {
     /// Converts the elements of an entry of this file to `Float` into `destination`.
     public func copyFloats(_ entry: SafetensorsTensorInfo, into destination: UnsafeMutableBufferPointer<Float>) throws {
         let count = entry.elementCount
-        precondition(destination.count == count, "destination holds \(destination.count) floats, tensor '\(entry.name)' has \(count)")
+        precondition(destination.count == count,
+                     "destination holds \(destination.count) floats, tensor '\(entry.name)' has \(count)")
         guard count > 0, let out = destination.baseAddress else { return }
         let raw = rawBytes(entry)
         switch entry.dtype {
@@ -37,18 +38,22 @@ extension SafetensorsFile {
             #endif
         case .f16:
             for i in 0..<count {
-                out[i] = HalfFloat.float(fromHalfBits: UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))
+                out[i] = HalfFloat.float(
+                    fromHalfBits: UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))
             }
         case .bf16:
             for i in 0..<count {
-                out[i] = HalfFloat.float(fromBFloat16Bits: UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))
+                out[i] = HalfFloat.float(
+                    fromBFloat16Bits: UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))
             }
         case .f64:
             for i in 0..<count {
-                out[i] = Float(Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self))))
+                out[i] = Float(Double(
+                    bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self))))
             }
         default:
-            throw SafetensorsError.unsupportedConversion(path: path, tensor: entry.name, dtype: entry.dtype.rawValue, to: "Float")
+            throw SafetensorsError.unsupportedConversion(path: path, tensor: entry.name, dtype: entry.dtype.rawValue,
+                                                         to: "Float")
         }
     }
 
@@ -80,11 +85,14 @@ extension SafetensorsFile {
         let count = entry.elementCount
         switch entry.dtype {
         case .f64:
-            return (0..<count).map { Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 8 * $0, as: UInt64.self))) }
+            return (0..<count).map {
+                Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 8 * $0, as: UInt64.self)))
+            }
         case .f32, .f16, .bf16:
             return try floats(name).map(Double.init)
         default:
-            throw SafetensorsError.unsupportedConversion(path: path, tensor: name, dtype: entry.dtype.rawValue, to: "Double")
+            throw SafetensorsError.unsupportedConversion(path: path, tensor: name, dtype: entry.dtype.rawValue,
+                                                         to: "Double")
         }
     }
 
@@ -97,7 +105,9 @@ extension SafetensorsFile {
         let raw = rawBytes(entry)
         let count = entry.elementCount
         func load<T: FixedWidthInteger>(_: T.Type) -> [Int64] {
-            (0..<count).map { Int64(T(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * MemoryLayout<T>.size, as: T.self))) }
+            (0..<count).map {
+                Int64(T(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * MemoryLayout<T>.size, as: T.self)))
+            }
         }
         switch entry.dtype {
         case .i64: return load(Int64.self)
@@ -113,13 +123,15 @@ extension SafetensorsFile {
             for i in 0..<count {
                 let value = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self))
                 guard let exact = Int64(exactly: value) else {
-                    throw SafetensorsError.unsupportedConversion(path: path, tensor: name, dtype: "U64 (value \(value))", to: "Int64")
+                    throw SafetensorsError.unsupportedConversion(path: path, tensor: name,
+                                                                 dtype: "U64 (value \(value))", to: "Int64")
                 }
                 result.append(exact)
             }
             return result
         default:
-            throw SafetensorsError.unsupportedConversion(path: path, tensor: name, dtype: entry.dtype.rawValue, to: "Int64")
+            throw SafetensorsError.unsupportedConversion(path: path, tensor: name, dtype: entry.dtype.rawValue,
+                                                         to: "Int64")
         }
     }
 
@@ -127,7 +139,8 @@ extension SafetensorsFile {
     public func uint8s(_ name: String) throws -> [UInt8] {
         let entry = try info(name)
         guard entry.dtype == .u8 || entry.dtype == .bool else {
-            throw SafetensorsError.unsupportedConversion(path: path, tensor: name, dtype: entry.dtype.rawValue, to: "UInt8")
+            throw SafetensorsError.unsupportedConversion(path: path, tensor: name, dtype: entry.dtype.rawValue,
+                                                         to: "UInt8")
         }
         return [UInt8](rawBytes(entry))
     }

@@ -185,7 +185,8 @@ public final class SafetensorsFile {
             throw SafetensorsError.invalidHeader(path: path, reason: problem.reason)
         } catch let error as DecodingError {
             if case .typeMismatch = error {
-                throw SafetensorsError.invalidHeader(path: path, reason: "every value must be a JSON object (\(RawHeader.explain(error)))")
+                throw SafetensorsError.invalidHeader(path: path, reason: "every value must be a JSON object "
+                                                                         + "(\(RawHeader.explain(error)))")
             }
             throw SafetensorsError.invalidHeader(path: path, reason: "not valid JSON (\(RawHeader.explain(error)))")
         } catch {
@@ -195,7 +196,8 @@ public final class SafetensorsFile {
 
     // MARK: - Validation
 
-    private static func validate(_ raw: [RawEntry], dataSize: Int, path: String) throws -> [String: SafetensorsTensorInfo] {
+    private static func validate(_ raw: [RawEntry], dataSize: Int,
+                                 path: String) throws -> [String: SafetensorsTensorInfo] {
         var result: [String: SafetensorsTensorInfo] = [:]
         result.reserveCapacity(raw.count)
         for entry in raw.sorted(by: { $0.name < $1.name }) {
@@ -212,20 +214,23 @@ public final class SafetensorsFile {
             }
             guard entry.offsets.count == 2, entry.offsets[0] >= 0, entry.offsets[0] <= entry.offsets[1],
                   entry.offsets[1] <= dataSize else {
-                throw SafetensorsError.offsetsOutOfRange(path: path, tensor: entry.name, offsets: entry.offsets, dataSize: dataSize)
+                throw SafetensorsError.offsetsOutOfRange(path: path, tensor: entry.name, offsets: entry.offsets,
+                                                         dataSize: dataSize)
             }
             let found = entry.offsets[1] - entry.offsets[0]
             let (expected, overflow) = elements.multipliedReportingOverflow(by: dtype.byteSize)
             guard !overflow, expected == found else {
-                throw SafetensorsError.sizeMismatch(path: path, tensor: entry.name, dtype: entry.dtype, shape: entry.shape,
-                                                    expectedBytes: overflow ? Int.max : expected, foundBytes: found)
+                throw SafetensorsError.sizeMismatch(path: path, tensor: entry.name, dtype: entry.dtype,
+                                                    shape: entry.shape, expectedBytes: overflow ? Int.max : expected,
+                                                    foundBytes: found)
             }
             result[entry.name] = SafetensorsTensorInfo(name: entry.name, dtype: dtype, shape: entry.shape,
                                                        dataOffsets: entry.offsets[0]..<entry.offsets[1])
         }
         // The byte ranges must tile the data area: no overlap, no hole, no trailing bytes.
         let byStart = result.values.sorted {
-            ($0.dataOffsets.lowerBound, $0.dataOffsets.upperBound, $0.name) < ($1.dataOffsets.lowerBound, $1.dataOffsets.upperBound, $1.name)
+            ($0.dataOffsets.lowerBound, $0.dataOffsets.upperBound, $0.name)
+                < ($1.dataOffsets.lowerBound, $1.dataOffsets.upperBound, $1.name)
         }
         var end = 0
         var previous: String?

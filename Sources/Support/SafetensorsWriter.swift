@@ -50,7 +50,8 @@ public struct SafetensorsWriter {
     /// Adds float values stored as `dtype` (F32, F16, BF16 or F64).
     /// - Throws: ``SafetensorsError`` for a duplicate name, a count that does not match
     ///   `shape`, or a non-float dtype.
-    public mutating func add(_ name: String, shape: [Int], floats values: [Float], as dtype: SafetensorsDType = .f32) throws {
+    public mutating func add(_ name: String, shape: [Int], floats values: [Float],
+                             as dtype: SafetensorsDType = .f32) throws {
         try check(name, shape: shape, count: values.count, dtype: dtype, allowed: [.f32, .f16, .bf16, .f64])
         var bytes = [UInt8](repeating: 0, count: values.count * dtype.byteSize)
         values.withUnsafeBufferPointer { source in
@@ -63,14 +64,16 @@ public struct SafetensorsWriter {
     public mutating func add(_ name: String, shape: [Int], doubles values: [Double]) throws {
         try check(name, shape: shape, count: values.count, dtype: .f64, allowed: [.f64])
         let bytes = values.withUnsafeBytes { [UInt8]($0) }
-        entries[name] = Entry(name: name, dtype: .f64, shape: shape, payload: .bytes(Self.littleEndian(bytes, width: 8)))
+        entries[name] = Entry(name: name, dtype: .f64, shape: shape,
+                              payload: .bytes(Self.littleEndian(bytes, width: 8)))
     }
 
     /// Adds integer values stored as I64.
     public mutating func add(_ name: String, shape: [Int], int64s values: [Int64]) throws {
         try check(name, shape: shape, count: values.count, dtype: .i64, allowed: [.i64])
         let bytes = values.withUnsafeBytes { [UInt8]($0) }
-        entries[name] = Entry(name: name, dtype: .i64, shape: shape, payload: .bytes(Self.littleEndian(bytes, width: 8)))
+        entries[name] = Entry(name: name, dtype: .i64, shape: shape,
+                              payload: .bytes(Self.littleEndian(bytes, width: 8)))
     }
 
     /// Adds byte values stored as U8.
@@ -80,13 +83,15 @@ public struct SafetensorsWriter {
     }
 
     /// Adds a float tensor whose values `generator` produces while the file is written.
-    public mutating func add(_ name: String, shape: [Int], as dtype: SafetensorsDType, generator: @escaping Generator) throws {
+    public mutating func add(_ name: String, shape: [Int], as dtype: SafetensorsDType,
+                             generator: @escaping Generator) throws {
         let count = shape.reduce(1, *)
         try check(name, shape: shape, count: count, dtype: dtype, allowed: [.f32, .f16, .bf16, .f64])
         entries[name] = Entry(name: name, dtype: dtype, shape: shape, payload: .generated(generator))
     }
 
-    private func check(_ name: String, shape: [Int], count: Int, dtype: SafetensorsDType, allowed: [SafetensorsDType]) throws {
+    private func check(_ name: String, shape: [Int], count: Int, dtype: SafetensorsDType,
+                       allowed: [SafetensorsDType]) throws {
         guard entries[name] == nil, name != "__metadata__" else {
             throw SafetensorsError.duplicateTensor(path: Self.pending, tensor: name)
         }
@@ -108,7 +113,9 @@ public struct SafetensorsWriter {
     public func write(to url: URL) throws {
         let path = url.path
         let temporary = path + ".partial-\(getpid())"
-        guard let file = fopen(temporary, "wb") else { throw SafetensorsError.writeFailed(path: temporary, errno: errno) }
+        guard let file = fopen(temporary, "wb") else {
+            throw SafetensorsError.writeFailed(path: temporary, errno: errno)
+        }
         var closed = false
         defer {
             if !closed { fclose(file); unlink(temporary) }
@@ -183,17 +190,28 @@ public struct SafetensorsWriter {
     static func jsonString(_ string: String) -> String { JSONValue.string(string).serialized(indent: nil) }
 
     /// Encodes floats as little-endian `dtype` elements into `out` (sized exactly).
-    static func encode(_ values: UnsafeBufferPointer<Float>, as dtype: SafetensorsDType, into out: UnsafeMutableRawBufferPointer) {
+    static func encode(_ values: UnsafeBufferPointer<Float>, as dtype: SafetensorsDType,
+                       into out: UnsafeMutableRawBufferPointer) {
         precondition(out.count == values.count * dtype.byteSize)
         switch dtype {
         case .f32:
-            for i in 0..<values.count { out.storeBytes(of: values[i].bitPattern.littleEndian, toByteOffset: 4 * i, as: UInt32.self) }
+            for i in 0..<values.count {
+                out.storeBytes(of: values[i].bitPattern.littleEndian, toByteOffset: 4 * i, as: UInt32.self)
+            }
         case .f16:
-            for i in 0..<values.count { out.storeBytes(of: HalfFloat.halfBits(from: values[i]).littleEndian, toByteOffset: 2 * i, as: UInt16.self) }
+            for i in 0..<values.count {
+                out.storeBytes(of: HalfFloat.halfBits(from: values[i]).littleEndian, toByteOffset: 2 * i,
+                               as: UInt16.self)
+            }
         case .bf16:
-            for i in 0..<values.count { out.storeBytes(of: HalfFloat.bfloat16Bits(from: values[i]).littleEndian, toByteOffset: 2 * i, as: UInt16.self) }
+            for i in 0..<values.count {
+                out.storeBytes(of: HalfFloat.bfloat16Bits(from: values[i]).littleEndian, toByteOffset: 2 * i,
+                               as: UInt16.self)
+            }
         case .f64:
-            for i in 0..<values.count { out.storeBytes(of: Double(values[i]).bitPattern.littleEndian, toByteOffset: 8 * i, as: UInt64.self) }
+            for i in 0..<values.count {
+                out.storeBytes(of: Double(values[i]).bitPattern.littleEndian, toByteOffset: 8 * i, as: UInt64.self)
+            }
         default:
             preconditionFailure("float values cannot be encoded as \(dtype.rawValue)")
         }

@@ -193,7 +193,8 @@ extension SweepPlan {
             var c = RunConfig.defaults
             if let f = dataset.configFile { try c.merge(yamlFile: f) }
             if let f = spec.configFile { try c.merge(yamlFile: f) }
-            try c.applyCommandLine(CommandLineFlags(root: spec.root, seed: setting.seed, trainer: spec.trainer.rawValue))
+            try c.applyCommandLine(CommandLineFlags(root: spec.root, seed: setting.seed,
+                                                    trainer: spec.trainer.rawValue))
             c.model.backbone.weights = spec.weights.path
             try c.merge(document: wrap(spec.overrides))
             try c.merge(document: wrap(dataset.overrides))

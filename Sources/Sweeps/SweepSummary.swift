@@ -64,7 +64,8 @@ public struct SweepSummary {
     /// Builds the tables from the accuracies of finished trials (trial index -> percent).
     public init(plan: SweepPlan, accuracies: [Int: Double]) {
         pipeline = plan.spec.pipeline
-        title = "\(plan.spec.name): \(plan.spec.pipeline.rawValue), \(plan.spec.trainer.rawValue), \(plan.spec.configName)"
+        let spec = plan.spec
+        title = "\(spec.name): \(spec.pipeline.rawValue), \(spec.trainer.rawValue), \(spec.configName)"
         var order: [String] = [], tables: [String: Table] = [:]
         for t in plan.trials {
             let key = "\(t.shots)|\(t.variant)"

@@ -66,6 +66,15 @@ public func naiveGemm<T: KernelFloat>(_ transA: Transpose, _ transB: Transpose,
     }
 }
 
+/// One direct `cblas_sgemm` call, `C = op(A) op(B)` (alpha 1, beta 0, row-major): the
+/// baseline that `cocoop bench gemm` compares ``gemm`` with, so the CLI needs no CBLAS.
+public func rawSgemm(_ transA: Transpose, _ transB: Transpose, m: Int, n: Int, k: Int,
+                     a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+                     c: UnsafeMutablePointer<Float>, ldc: Int) {
+    cblas_sgemm(CblasRowMajor, transA.cblas, transB.cblas, Int32(m), Int32(n), Int32(k),
+                1, a, Int32(lda), b, Int32(ldb), 0, c, Int32(ldc))
+}
+
 // MARK: - BLAS library facts
 
 /// What OpenBLAS says about itself (for `cocoop env` and bug reports).

@@ -2,9 +2,9 @@
 ///
 /// `Tensor` has reference semantics on purpose: kernels write into preallocated
 /// buffers (as in llm.c), so there is no copy-on-write to trip over in hot loops.
-/// Use ``copy()`` for an independent copy. Storage is either owned (allocated and
-/// freed here, 64-byte aligned) or borrowed from an owner object that keeps it
-/// alive, e.g. a memory-mapped weights file shared by all ranks on a node.
+/// `Tensor(shape: t.shape, values: t.array)` is an independent copy. Storage is either
+/// owned (allocated and freed here, 64-byte aligned) or borrowed from an owner object that
+/// keeps it alive, e.g. a memory-mapped weights file shared by all ranks on a node.
 public final class Tensor {
     /// Extent of each dimension, outermost first.
     public let shape: [Int]
@@ -61,13 +61,6 @@ public final class Tensor {
     /// The elements as an array (a copy).
     public var array: [Float] { Array(buffer) }
 
-    /// An independent copy with owned storage.
-    public func copy() -> Tensor {
-        let t = Tensor(zeros: shape)
-        t.data.update(from: data, count: count)
-        return t
-    }
-
     /// A view with another shape over the same storage (the element count must match).
     public func reshaped(_ newShape: [Int]) -> Tensor {
         precondition(newShape.reduce(1, *) == count, "cannot view \(shape) as \(newShape)")
@@ -84,14 +77,6 @@ public final class Tensor {
 
     /// Sets every element to zero.
     public func zero() { data.update(repeating: 0, count: count) }
-
-    /// Largest absolute element-wise difference to `other` (same count required).
-    public func maxAbsDifference(_ other: Tensor) -> Float {
-        precondition(count == other.count)
-        var m: Float = 0
-        for i in 0..<count { m = max(m, abs(data[i] - other.data[i])) }
-        return m
-    }
 }
 
 extension Tensor: CustomStringConvertible {

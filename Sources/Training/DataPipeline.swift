@@ -14,8 +14,10 @@ public struct DataPipeline {
     /// Checks the transforms of the config; `warn` receives each bad image skipped.
     public init(config: RunConfig, data: DatasetSplits, warn: @escaping @Sendable (String) -> Void) throws {
         let settings = Self.transformSettings(config)
-        trainLoader = ImageLoader(source: data.imageSource, transform: try ImageTransform(settings: settings.train, mode: .train))
-        testLoader = ImageLoader(source: data.imageSource, transform: try ImageTransform(settings: settings.test, mode: .test))
+        trainLoader = ImageLoader(source: data.imageSource,
+                                  transform: try ImageTransform(settings: settings.train, mode: .train))
+        testLoader = ImageLoader(source: data.imageSource,
+                                 transform: try ImageTransform(settings: settings.test, mode: .test))
         let cores = ProcessInfo.processInfo.activeProcessorCount
         let policy: Datasets.BadImagePolicy = config.dataset.onBadImage == .skip ? .skip : .stop
         options = BatchLoader.Options(workers: max(1, min(config.dataloader.numWorkers, cores)), prefetch: 2,
@@ -49,6 +51,10 @@ final class WarningSink: @unchecked Sendable {
     let rank: Int
     init(rank: Int) { self.rank = rank }
     func warn(_ message: String) {
-        if let log { log.warn(message, rank: rank) } else { FileHandle.standardError.write("warning (rank \(rank)): \(message)\n".data(using: .utf8)!) }
+        if let log {
+            log.warn(message, rank: rank)
+        } else {
+            fputs("warning (rank \(rank)): \(message)\n", stderr)
+        }
     }
 }

@@ -43,7 +43,9 @@ public struct EvaluationResult: Equatable {
             guard let acc else { continue }
             accs.append(acc)
             let name = label < classnames.count ? classnames[label] : "\(label)"
-            lines.append("* class: \(label) (\(name))\ttotal: \(Self.thousands(total))\tcorrect: \(Self.thousands(perClassCorrect[label]))\tacc: \(String(format: "%.1f", acc))%")
+            let correct = Self.thousands(perClassCorrect[label])
+            lines.append("* class: \(label) (\(name))\ttotal: \(Self.thousands(total))\tcorrect: \(correct)"
+                         + "\tacc: \(String(format: "%.1f", acc))%")
         }
         let mean = accs.isEmpty ? 0 : accs.reduce(0, +) / Double(accs.count)
         lines.append("* average: \(String(format: "%.1f", mean))%")
@@ -102,7 +104,8 @@ public struct Evaluator {
                 cache?.features.contains(keys(r.items.map(\.sampleIndex))) ?? false
             }.map(\.tag))
             let batches = try BatchLoader(loader: pipeline.testLoader, items: items,
-                                          requests: requests.filter { !cachedTags.contains($0.tag) }, options: pipeline.options)
+                                          requests: requests.filter { !cachedTags.contains($0.tag) },
+                                          options: pipeline.options)
             defer { batches.shutdown() }
             for r in requests {
                 let features: Tensor, labels: [Int]

@@ -38,7 +38,8 @@ public final class Predictor {
         guard let learner = try RunSetup.makeLearner(config: config, clip: clip, classnames: c.classnames,
                                                      tokenizer: try CLIPTokenizer.bundled()) else {
             throw TrainingError.invalidSetting(
-                key: "TRAINER.NAME", problem: "'\(record.trainer.rawValue)' of \(file) has no prompt learner to predict with")
+                key: "TRAINER.NAME",
+                problem: "'\(record.trainer.rawValue)' of \(file) has no prompt learner to predict with")
         }
         let size = config.input.size
         guard size.count == 2, size[0] == clip.vision.resolution else {

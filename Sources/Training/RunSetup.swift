@@ -76,7 +76,8 @@ public final class RunSetup {
         self.comm = comm
         let implemented = TrainerKind.implemented.map(\.rawValue).joined(separator: ", ")
         guard let trainer = config.trainer.name else {
-            throw TrainingError.invalidSetting(key: "TRAINER.NAME", problem: "is not set: give --trainer \(implemented)")
+            throw TrainingError.invalidSetting(key: "TRAINER.NAME",
+                                               problem: "is not set: give --trainer \(implemented)")
         }
         guard TrainerKind.implemented.contains(trainer) else {
             throw TrainingError.invalidSetting(
@@ -117,7 +118,8 @@ public final class RunSetup {
                         + "so RUNTIME.CHECKPOINT.KEEP_BEST must stay True")
             }
         }
-        if let learner = try Self.makeLearner(config: config, clip: clip, classnames: data.classnames, tokenizer: tokenizer) {
+        if let learner = try Self.makeLearner(config: config, clip: clip, classnames: data.classnames,
+                                              tokenizer: tokenizer) {
             self.learner = learner
             zeroShot = nil
         } else {
@@ -133,11 +135,13 @@ public final class RunSetup {
         switch config.trainer.name {
         case .cocoop?:
             let c = config.trainer.cocoop
-            let prompts = try ClassPrompts(classnames: classnames, nCtx: c.nCtx, ctxInit: c.ctxInit, tokenizer: tokenizer)
+            let prompts = try ClassPrompts(classnames: classnames, nCtx: c.nCtx, ctxInit: c.ctxInit,
+                                           tokenizer: tokenizer)
             return CoCoOp(clip: clip, prompts: prompts)
         case .coop?:
             let c = config.trainer.coop
-            let prompts = try ClassPrompts(classnames: classnames, nCtx: c.nCtx, ctxInit: c.ctxInit, tokenizer: tokenizer)
+            let prompts = try ClassPrompts(classnames: classnames, nCtx: c.nCtx, ctxInit: c.ctxInit,
+                                           tokenizer: tokenizer)
             let position: PromptLearning.ClassTokenPosition
             switch c.classTokenPosition {
             case .end: position = .end

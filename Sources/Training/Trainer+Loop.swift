@@ -78,6 +78,9 @@ extension Trainer {
                                        seed: UInt64(max(cfg.seed, 0)))
         let schedule = setup.schedule, maxEpoch = cfg.optim.maxEpoch, steps = sampler.stepsPerEpoch
         let buffers = StepBuffers(layout: learner.layout)
+        let mode = StepMode.resolve(cfg.runtime.stepSplit, learner: learner, batch: setup.globalBatch,
+                                    ranks: comm.size)
+        let split = SplitStep(comm: comm, learner: learner)
         var batchTime = Meter(), dataTime = Meter(), loss = Meter(), acc = Meter()
         // Debugging and fault-injection tests: pause after every step (milliseconds).
         let stepDelay = Double(ProcessInfo.processInfo.environment["COCOOP_DEBUG_STEP_DELAY_MS"] ?? "") ?? 0
@@ -86,20 +89,22 @@ extension Trainer {
                  + "rank(s), \(steps) steps x \(maxEpoch) epochs")
         let names = learner.layout.slots.map { "prompt_learner." + $0.name }.sorted().joined(separator: ", ")
         log.info("Parameters to be updated: \(names) (\(learner.layout.count) floats)")
+        if comm.size > 1 {
+            log.info(mode == .images ? "Step split: whole images per rank (RUNTIME.STEP_SPLIT \(cfg.runtime.stepSplit))"
+                     : "Step split: the step's prompts over \(comm.size) ranks, image features shared "
+                        + "(RUNTIME.STEP_SPLIT \(cfg.runtime.stepSplit))")
+        }
         while state.epoch < maxEpoch {
             let epoch = state.epoch
             let plan = sampler.plan(epoch: epoch)
             let lr = schedule.lr(epoch: epoch)
-            let batches = try BatchLoader(loader: pipeline.trainLoader, items: train,
-                                          requests: plan.batchRequests(rank: comm.rank, worldSize: comm.size,
-                                                                       steps: state.stepInEpoch..<steps),
-                                          options: pipeline.options)
+            let (input, batches) = try stepInput(mode: mode, plan: plan, first: state.stepInEpoch, split: split)
             defer { batches.shutdown() }
             while state.stepInEpoch < steps {
                 let s = state.stepInEpoch
                 let t0 = Date()
                 let (reduced, loaded) = try step(s, epoch: epoch, globalCount: plan.globalBatch(step: s).count,
-                                                 batches: batches, lr: lr, buffers: buffers)
+                                                 input: input, lr: lr, buffers: buffers)
                 let t1 = Date()
                 if stepDelay > 0 { Thread.sleep(forTimeInterval: stepDelay / 1000) }
                 watchdog.beat("epoch \(epoch + 1) step \(s + 1): done")
@@ -133,34 +138,81 @@ extension Trainer {
 
     // MARK: - One step
 
-    /// One optimisation step, the same on every rank: this rank's share of global batch `s`
+    /// Where a step's images come from: per-step batches of this rank's whole images, or
+    /// the features of every image of the step, shared by the ranks.
+    enum StepInput {
+        case images(BatchLoader)
+        case prompts(FeatureFeed, SplitStep)
+    }
+
+    /// The epoch's input for `mode` from step `first` on.
+    func stepInput(mode: StepMode, plan: EpochPlan, first: Int, split: SplitStep) throws -> (StepInput, BatchLoader) {
+        let train = setup.data.train, steps = plan.steps
+        switch mode {
+        case .images:
+            let batches = try BatchLoader(loader: pipeline.trainLoader, items: train,
+                                          requests: plan.batchRequests(rank: comm.rank, worldSize: comm.size,
+                                                                       steps: first..<steps),
+                                          options: pipeline.options)
+            return (.images(batches), batches)
+        case .prompts:
+            let window = FeatureFeed.window(batch: setup.globalBatch, ranks: comm.size)
+            let batches = try BatchLoader(loader: pipeline.trainLoader, items: train,
+                                          requests: FeatureFeed.requests(plan: plan, steps: first..<steps,
+                                                                         window: window, rank: comm.rank,
+                                                                         worldSize: comm.size),
+                                          options: pipeline.options)
+            let vision = setup.clip.vision
+            let feed = FeatureFeed(comm: comm, plan: plan, window: window, embedDim: setup.clip.text.embedDim,
+                                   batches: batches) {
+                vision.encode(pixels: DataPipeline.pixels($0, resolution: vision.resolution))
+            }
+            return (.prompts(feed, split), batches)
+        }
+    }
+
+    /// One optimisation step, the same on every rank: this rank's part of global batch `s`
     /// forward and backward (its gradient scaled by 1 / the global batch), one all-reduce
     /// of the gradient and the counters, a check that both are finite, the SGD update.
     /// A rank whose images fail to load, or whose log cannot be written, still joins the
     /// all-reduce with its failure flag set, so every rank stops there together.
-    /// - Returns: the summed counters and when this rank's images were loaded.
-    func step(_ s: Int, epoch: Int, globalCount: Int, batches: BatchLoader, lr: Double,
+    /// - Returns: the summed counters and when this rank's images were ready.
+    func step(_ s: Int, epoch: Int, globalCount: Int, input: StepInput, lr: Double,
               buffers: StepBuffers) throws -> (StepReduction, loaded: Date) {
-        let n = learner.layout.count
         var local = StepReduction(), failure: Error?, loaded = Date()
         buffers.reduce.zero()
         watchdog.beat("epoch \(epoch + 1) step \(s + 1): loading images")
-        do {
-            try log.check()
-            guard let batch = try batches.next(), batch.tag == s else {
-                throw InternalError("the batch loader lost step \(s + 1) of epoch \(epoch + 1)")
+        switch input {
+        case .images(let batches):
+            do {
+                try log.check()
+                guard let batch = try batches.next(), batch.tag == s else {
+                    throw InternalError("the batch loader lost step \(s + 1) of epoch \(epoch + 1)")
+                }
+                loaded = Date()
+                watchdog.beat("epoch \(epoch + 1) step \(s + 1): computing")
+                if batch.count > 0 {
+                    let pixels = DataPipeline.pixels(batch, resolution: setup.clip.vision.resolution)
+                    let st = learner.step(imageFeatures: setup.clip.vision.encode(pixels: pixels),
+                                          labels: batch.labels, params: state.params, grads: buffers.grads,
+                                          gradScale: 1 / Float(globalCount))
+                    local.lossSum = st.lossSum; local.correct = Double(st.correct); local.samples = Double(st.count)
+                }
+            } catch {
+                failure = error
+                local.failedRanks = 1
             }
+        case .prompts(let feed, let split):
+            // The feed and the split step are collective and fail on every rank together.
+            let (features, labels) = try feed.features(step: s)
             loaded = Date()
             watchdog.beat("epoch \(epoch + 1) step \(s + 1): computing")
-            if batch.count > 0 {
-                let pixels = DataPipeline.pixels(batch, resolution: setup.clip.vision.resolution)
-                let st = learner.step(imageFeatures: setup.clip.vision.encode(pixels: pixels), labels: batch.labels,
-                                      params: state.params, grads: buffers.grads, gradScale: 1 / Float(globalCount))
+            let st = try split.run(features: features, labels: labels, params: state.params, grads: buffers.grads,
+                                   gradScale: 1 / Float(globalCount))
+            if comm.isRoot {   // every rank has the step's statistics; one reports them
                 local.lossSum = st.lossSum; local.correct = Double(st.correct); local.samples = Double(st.count)
             }
-        } catch {
-            failure = error
-            local.failedRanks = 1
+            do { try log.check() } catch { failure = error; local.failedRanks = 1 }
         }
         local.stopRequested = StopSignals.pending != 0
         local.store(into: buffers.counters)
@@ -168,7 +220,7 @@ extension Trainer {
         try comm.allReduceSum(buffers.reduce.data, count: buffers.reduce.count)
         let reduced = StepReduction(loading: buffers.counters)
         if reduced.failedRanks > 0 { try comm.failTogether(failure) }
-        let grads = buffers.grads.storage.data
+        let n = learner.layout.count, grads = buffers.grads.storage.data
         guard reduced.meanLoss.isFinite && (0..<n).allSatisfy({ grads[$0].isFinite }) else {
             throw TrainingError.nonFiniteLoss(epoch: epoch, step: s, loss: reduced.meanLoss,
                                               lastCheckpoint: lastCheckpoint?.path)
@@ -226,7 +278,8 @@ extension Trainer {
         let printFreq = max(setup.config.train.printFreq, 1)
         let eta = batch.average * Double(remaining)
         if (s + 1) % printFreq == 0 || steps < printFreq {
-            log.info(String(format: "epoch [%d/%d] batch [%d/%d] time %.3f (%.3f) data %.3f (%.3f) loss %.4f (%.4f) acc %.4f (%.4f) lr %.4e eta %@",
+            log.info(String(format: "epoch [%d/%d] batch [%d/%d] time %.3f (%.3f) data %.3f (%.3f) "
+                                + "loss %.4f (%.4f) acc %.4f (%.4f) lr %.4e eta %@",
                             epoch + 1, maxEpoch, s + 1, steps, batch.value, batch.average, data.value, data.average,
                             loss.value, loss.average, acc.value, acc.average, lr, Self.duration(eta)))
         }

@@ -69,13 +69,15 @@ public final class Trainer {
         let existing = try dir.entries()
         if policy == .never && !existing.isEmpty {
             throw TrainingError.invalidSetting(
-                key: "--resume", problem: "never, but \(dir.url.path) already holds checkpoints; use another --output-dir")
+                key: "--resume",
+                problem: "never, but \(dir.url.path) already holds checkpoints; use another --output-dir")
         }
         if policy != .never && !existing.isEmpty {
             let result = try dir.loadNewestValid { c, entry in try ResumeRecord(reading: c, file: entry.url.path) }
             for w in result.warnings { log.warn(w) }
             guard let (entry, contents, record) = result.loaded else {
-                throw RunStateError.noCheckpoint(directory: dir.url.path, detail: result.warnings.joined(separator: "; "))
+                throw RunStateError.noCheckpoint(directory: dir.url.path,
+                                                 detail: result.warnings.joined(separator: "; "))
             }
             try CheckpointPolicy.check(record, file: entry.url.path, for: .resume, run: setup.checkpointRun)
             try state.restore(from: contents, record: record, file: entry.url.path, use: .resume)

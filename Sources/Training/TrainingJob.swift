@@ -69,7 +69,8 @@ public enum TrainingJob {
                 return nil
             }
             log.writeAtomically(config.yaml(), to: "config.yaml")
-            let result = try setup.evaluate(params: params, pipeline: pipeline, log: log, epoch: epoch, checkpoint: path)
+            let result = try setup.evaluate(params: params, pipeline: pipeline, log: log, epoch: epoch,
+                                            checkpoint: path)
             log.flush()
             return result
         }

@@ -1,5 +1,4 @@
 import CLIP
-import COpenBLAS
 import Foundation
 import Tensor
 
@@ -11,6 +10,8 @@ enum BenchCommand: Command {
     usage: cocoop bench gemm [--reps N] [--quick]
            cocoop bench encoders --model PATH [--prompts N] [--images N] [--reps N]
            cocoop bench train --model PATH [--classes C] [--batch B] [--steps N] [--classnames FILE]
+           [mpirun -np N] cocoop bench train --split auto|images|prompts --model PATH [--trainer CoCoOp|CoOp]
+                                             [--classes C] [--batch B] [--steps N]
            cocoop bench data [--images N] [--size S] [--workers W1,W2,...]
 
     gemm   GFLOP/s of the tensor core's matrix product (Tensor.gemm, C = A B^T as a
@@ -28,12 +29,17 @@ enum BenchCommand: Command {
            batch B (default 1): images/s, useful GFLOP/s, % of SGEMM peak, peak RSS, and
            the best times of the image tower and the prompt learner alone. On a shared
            machine, run it a few times and compare the best steps.
+           With --split (alone or under mpirun, one OpenBLAS thread per rank unless
+           OPENBLAS_NUM_THREADS says otherwise): the step as training runs it on the ranks
+           (RUNTIME.STEP_SPLIT; B is the global batch), default 5 steps after one warm-up: mean
+           and best step time of the slowest rank, the image tower, the features' and logits'
+           all-gathers and the gradient all-reduce per step, their share of the step, peak RSS.
     \(DataBench.usage)
     """
 
     static func run(_ args: [String]) throws -> Int32 {
         let a = try Arguments(args, valued: ["reps", "model", "prompts", "images", "classes", "batch", "steps",
-                                             "classnames", "size", "workers"], boolean: ["quick"])
+                                             "classnames", "size", "workers", "split", "trainer"], boolean: ["quick"])
         guard let what = a.positional.first else { throw UsageError("which benchmark? (gemm, encoders, train, data)") }
         func model() throws -> CLIPModel {
             guard let path = a.value("model") else { throw UsageError("--model PATH is required") }
@@ -44,14 +50,25 @@ enum BenchCommand: Command {
         case "encoders":
             try ModelBench.encoders(model: model(), prompts: a.int("prompts", default: 100),
                                     images: a.int("images", default: 8), reps: a.int("reps", default: 3))
+        case "train" where a.value("split") != nil:
+            try DistributedBench.run(model: model(), trainer: a.value("trainer") ?? "CoCoOp",
+                                     classes: a.int("classes", default: 19), batch: a.int("batch", default: 1),
+                                     steps: a.int("steps", default: 5), split: a.value("split")!,
+                                     classnamesFile: a.value("classnames"))
         case "train":
             try ModelBench.train(model: model(), classes: a.int("classes", default: 19),
                                  batch: a.int("batch", default: 1), steps: a.int("steps", default: 3),
                                  classnamesFile: a.value("classnames"))
         case "data":
             let cpus = ProcessInfo.processInfo.activeProcessorCount
-            let workers = try a.value("workers").map { try $0.split(separator: ",").map { guard let w = Int($0) else { throw UsageError("--workers expects integers, got '\($0)'") }; return w } } ?? Array(Set([1, 2, cpus])).sorted()
-            try DataBench.run(images: a.int("images", default: 200), size: a.int("size", default: 224), workers: workers)
+            let workers = try a.value("workers").map { list in
+                try list.split(separator: ",").map { item in
+                    guard let w = Int(item) else { throw UsageError("--workers expects integers, got '\(item)'") }
+                    return w
+                }
+            } ?? Array(Set([1, 2, cpus])).sorted()
+            try DataBench.run(images: a.int("images", default: 200), size: a.int("size", default: 224),
+                              workers: workers)
         default: throw UsageError("unknown benchmark '\(what)'")
         }
         return 0
@@ -82,8 +99,8 @@ enum BenchCommand: Command {
                              c: c.data, ldc: n)
                     }
                     let raw = {
-                        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(n), Int32(k),
-                                    1, a.data, Int32(k), b.data, Int32(k), 0, c.data, Int32(n))
+                        rawSgemm(.none, .transpose, m: m, n: n, k: k, a: a.data, lda: k, b: b.data, ldb: k,
+                                 c: c.data, ldc: n)
                     }
                     core(); raw()   // warm-up
                     var tCore = Double.infinity, tRaw = Double.infinity

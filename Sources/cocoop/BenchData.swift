@@ -38,7 +38,8 @@ enum DataBench {
         let settings = TransformSettings(size: size)
         let train = ImageLoader(transform: try ImageTransform(settings: settings, mode: .train))
         let test = ImageLoader(transform: try ImageTransform(settings: settings, mode: .test))
-        print("synthetic \(width) x \(height) photos, \(images) per format, output \(size) x \(size); files in the page cache")
+        print("synthetic \(width) x \(height) photos, \(images) per format, output \(size) x \(size); "
+              + "files in the page cache")
         print("")
         print("| format | mean file size | stage | images/s per core | ms per image |")
         print("|--------|---------------:|-------|------------------:|-------------:|")
@@ -48,18 +49,21 @@ enum DataBench {
                 ("decode", { _ = try train.decode(items[$0]) }),
                 ("decode + train transform", { i in
                     try buffer.withUnsafeMutableBufferPointer {
-                        try train.load(items[i], key: AugmentationKey(seed: 1, epoch: 0, sampleIndex: i), into: $0.baseAddress!)
+                        try train.load(items[i], key: AugmentationKey(seed: 1, epoch: 0, sampleIndex: i),
+                                       into: $0.baseAddress!)
                     }
                 }),
                 ("decode + test transform", { i in
-                    try buffer.withUnsafeMutableBufferPointer { try test.load(items[i], key: nil, into: $0.baseAddress!) }
+                    try buffer.withUnsafeMutableBufferPointer {
+                        try test.load(items[i], key: nil, into: $0.baseAddress!)
+                    }
                 }),
             ]
             for (stage, body) in stages {
                 let seconds = try bestOf(2) { for i in 0..<items.count { try body(i) } }
                 let rate = Double(items.count) / seconds
-                print(String(format: "| %@ | %8.1f kB | %@ | %8.1f | %6.2f |", format, Double(meanBytes) / 1000, stage, rate,
-                             1000 / rate))
+                print(String(format: "| %@ | %8.1f kB | %@ | %8.1f | %6.2f |", format, Double(meanBytes) / 1000, stage,
+                             rate, 1000 / rate))
             }
         }
         print("")
@@ -73,7 +77,8 @@ enum DataBench {
         let total = requests.reduce(0) { $0 + $1.items.count }
         for w in workers {
             let seconds = try bestOf(2) {
-                let loader = try BatchLoader(loader: train, items: mixed, requests: requests, options: .init(workers: w, prefetch: 2))
+                let loader = try BatchLoader(loader: train, items: mixed, requests: requests,
+                                             options: .init(workers: w, prefetch: 2))
                 while try loader.next() != nil {}
             }
             let rate = Double(total) / seconds
@@ -105,7 +110,8 @@ enum DataBench {
                 state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
                 let noise = Double(Int(state >> 59)) - 16
                 let base = 120 + 60 * sin(Double(x) * fx) * cos(Double(y) * fy)
-                let disc = (x - width / 2) * (x - width / 2) + (y - height / 2) * (y - height / 2) < (height / 3) * (height / 3)
+                let disc = (x - width / 2) * (x - width / 2) + (y - height / 2) * (y - height / 2)
+                    < (height / 3) * (height / 3)
                 let i = (y * width + x) * 3
                 out[i] = UInt8(clamping: Int(base + noise + (disc ? 50 : 0)))
                 out[i + 1] = UInt8(clamping: Int(base * 0.8 + noise + Double(y) * 0.1))

@@ -20,35 +20,42 @@ enum InspectCommand: Command {
         guard let path = a.positional.first else { throw UsageError("no checkpoint given") }
         let c = try Checkpoint.load(from: URL(fileURLWithPath: path))
         func stats(_ t: NamedTensor) -> (Float, Float, Double) {
-            (t.values.min() ?? 0, t.values.max() ?? 0, t.values.reduce(0.0) { $0 + Double($1) } / Double(max(t.values.count, 1)))
+            (t.values.min() ?? 0, t.values.max() ?? 0,
+             t.values.reduce(0.0) { $0 + Double($1) } / Double(max(t.values.count, 1)))
         }
         if a.has("json") {
-            let tensors: [JSONValue] = (c.params.map { ("params", $0) } + c.momentum.map { ("optimizer/momentum", $0) }).map { section, t in
+            let tensors: [JSONValue] = (c.params.map { ("params", $0) }
+                                        + c.momentum.map { ("optimizer/momentum", $0) }).map { section, t in
                 let (lo, hi, mean) = stats(t)
                 return .object([("name", .string("/\(section)/\(t.name)")), ("shape", .array(t.shape.map { .int($0) })),
                                  ("min", .double(Double(lo))), ("max", .double(Double(hi))), ("mean", .double(mean))])
             }
             let json: JSONValue = .object([
-                ("path", .string(path)), ("epoch", .int(c.epoch)), ("step", .int(c.step)), ("world_size", .int(c.worldSize)),
+                ("path", .string(path)), ("epoch", .int(c.epoch)), ("step", .int(c.step)),
+                ("world_size", .int(c.worldSize)),
                 ("seed", .int(c.seed)), ("software_version", .string(c.softwareVersion)),
                 ("clip_weights_sha256", .string(c.clipWeightsSHA256)),
-                ("classnames", .array(c.classnames.map { .string($0) })), ("tensors", .array(tensors)), ("valid", .bool(true)),
+                ("classnames", .array(c.classnames.map { .string($0) })), ("tensors", .array(tensors)),
+                ("valid", .bool(true)),
             ])
             print(json.serialized(indent: 2))
             return 0
         }
         print("\(path): valid cocoop checkpoint (format version \(Checkpoint.formatVersion))")
-        print("  epoch \(c.epoch), step \(c.step), world size \(c.worldSize), seed \(c.seed), software \(c.softwareVersion)")
+        print("  epoch \(c.epoch), step \(c.step), world size \(c.worldSize), seed \(c.seed), "
+              + "software \(c.softwareVersion)")
         if let created = c.created { print("  created \(ISO8601DateFormatter().string(from: created))") }
         print("  CLIP weights sha256 \(c.clipWeightsSHA256)")
         for (k, v) in c.extraAttributes.sorted(by: { $0.key < $1.key }) { print("  \(k) = \(v)") }
         for (section, tensors) in [("params", c.params), ("optimizer/momentum", c.momentum)] {
             for t in tensors {
                 let (lo, hi, mean) = stats(t)
-                print(String(format: "  /%@/%@ %@ min %.4g max %.4g mean %.4g", section, t.name, "\(t.shape)", lo, hi, mean))
+                print(String(format: "  /%@/%@ %@ min %.4g max %.4g mean %.4g", section, t.name, "\(t.shape)",
+                             lo, hi, mean))
             }
         }
-        print("  \(c.classnames.count) classes: \(c.classnames.prefix(10).joined(separator: ", "))\(c.classnames.count > 10 ? ", ..." : "")")
+        print("  \(c.classnames.count) classes: \(c.classnames.prefix(10).joined(separator: ", "))"
+              + "\(c.classnames.count > 10 ? ", ..." : "")")
         return 0
     }
 }
@@ -72,10 +79,13 @@ enum ExportCommand: Command {
         let c = try Checkpoint.load(from: URL(fileURLWithPath: path))
         let layout = ParameterLayout(c.params.map { ($0.name.replacingOccurrences(of: "/", with: "."), $0.shape) })
         let p = ParameterBuffer(layout: layout)
-        for t in c.params { p[t.name.replacingOccurrences(of: "/", with: ".")].data.update(from: t.values, count: t.values.count) }
+        for t in c.params {
+            p[t.name.replacingOccurrences(of: "/", with: ".")].data.update(from: t.values, count: t.values.count)
+        }
         try CoOpParameterFile.write(p, to: URL(fileURLWithPath: out),
                                     metadata: ["source": path, "epoch": "\(c.epoch)", "format": "cocoop-export"])
-        print("wrote \(layout.slots.map { CoOpParameterFile.referenceName($0.name) }.joined(separator: ", ")) to \(out)")
+        print("wrote \(layout.slots.map { CoOpParameterFile.referenceName($0.name) }.joined(separator: ", ")) "
+              + "to \(out)")
         return 0
     }
 }

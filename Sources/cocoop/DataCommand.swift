@@ -34,10 +34,13 @@ enum DataCommand: Command {
     """
 
     static func run(_ args: [String]) throws -> Int32 {
-        let a = try Arguments(args, valued: ["root", "dataset-config-file", "dataset", "split-file", "num-shots", "seed", "subsample"],
+        let a = try Arguments(args, valued: ["root", "dataset-config-file", "dataset", "split-file", "num-shots",
+                                             "seed", "subsample"],
                               boolean: ["json", "check-images", "no-cache"])
         guard a.positional == ["show"] else {
-            throw UsageError(a.positional.isEmpty ? "missing subcommand (show)" : "unknown subcommand '\(a.positional.joined(separator: " "))' (expected show)")
+            throw UsageError(a.positional.isEmpty
+                             ? "missing subcommand (show)"
+                             : "unknown subcommand '\(a.positional.joined(separator: " "))' (expected show)")
         }
         guard let root = a.value("root") else { throw UsageError("--root DATA is required") }
         var name = a.value("dataset")
@@ -47,7 +50,9 @@ enum DataCommand: Command {
             if name == nil { name = keys.name }
             if splitFile == nil { splitFile = keys.splitFile }
         }
-        guard let name else { throw UsageError("give --dataset-config-file FILE (with DATASET.NAME) or --dataset NAME") }
+        guard let name else {
+            throw UsageError("give --dataset-config-file FILE (with DATASET.NAME) or --dataset NAME")
+        }
         let options = DatasetLoadOptions(
             numShots: try a.int("num-shots", default: -1),
             seed: try a.int("seed", default: 1),
@@ -139,7 +144,11 @@ enum DatasetYAML {
     private static func stripComment(_ line: String) -> String {
         var quote: Character? = nil
         for (i, ch) in zip(line.indices, line) {
-            if let q = quote { if ch == q { quote = nil } } else if ch == "\"" || ch == "'" { quote = ch } else if ch == "#" {
+            if let q = quote {
+                if ch == q { quote = nil }
+            } else if ch == "\"" || ch == "'" {
+                quote = ch
+            } else if ch == "#" {
                 return String(line[..<i])
             }
         }
@@ -147,7 +156,9 @@ enum DatasetYAML {
     }
 
     private static func unquote(_ s: String) -> String {
-        if s.count >= 2, let f = s.first, let l = s.last, f == l, f == "\"" || f == "'" { return String(s.dropFirst().dropLast()) }
+        if s.count >= 2, let f = s.first, let l = s.last, f == l, f == "\"" || f == "'" {
+            return String(s.dropFirst().dropLast())
+        }
         return s
     }
 }

@@ -45,25 +45,30 @@ enum DemoDataCommand: Command {
         let counts = FashionMNIST.Counts(train: try a.int("train-per-class", default: -1),
                                          val: try a.int("val-per-class", default: 0),
                                          test: try a.int("test-per-class", default: -1))
-        for (option, n) in [("train-per-class", counts.train), ("val-per-class", counts.val), ("test-per-class", counts.test)]
+        for (option, n) in [("train-per-class", counts.train), ("val-per-class", counts.val),
+                            ("test-per-class", counts.test)]
         where a.value(option) != nil && n < 0 {
             throw UsageError("--\(option) must not be negative, got \(n)")
         }
         if counts.val > 0 && counts.train < 0 {
-            throw UsageError("--val-per-class takes the images after the first --train-per-class ones of each class: give --train-per-class too (at most \(6000 - counts.val))")
+            throw UsageError("--val-per-class takes the images after the first --train-per-class ones of each class: "
+                             + "give --train-per-class too (at most \(6000 - counts.val))")
         }
         let started = Date()
         let written = try FashionMNIST.convert(from: a.value("fashion-mnist") ?? FashionMNIST.debianFolder,
                                                to: root, counts: counts)
         if !quiet {
-            print("fashion_mnist: \(written.map { "\($0.key) \($0.value)" }.sorted().joined(separator: ", ")) images -> "
+            print("fashion_mnist: "
+                  + "\(written.map { "\($0.key) \($0.value)" }.sorted().joined(separator: ", ")) images -> "
                   + root.appendingPathComponent(FashionMNIST.splitFile).path)
         }
         if let clipart = a.value("openclipart") {
             let size = try a.int("clipart-size", default: 64)
             guard size > 0 else { throw UsageError("--clipart-size must be positive") }
             let summary = try ClipArtLayout.convert(from: URL(fileURLWithPath: clipart), to: root, size: size)
-            if !quiet { print("openclipart: \(summary) -> \(root.appendingPathComponent(ClipArtLayout.splitFile).path)") }
+            if !quiet {
+                print("openclipart: \(summary) -> \(root.appendingPathComponent(ClipArtLayout.splitFile).path)")
+            }
         }
         if !quiet { print(String(format: "done in %.1f s", Date().timeIntervalSince(started))) }
         return 0
@@ -92,8 +97,10 @@ enum FashionMNIST {
             let base = URL(fileURLWithPath: folder).appendingPathComponent(name).path
             return FileManager.default.fileExists(atPath: base + ".gz") ? base + ".gz" : base
         }
-        let trainSet = try IDXSet(images: file("train-images-idx3-ubyte"), labels: file("train-labels-idx1-ubyte"), hint: installHint)
-        let testSet = try IDXSet(images: file("t10k-images-idx3-ubyte"), labels: file("t10k-labels-idx1-ubyte"), hint: installHint)
+        let trainSet = try IDXSet(images: file("train-images-idx3-ubyte"), labels: file("train-labels-idx1-ubyte"),
+                                  hint: installHint)
+        let testSet = try IDXSet(images: file("t10k-images-idx3-ubyte"), labels: file("t10k-labels-idx1-ubyte"),
+                                 hint: installHint)
         let datasetDir = root.appendingPathComponent("fashion_mnist")
         let unlimited = Int.max
         // Train and val come from the training file (val after train, per class), test from t10k.
@@ -108,7 +115,9 @@ enum FashionMNIST {
             var perClass = [Int](repeating: 0, count: 256)
             for l in step.set.labels { perClass[Int(l)] += 1 }
             if let label = classnames.indices.first(where: { perClass[$0] < step.skip + step.take }) {
-                throw UsageError("\(option) \(step.take)\(step.skip > 0 ? " after \(step.skip) training images" : ""): the Fashion-MNIST \(step.split == "test" ? "test" : "training") file has only \(perClass[label]) images of class \(label) (\(classnames[label]))")
+                throw UsageError("\(option) \(step.take)\(step.skip > 0 ? " after \(step.skip) training images" : ""): "
+                                 + "the Fashion-MNIST \(step.split == "test" ? "test" : "training") file has only "
+                                 + "\(perClass[label]) images of class \(label) (\(classnames[label]))")
             }
         }
         var splits: [(String, JSONValue)] = []
@@ -121,16 +130,20 @@ enum FashionMNIST {
                 return ("images/\(folder)/\(classFolder(label))/\(String(format: "%05d", index)).png", label)
             }
             try writeImages(step.set, indices: picked, paths: items.map(\.path), under: datasetDir)
-            splits.append((step.split, .array(items.map { .array([.string($0.path), .int($0.label), .string(classnames[$0.label])]) })))
+            splits.append((step.split, .array(items.map {
+                .array([.string($0.path), .int($0.label), .string(classnames[$0.label])])
+            })))
             written[step.split] = items.count
         }
-        try writeAtomically(JSONValue.object(splits).serialized(indent: 4) + "\n", to: root.appendingPathComponent(splitFile))
+        try writeAtomically(JSONValue.object(splits).serialized(indent: 4) + "\n",
+                            to: root.appendingPathComponent(splitFile))
         return written
     }
 
     /// Folder of one class: `<label>_<name>` with '/' and ' ' replaced by '_'.
     static func classFolder(_ label: Int) -> String {
-        "\(label)_" + classnames[label].replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: " ", with: "_")
+        "\(label)_" + classnames[label].replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: " ", with: "_")
     }
 
     /// Indices (file order) of the images ranked skip..<skip+take within their class.
@@ -148,7 +161,8 @@ enum FashionMNIST {
     /// Writes the PNGs on all cores.
     static func writeImages(_ set: IDXSet, indices: [Int], paths: [String], under dir: URL) throws {
         for folder in Set(paths.map { ($0 as NSString).deletingLastPathComponent }) {
-            try FileManager.default.createDirectory(at: dir.appendingPathComponent(folder), withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(at: dir.appendingPathComponent(folder),
+                                                    withIntermediateDirectories: true)
         }
         let plane = set.rows * set.columns
         let failures = FailureBox()
@@ -194,7 +208,8 @@ enum ClipArtLayout {
         }
         relative.sort()
         guard !relative.isEmpty else {
-            throw DemoDataError.unreadable(path: source.path, reason: "no PNG files in the included folders", hint: hint)
+            throw DemoDataError.unreadable(path: source.path, reason: "no PNG files in the included folders",
+                                           hint: hint)
         }
         let classOf = relative.map { rel -> String in
             let folder = (rel as NSString).deletingLastPathComponent
@@ -204,7 +219,8 @@ enum ClipArtLayout {
         let labelOf = Dictionary(uniqueKeysWithValues: classnames.enumerated().map { ($1, $0) })
         let datasetDir = root.appendingPathComponent("openclipart")
         for folder in Set(relative.map { ($0 as NSString).deletingLastPathComponent }) {
-            try FileManager.default.createDirectory(at: datasetDir.appendingPathComponent("images/" + folder), withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(at: datasetDir.appendingPathComponent("images/" + folder),
+                                                    withIntermediateDirectories: true)
         }
         let ok = OkBox(count: relative.count)
         let skipped = FailureBox()
@@ -214,7 +230,8 @@ enum ClipArtLayout {
             while k < relative.count {
                 do {
                     let png = try DemoPNG.readRGBA(source.appendingPathComponent(relative[k]))
-                    let image = ClipArt.squareOnWhite(width: png.width, height: png.height, rgba: png.pixels, size: size)
+                    let image = ClipArt.squareOnWhite(width: png.width, height: png.height, rgba: png.pixels,
+                                                      size: size)
                     try DemoPNG.write(image.pixels, width: size, height: size, channels: 3,
                                       to: datasetDir.appendingPathComponent("images/" + relative[k]))
                     ok.set(k)
@@ -245,7 +262,8 @@ private func writeAtomically(_ text: String, to url: URL) throws {
     do {
         try Data(text.utf8).write(to: url, options: .atomic)
     } catch {
-        throw DemoDataError.unreadable(path: url.path, reason: "cannot write: \((error as NSError).localizedDescription)", hint: "")
+        throw DemoDataError.unreadable(path: url.path,
+                                       reason: "cannot write: \((error as NSError).localizedDescription)", hint: "")
     }
 }
 

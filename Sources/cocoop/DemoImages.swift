@@ -1,6 +1,5 @@
-import CPNG
-import CZlib
 import Foundation
+import Gunzip
 import Imaging
 
 // MARK: - Errors
@@ -63,12 +62,15 @@ struct IDXSet {
         let n = be32(imageBytes, 4), rows = be32(imageBytes, 8), columns = be32(imageBytes, 12)
         let nl = be32(labelBytes, 4)
         guard imageBytes.count == 16 + n * rows * columns else {
-            throw DemoDataError.badIDX(path: images, detail: "\(imageBytes.count) bytes for \(n) images of \(rows) x \(columns)")
+            throw DemoDataError.badIDX(path: images,
+                                       detail: "\(imageBytes.count) bytes for \(n) images of \(rows) x \(columns)")
         }
         guard labelBytes.count == 8 + nl else {
             throw DemoDataError.badIDX(path: labels, detail: "\(labelBytes.count) bytes for \(nl) labels")
         }
-        guard n == nl else { throw DemoDataError.mismatchedCounts(images: images, imageCount: n, labels: labels, labelCount: nl) }
+        guard n == nl else {
+            throw DemoDataError.mismatchedCounts(images: images, imageCount: n, labels: labels, labelCount: nl)
+        }
         count = n
         self.rows = rows
         self.columns = columns
@@ -79,24 +81,22 @@ struct IDXSet {
     /// The file's bytes, inflated when it is gzip-compressed (zlib's gz* reader passes
     /// plain files through unchanged).
     static func readMaybeGzip(_ path: String, hint: String) throws -> [UInt8] {
-        guard FileManager.default.isReadableFile(atPath: path), let file = gzopen(path, "rb") else {
+        guard FileManager.default.isReadableFile(atPath: path) else {
             throw DemoDataError.unreadable(path: path, reason: "no such readable file", hint: hint)
         }
-        defer { gzclose(file) }
-        var out: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 1 << 20)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { gzread(file, $0.baseAddress, UInt32($0.count)) }
-            if n < 0 { throw DemoDataError.unreadable(path: path, reason: "gzip data is corrupt", hint: hint) }
-            if n == 0 { break }
-            out += chunk[0..<Int(n)]
+        do {
+            return try Gzip.readFile(atPath: path)
+        } catch GzipError.cannotOpen {
+            throw DemoDataError.unreadable(path: path, reason: "no such readable file", hint: hint)
+        } catch {
+            throw DemoDataError.unreadable(path: path, reason: "gzip data is corrupt", hint: hint)
         }
-        return out
     }
 }
 
-// MARK: - PNG writing and RGBA reading (libpng's simplified API, through Imaging for writing)
+// MARK: - PNG writing and RGBA reading (through Imaging)
 
+/// PNG files for `cocoop demo-data`, encoded and decoded through Imaging.
 enum DemoPNG {
     /// Encodes 8-bit pixels (`channels` 1 = gray, 3 = RGB) as a PNG file at `url`.
     static func write(_ pixels: [UInt8], width: Int, height: Int, channels: Int, to url: URL) throws {
@@ -114,30 +114,17 @@ enum DemoPNG {
     }
 
     /// Decodes a PNG file to 8-bit RGBA (non-premultiplied; libpng's simplified reader).
-    static func readRGBA(_ url: URL) throws -> (width: Int, height: Int, pixels: [UInt8]) {
+    static func readRGBA(_ url: URL) throws -> RGBAImage {
         guard let data = FileManager.default.contents(atPath: url.path) else {
             throw DemoDataError.pngRead(path: url.path, message: "unreadable file")
         }
-        var image = png_image()
-        image.version = cpng_image_version()
-        let begun = data.withUnsafeBytes { png_image_begin_read_from_memory(&image, $0.baseAddress, $0.count) }
-        guard begun != 0 else { throw DemoDataError.pngRead(path: url.path, message: message(&image)) }
-        image.format = cpng_format_rgba()
-        let w = Int(image.width), h = Int(image.height)
-        guard w > 0, h > 0, w * h <= ImageDecoder.maximumPixels else {
-            png_image_free(&image)
+        do {
+            return try ImageDecoder.decodePNGWithAlpha(data: data, name: url.path)
+        } catch ImagingError.tooLarge(_, let w, let h) {
             throw DemoDataError.pngRead(path: url.path, message: "unsupported size \(w) x \(h)")
+        } catch ImagingError.corrupt(_, _, let detail) {
+            throw DemoDataError.pngRead(path: url.path, message: detail)
         }
-        var pixels = [UInt8](repeating: 0, count: w * h * 4)
-        let done = pixels.withUnsafeMutableBytes { png_image_finish_read(&image, nil, $0.baseAddress, Int32(w * 4), nil) }
-        guard done != 0 else { throw DemoDataError.pngRead(path: url.path, message: message(&image)) }
-        return (w, h, pixels)
-    }
-
-    private static func message(_ image: inout png_image) -> String {
-        let text = withUnsafeBytes(of: &image.message) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-        png_image_free(&image)
-        return text.isEmpty ? "libpng error" : text
     }
 }
 

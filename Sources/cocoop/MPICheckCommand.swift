@@ -41,7 +41,9 @@ enum MPICheckCommand: Command {
         guard count >= 1 else { throw UsageError("--count must be >= 1, got \(count)") }
         guard items >= 0 else { throw UsageError("--items must be >= 0, got \(items)") }
         guard loopSeconds >= 0 else { throw UsageError("--loop must be >= 0, got \(loopSeconds)") }
-        if let r = corruptRank, r < 1 { throw UsageError("--corrupt-rank must be >= 1 (rank 0 is the reference), got \(r)") }
+        if let r = corruptRank, r < 1 {
+            throw UsageError("--corrupt-rank must be >= 1 (rank 0 is the reference), got \(r)")
+        }
         setvbuf(stdout, nil, _IOLBF, 0)
 
         let world = try MPICommunicator.world()
@@ -96,12 +98,14 @@ enum MPICheckCommand: Command {
         /// ranks that saw one; the failing ranks print their detail to stderr.
         func agree(_ check: String, _ problem: String?) throws {
             if let problem {
-                FileHandle.standardError.write("mpi-check: rank \(world.rank): \(check): \(problem)\n".data(using: .utf8)!)
+                FileHandle.standardError.write(
+                    "mpi-check: rank \(world.rank): \(check): \(problem)\n".data(using: .utf8)!)
             }
             let flags = try world.allGather(problem == nil ? 0 : 1)
             let bad = flags.indices.filter { flags[$0] != 0 }
             if !bad.isEmpty {
-                throw CheckFailure(description: "\(check): wrong result on rank(s) \(bad.map(String.init).joined(separator: ", "))")
+                throw CheckFailure(description: "\(check): wrong result on rank(s) "
+                                                + "\(bad.map(String.init).joined(separator: ", "))")
             }
         }
 
@@ -143,7 +147,9 @@ enum MPICheckCommand: Command {
             for _ in 0..<reps { try world.allReduce(&scratch, op: .sum) }
             let perCall = Double(DispatchTime.now().uptimeNanoseconds - t2) / Double(reps) / 1e3
             let doubleSum = try world.allReduceSum(0.5 * Double(world.rank + 1))
-            if doubleSum != 0.5 * Double(s) { problem = problem ?? "Double sum is \(doubleSum), expected \(0.5 * Double(s))" }
+            if doubleSum != 0.5 * Double(s) {
+                problem = problem ?? "Double sum is \(doubleSum), expected \(0.5 * Double(s))"
+            }
             let maxRank = try world.allReduceMax(Int64(world.rank)), minRank = try world.allReduceMin(Int64(world.rank))
             if maxRank != Int64(world.size - 1) || minRank != 0 {
                 problem = problem ?? "Int64 max/min of ranks are \(maxRank)/\(minRank), expected \(world.size - 1)/0"
@@ -152,7 +158,8 @@ enum MPICheckCommand: Command {
             try world.allReduce(&doubles, op: .max)
             if doubles != [Double(world.size - 1), 0] { problem = problem ?? "Double max gave \(doubles)" }
             try agree("allreduce", problem)
-            ok(String(format: "allreduce: sum of %d floats (first call %.0f us, then %.1f us per call), Double sum, Int64/Double max and min",
+            ok(String(format: "allreduce: sum of %d floats (first call %.0f us, then %.1f us per call), "
+                              + "Double sum, Int64/Double max and min",
                       count, Double(t1 - t0) / 1e3, perCall))
         }
 
@@ -180,7 +187,8 @@ enum MPICheckCommand: Command {
             var problem: String? = nil
             let expectedRank = members.count - 1 - (world.rank - 2 * color)
             if group.size != members.count || group.rank != expectedRank {
-                problem = "group \(color): rank \(group.rank) of \(group.size), expected \(expectedRank) of \(members.count)"
+                problem = "group \(color): rank \(group.rank) of \(group.size), "
+                    + "expected \(expectedRank) of \(members.count)"
             }
             var buffer = [Float](repeating: Float(world.rank + 1), count: count)
             try group.allReduce(&buffer, op: .sum)
@@ -192,7 +200,8 @@ enum MPICheckCommand: Command {
             if groupRoot != "group \(color)" { problem = problem ?? "group broadcast gave '\(groupRoot)'" }
             if let mpiGroup = group as? MPICommunicator { try mpiGroup.free() }
             try agree("split", problem)
-            ok("split: \((world.size + 1) / 2) group(s) of up to 2 ranks, key order, all-reduce and broadcast within groups")
+            ok("split: \((world.size + 1) / 2) group(s) of up to 2 ranks, key order, "
+               + "all-reduce and broadcast within groups")
         }
 
         func counter(items: Int) throws {
@@ -215,7 +224,8 @@ enum MPICheckCommand: Command {
                 problem = "item \(i) was handed out \(seen[i]) times"
             }
             try agree("counter", problem)
-            ok("counter: \(items) items handed out exactly once (per rank: \(perRank.map(String.init).joined(separator: ", ")))")
+            ok("counter: \(items) items handed out exactly once "
+               + "(per rank: \(perRank.map(String.init).joined(separator: ", ")))")
         }
 
         /// A local failure on some ranks must surface on every rank, from the same call.
@@ -229,7 +239,9 @@ enum MPICheckCommand: Command {
                 let speaker = failing.min()!
                 do {
                     _ = try world.together { () throws -> Int in
-                        if failing.contains(world.rank) { throw Local(description: "local failure on rank \(world.rank)") }
+                        if failing.contains(world.rank) {
+                            throw Local(description: "local failure on rank \(world.rank)")
+                        }
                         return 0
                     }
                     problem = problem ?? "ranks \(failing) failed but rank \(world.rank) went on"
@@ -238,7 +250,8 @@ enum MPICheckCommand: Command {
                         problem = problem ?? "rank \(world.rank) threw \(e)"
                     }
                 } catch let e as PeerRankFailed {
-                    if failing.contains(world.rank) || e.rank != speaker || e.message != "local failure on rank \(speaker)" {
+                    if failing.contains(world.rank) || e.rank != speaker
+                            || e.message != "local failure on rank \(speaker)" {
                         problem = problem ?? "rank \(world.rank) heard \(e) (ranks \(failing) failed)"
                     }
                 }

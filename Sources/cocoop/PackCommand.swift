@@ -42,10 +42,13 @@ enum PackCommand: Command {
             if name == nil { name = keys.name }
             if splitFile == nil { splitFile = keys.splitFile }
         }
-        guard let name else { throw UsageError("give --dataset-config-file FILE (with DATASET.NAME) or --dataset NAME") }
+        guard let name else {
+            throw UsageError("give --dataset-config-file FILE (with DATASET.NAME) or --dataset NAME")
+        }
         let rootURL = URL(fileURLWithPath: root)
         let descriptor = try DatasetCatalog.descriptor(named: name)
-        let splits = try DatasetCatalog.readAll(descriptor, root: rootURL, splitFile: splitFile.map { URL(fileURLWithPath: $0) })
+        let splits = try DatasetCatalog.readAll(descriptor, root: rootURL,
+                                                splitFile: splitFile.map { URL(fileURLWithPath: $0) })
         let start = Date()
         let summary = try DatasetPacker.pack(splits, root: rootURL, to: URL(fileURLWithPath: out),
                                              software: "cocoop \(cocoopVersion)") { done, total in
@@ -53,8 +56,10 @@ enum PackCommand: Command {
         }
         FileHandle.standardError.write("\n".data(using: .utf8)!)
         let seconds = Date().timeIntervalSince(start)
-        print("packed \(splits.name): \(summary.images) images, \(String(format: "%.1f", Double(summary.bytes) / 1e6)) MB "
-              + "(train \(summary.items[.train] ?? 0), val \(summary.items[.val] ?? 0), test \(summary.items[.test] ?? 0) items) "
+        print("packed \(splits.name): \(summary.images) images, "
+              + "\(String(format: "%.1f", Double(summary.bytes) / 1e6)) MB "
+              + "(train \(summary.items[.train] ?? 0), val \(summary.items[.val] ?? 0), "
+              + "test \(summary.items[.test] ?? 0) items) "
               + "in \(String(format: "%.1f", seconds)) s -> \(out)")
         print("sha256 of image bytes: \(summary.sha256)")
         return 0
@@ -65,7 +70,8 @@ enum PackCommand: Command {
         let pack = try PackedDataset(contentsOf: file)
         try pack.verifyChecksum()
         print("\(file.path): \(pack.datasetName), \(pack.count) images, \(pack.classnames.count) classes, "
-              + "train/val/test \(pack.items[.train]!.count)/\(pack.items[.val]!.count)/\(pack.items[.test]!.count); SHA-256 ok")
+              + "train/val/test \(pack.items[.train]!.count)/\(pack.items[.val]!.count)/\(pack.items[.test]!.count)"
+              + "; SHA-256 ok")
         guard decode else { return 0 }
         let splits = pack.splits(root: file.deletingLastPathComponent())
         let loader = ImageLoader(source: splits.imageSource,

@@ -30,14 +30,17 @@ enum PredictCommand: Command {
         guard !a.positional.isEmpty else { throw UsageError("no IMAGE given") }
         let checkpoint = try checkpointFile(a)
         let files = try imageFiles(a.positional)
-        guard !files.isEmpty else { throw UsageError("no .jpg/.jpeg/.png files in \(a.positional.joined(separator: ", "))") }
+        guard !files.isEmpty else {
+            throw UsageError("no .jpg/.jpeg/.png files in \(a.positional.joined(separator: ", "))")
+        }
         let predictor = try Predictor(weights: URL(fileURLWithPath: weights), checkpoint: checkpoint)
         let logits = try predictor.logits(files: files, batchSize: try a.int("batch", default: 32))
         let top = min(try a.int("top", default: 5), predictor.classnames.count)
         guard top >= 1 else { throw UsageError("--top must be at least 1") }
         var records: [JSONValue] = []
         if !a.has("json") {
-            print("\(predictor.trainer.rawValue), epoch \(predictor.epoch), \(predictor.classnames.count) classes: \(checkpoint.path)")
+            print("\(predictor.trainer.rawValue), epoch \(predictor.epoch), \(predictor.classnames.count) classes: "
+                  + "\(checkpoint.path)")
         }
         for (file, row) in zip(files, logits) {
             let mx = row.max()!, z = row.reduce(0.0) { $0 + exp(Double($1 - mx)) }
@@ -53,7 +56,9 @@ enum PredictCommand: Command {
                 ]))
             } else {
                 print(file.path)
-                for j in ranked { print(String(format: "  %6.2f%%  %@", 100 * probability(j), predictor.classnames[j])) }
+                for j in ranked {
+                    print(String(format: "  %6.2f%%  %@", 100 * probability(j), predictor.classnames[j]))
+                }
             }
         }
         if a.has("json") { print(JSONValue.array(records).serialized(indent: 2)) }
@@ -63,7 +68,9 @@ enum PredictCommand: Command {
     /// --checkpoint, or the newest valid checkpoint (of --load-epoch) in --model-dir.
     static func checkpointFile(_ a: Arguments) throws -> URL {
         if let file = a.value("checkpoint") { return URL(fileURLWithPath: file) }
-        guard let dir = a.value("model-dir") else { throw UsageError("--checkpoint FILE or --model-dir DIR is required") }
+        guard let dir = a.value("model-dir") else {
+            throw UsageError("--checkpoint FILE or --model-dir DIR is required")
+        }
         let folder = CheckpointDirectory.model(URL(fileURLWithPath: dir))
         let epoch = a.value("load-epoch") == nil ? nil : try a.int("load-epoch", default: 0)
         let result = try folder.loadNewestValid(epoch: epoch)

@@ -43,7 +43,8 @@ enum TrainCommand: Command {
                                              "source-domains", "target-domains", "transforms", "backbone", "head"],
                               boolean: ["eval-only", "no-train"])
         guard a.positional.count % 2 == 0 else {
-            throw UsageError("config overrides come in KEY VALUE pairs; got \(a.positional.count) words: \(a.positional.joined(separator: " "))")
+            throw UsageError("config overrides come in KEY VALUE pairs; got \(a.positional.count) words: "
+                             + "\(a.positional.joined(separator: " "))")
         }
         StopSignals.install()
         let comm: Communicator = MPIRuntime.isUnderMPIRun ? try MPICommunicator.world() : SingleProcessCommunicator()
@@ -75,7 +76,8 @@ enum TrainCommand: Command {
                                      targetDomains: split(a.value("target-domains")),
                                      transforms: split(a.value("transforms")), trainer: a.value("trainer"),
                                      backbone: a.value("backbone"), head: a.value("head"))
-        let config = try RunConfig.resolve(datasetConfigFile: a.value("dataset-config-file").map { URL(fileURLWithPath: $0) },
+        let config = try RunConfig.resolve(datasetConfigFile: a.value("dataset-config-file")
+                                               .map { URL(fileURLWithPath: $0) },
                                            configFile: a.value("config-file").map { URL(fileURLWithPath: $0) },
                                            flags: flags, overrides: a.positional)
         let weightsPath = a.value("weights") ?? config.model.backbone.weights

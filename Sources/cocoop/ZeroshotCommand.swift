@@ -51,7 +51,8 @@ enum ZeroshotCommand: Command {
             // ImageNet's classnames.txt lines are "wnid name": drop the wnid.
             let names = text.split(whereSeparator: \.isNewline).map { line -> String in
                 let t = line.trimmingCharacters(in: .whitespaces)
-                if let space = t.firstIndex(of: " "), t.hasPrefix("n"), t[t.index(after: t.startIndex)..<space].allSatisfy(\.isNumber) {
+                if let space = t.firstIndex(of: " "), t.hasPrefix("n"),
+                   t[t.index(after: t.startIndex)..<space].allSatisfy(\.isNumber) {
                     return String(t[t.index(after: space)...]).trimmingCharacters(in: .whitespaces)
                 }
                 return t

@@ -5,8 +5,8 @@ let cocoopVersion = "0.1.0"
 
 let commands: [any Command.Type] = [
     TrainCommand.self, SweepCommand.self, InspectCommand.self, ExportCommand.self, TokenizeCommand.self,
-    EmbedCommand.self, ZeroshotCommand.self, PredictCommand.self, InitWeightsCommand.self, DataCommand.self, DemoDataCommand.self, PackCommand.self,
-    MPICheckCommand.self, EnvCommand.self, BenchCommand.self,
+    EmbedCommand.self, ZeroshotCommand.self, PredictCommand.self, InitWeightsCommand.self, DataCommand.self,
+    DemoDataCommand.self, PackCommand.self, MPICheckCommand.self, EnvCommand.self, BenchCommand.self,
 ]
 
 func printTopLevelHelp() {
@@ -38,7 +38,8 @@ default:
     do {
         exit(try command.run(rest))
     } catch let error as UsageError {
-        FileHandle.standardError.write("cocoop \(command.name): \(error)\n(see cocoop \(command.name) --help)\n".data(using: .utf8)!)
+        FileHandle.standardError.write(
+            "cocoop \(command.name): \(error)\n(see cocoop \(command.name) --help)\n".data(using: .utf8)!)
         exit(2)
     } catch {
         FileHandle.standardError.write("cocoop \(command.name): error: \(error)\n".data(using: .utf8)!)

@@ -2,6 +2,7 @@ import Foundation
 import Support
 import Tensor
 import Testing
+import TestSupport
 @testable import CLIP
 
 /// Text and image features, logits and every layer's hidden states against the float64
@@ -9,17 +10,17 @@ import Testing
 @Suite struct EncoderFixtureTests {
     static let tests = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     static let fixtures = tests.appendingPathComponent("Fixtures")
-    static let shared = tests.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared/fixtures")
+    static let shared = tests.deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("shared/fixtures")
 
     static func file(_ name: String) throws -> SafetensorsFile {
         try SafetensorsFile(path: fixtures.appendingPathComponent(name).path)
     }
 
-    /// max|a - b| / max|b| against a float64 reference.
+    /// ``normwiseError`` of the first `b.count` floats at `a` (a layer's activations) against
+    /// the float64 reference `b`.
     static func normwise(_ a: UnsafeMutablePointer<Float>, _ b: [Double]) -> Double {
-        var num = 0.0, den = 0.0
-        for i in b.indices { num = max(num, abs(Double(a[i]) - b[i])); den = max(den, abs(b[i])) }
-        return num / den
+        normwiseError(UnsafeBufferPointer(start: a, count: b.count), b)
     }
 
     static func tokens(_ f: SafetensorsFile) throws -> [[Int32]] {
@@ -65,7 +66,7 @@ import Testing
             l2NormalizeForward(out: zt.data, norm: &norms, inp: text.data, n: m, c: e)
             gemm(.none, .transpose, m: n, n: m, k: e, alpha: model.logitScaleExp, a: zi.data, lda: e,
                  b: zt.data, ldb: e, c: &logits, ldc: m)
-            #expect(logits.withUnsafeMutableBufferPointer { Self.normwise($0.baseAddress!, (try? inputs.doubles("logits_per_image")) ?? []) } < 1e-5)
+            #expect(normwiseError(logits, (try? inputs.doubles("logits_per_image")) ?? []) < 1e-5)
         }
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import CLIP
 
 // MARK: - Fixture
@@ -83,11 +84,6 @@ private enum Fixtures {
 /// canonically equivalent spellings.
 private func scalars(_ s: String) -> [UInt32] { s.unicodeScalars.map(\.value) }
 
-private func scratchDirectory() throws -> URL {
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("clip-tokenizer-tests-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    return url
-}
 
 // MARK: - Tests
 
@@ -215,7 +211,7 @@ struct TokenizerTests {
 
     @Test("Missing, corrupt and truncated BPE files fail with errors naming the path")
     func fileErrors() throws {
-        let dir = try scratchDirectory()
+        let dir = try TemporaryDirectory.create("clip-tokenizer-tests")
         defer { try? FileManager.default.removeItem(at: dir) }
 
         let missing = dir.appendingPathComponent("nope.txt.gz")
@@ -241,7 +237,7 @@ struct TokenizerTests {
 
         // Valid gzip but far too few merges.
         let short = dir.appendingPathComponent("short.txt.gz")
-        try Data(Self.gzip(Array("#version: 0.2\ni n\nt h\n".utf8))).write(to: short)
+        try Data(storedGzip(Array("#version: 0.2\ni n\nt h\n".utf8))).write(to: short)
         do {
             _ = try CLIPTokenizer(bpeGzip: short)
             Issue.record("expected invalidMerges")
@@ -266,7 +262,8 @@ struct TokenizerTests {
         let words = ["red", "great", "spotted", "northern", "american", "wild", "golden", "tiger", "shark",
                      "terrier", "orchid", "Mercedes-Benz", "jack-o'-lantern", "café", "F/A-18", "crème brûlée"]
         let names = (0..<1000).map { i in
-            "a photo of a \(words[i % words.count]) \(words[(i / 16) % words.count])\(i) \(words[(i * 7) % words.count])."
+            let (a, b, c) = (words[i % words.count], words[(i / 16) % words.count], words[(i * 7) % words.count])
+            return "a photo of a \(a) \(b)\(i) \(c)."
         }
         let clock = ContinuousClock()
         let elapsed = try clock.measure {
@@ -274,23 +271,5 @@ struct TokenizerTests {
         }
         print("tokenized 1000 prompts in \(elapsed)")
         #expect(elapsed < .seconds(1))
-    }
-
-    // MARK: - Helpers
-
-    /// A gzip file holding `bytes` in one stored (uncompressed) deflate block (< 64 KiB).
-    static func gzip(_ bytes: [UInt8]) -> [UInt8] {
-        precondition(bytes.count < 65_536)
-        var crc: UInt32 = 0xFFFF_FFFF
-        for b in bytes {
-            crc ^= UInt32(b)
-            for _ in 0..<8 { crc = (crc & 1) != 0 ? (crc >> 1) ^ 0xEDB8_8320 : crc >> 1 }
-        }
-        crc = ~crc
-        func le32(_ v: UInt32) -> [UInt8] { (0..<4).map { UInt8(truncatingIfNeeded: v >> (8 * $0)) } }
-        let length = UInt16(bytes.count)
-        return [0x1F, 0x8B, 0x08, 0x00, 0, 0, 0, 0, 0x00, 0xFF, 0x01,
-                UInt8(length & 0xFF), UInt8(length >> 8), UInt8(~length & 0xFF), UInt8(~length >> 8)]
-            + bytes + le32(crc) + le32(UInt32(bytes.count))
     }
 }

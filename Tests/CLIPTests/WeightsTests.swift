@@ -2,6 +2,7 @@ import Foundation
 import Support
 import Tensor
 import Testing
+import TestSupport
 @testable import CLIP
 
 // MARK: - Fixtures and helpers
@@ -12,7 +13,8 @@ enum WeightsFixtures {
     /// `Tests/Fixtures/weights` (small files copied into the repository).
     static let local = testsFolder.appendingPathComponent("Fixtures/weights")
     /// `../shared/fixtures` relative to the package root (the 31 MB float32 files).
-    static let shared = testsFolder.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared/fixtures")
+    static let shared = testsFolder.deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("shared/fixtures")
 
     static let openAIF32 = shared.appendingPathComponent("clip_openai.safetensors")
     static let huggingFaceFolder = shared.appendingPathComponent("clip_hf")
@@ -35,20 +37,6 @@ enum WeightsFixtures {
 
     /// The loaded f32 OpenAI fixture, shared by the tests (loading is cheap: it is mapped).
     static func loadOpenAIF32() throws -> CLIPWeights { try CLIPWeights.load(from: openAIF32) }
-
-    /// A fresh temporary folder; the caller removes it.
-    static func temporaryFolder() throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("clip-weights-tests-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
-    }
-
-    /// Runs `body` with a temporary folder that is removed afterwards.
-    static func withTemporaryFolder<T>(_ body: (URL) throws -> T) throws -> T {
-        let folder = try temporaryFolder()
-        defer { try? FileManager.default.removeItem(at: folder) }
-        return try body(folder)
-    }
 
     /// Copies the float tensors of `source` into a new file, optionally dropping or
     /// replacing some, and writes it to `destination`.
@@ -76,7 +64,9 @@ enum WeightsFixtures {
         var parts: [String] = []
         for (name, shape) in entries.sorted(by: { $0.0 < $1.0 }) {
             let bytes = shape.reduce(1, *) * 2
-            parts.append("\"\(name)\":{\"dtype\":\"F16\",\"shape\":[\(shape.map(String.init).joined(separator: ","))],\"data_offsets\":[\(offset),\(offset + bytes)]}")
+            let dims = shape.map(String.init).joined(separator: ",")
+            let offsets = "[\(offset),\(offset + bytes)]"
+            parts.append("\"\(name)\":{\"dtype\":\"F16\",\"shape\":[\(dims)],\"data_offsets\":\(offsets)}")
             offset += bytes
         }
         var header = Array("{\(parts.joined(separator: ","))}".utf8)
@@ -140,7 +130,8 @@ struct WeightsFixtureTests {
         #expect(vision.patchEmbedding.data[5 * 192 + 2 * 64 + 3 * 8 + 7] == conv[((5 * 3 + 2) * 8 + 3) * 8 + 7])
     }
 
-    @Test("Hugging Face folder: architecture from config.json, identical tensors after q/k/v concatenation and transposes")
+    @Test(
+        "Hugging Face folder: architecture from config.json, identical tensors after q/k/v concatenation, transposes")
     func huggingFaceFolderMatchesOpenAI() throws {
         let openAI = try WeightsFixtures.loadOpenAIF32()
         let hf = try CLIPWeights.load(from: WeightsFixtures.huggingFaceFolder)
@@ -157,8 +148,10 @@ struct WeightsFixtureTests {
         // Every block through the public structs too.
         let hfVision = try #require(hf.vision), openAIVision = try #require(openAI.vision)
         for (x, y) in zip(hf.text.blocks + hfVision.blocks, openAI.text.blocks + openAIVision.blocks) {
-            for (a, b) in [(x.attnIn.weight, y.attnIn.weight), (x.attnIn.bias!, y.attnIn.bias!), (x.attnOut.weight, y.attnOut.weight),
-                           (x.fc.weight, y.fc.weight), (x.proj.bias!, y.proj.bias!), (x.ln1.weight, y.ln1.weight), (x.ln2.bias, y.ln2.bias)] {
+            for (a, b) in [(x.attnIn.weight, y.attnIn.weight), (x.attnIn.bias!, y.attnIn.bias!),
+                           (x.attnOut.weight, y.attnOut.weight),
+                           (x.fc.weight, y.fc.weight), (x.proj.bias!, y.proj.bias!), (x.ln1.weight, y.ln1.weight),
+                           (x.ln2.bias, y.ln2.bias)] {
                 #expect(identical(a, b))
             }
         }
@@ -173,7 +166,8 @@ struct WeightsFixtureTests {
 
     @Test("Hugging Face safetensors file without config: architecture inferred from the shapes")
     func huggingFaceFileInferred() throws {
-        let weights = try CLIPWeights.load(from: WeightsFixtures.huggingFaceFolder.appendingPathComponent("model.safetensors"))
+        let weights = try CLIPWeights.load(
+            from: WeightsFixtures.huggingFaceFolder.appendingPathComponent("model.safetensors"))
         #expect(weights.architecture == WeightsFixtures.tiny)
         #expect(weights.configSource == nil)
     }
@@ -191,13 +185,15 @@ struct WeightsFixtureTests {
         }
         #expect(f16.logitScale == Float(Float16(f32.logitScale)))
         // The two files really differ (a loader confusing them would be caught).
-        #expect(!identical(try #require(f16.tensor(for: .global(.tokenEmbedding))), try #require(f32.tensor(for: .global(.tokenEmbedding)))))
+        #expect(!identical(try #require(f16.tensor(for: .global(.tokenEmbedding))),
+                           try #require(f32.tensor(for: .global(.tokenEmbedding)))))
     }
 
     @Test("contentSHA256 is the SHA-256 of the weights file, as recorded in the manifest")
     func contentHash() throws {
         let weights = try CLIPWeights.load(from: WeightsFixtures.openAIF16)
-        let manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: WeightsFixtures.local.appendingPathComponent("manifest.json")))
+        let manifestURL = WeightsFixtures.local.appendingPathComponent("manifest.json")
+        let manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: manifestURL))
         let files = try #require((manifest as? [String: Any])?["files"] as? [[String: Any]])
         let recorded = files.first { $0["path"] as? String == "clip_openai_f16.safetensors" }?["sha256"] as? String
         #expect(try weights.contentSHA256() == recorded)
@@ -211,40 +207,47 @@ struct WeightsFixtureTests {
 struct WeightsBadInputTests {
     @Test("A missing tensor is named")
     func missingTensor() throws {
-        try WeightsFixtures.withTemporaryFolder { (folder: URL) throws in
+        try TemporaryDirectory.with("clip-weights-tests") { (folder: URL) throws in
             let url = folder.appendingPathComponent("m.safetensors")
-            try RandomWeights.writeOpenAIFile(architecture: WeightsFixtures.smallInferable, seed: 1, to: folder.appendingPathComponent("full.safetensors"))
+            try RandomWeights.writeOpenAIFile(architecture: WeightsFixtures.smallInferable, seed: 1,
+                                              to: folder.appendingPathComponent("full.safetensors"))
             try WeightsFixtures.rewrite(folder.appendingPathComponent("full.safetensors"), to: url,
                                         dropping: ["transformer.resblocks.1.attn.out_proj.bias"])
             let error = WeightsFixtures.error { _ = try CLIPWeights.load(from: url) }
-            #expect(error as? CLIPWeightsError == .missingTensor(file: url.path, name: "transformer.resblocks.1.attn.out_proj.bias"))
-            #expect("\(error!)".contains("transformer.resblocks.1.attn.out_proj.bias") && "\(error!)".contains(url.path))
+            #expect(error as? CLIPWeightsError == .missingTensor(file: url.path,
+                                                                 name: "transformer.resblocks.1.attn.out_proj.bias"))
+            #expect("\(error!)".contains("transformer.resblocks.1.attn.out_proj.bias")
+                    && "\(error!)".contains(url.path))
         }
     }
 
     @Test("A missing q/k/v part of a Hugging Face checkpoint is named")
     func missingHuggingFacePart() throws {
-        try WeightsFixtures.withTemporaryFolder { (folder: URL) throws in
+        try TemporaryDirectory.with("clip-weights-tests") { (folder: URL) throws in
             try RandomWeights.writeHuggingFaceFolder(architecture: WeightsFixtures.small, seed: 2, to: folder)
             let model = folder.appendingPathComponent("model.safetensors")
             let name = "vision_model.encoder.layers.1.self_attn.k_proj.bias"
-            try WeightsFixtures.rewrite(model, to: folder.appendingPathComponent("edited.safetensors"), dropping: [name])
+            try WeightsFixtures.rewrite(model, to: folder.appendingPathComponent("edited.safetensors"),
+                                        dropping: [name])
             try FileManager.default.removeItem(at: model)
             try FileManager.default.moveItem(at: folder.appendingPathComponent("edited.safetensors"), to: model)
-            #expect(throws: CLIPWeightsError.missingTensor(file: model.path, name: name)) { try CLIPWeights.load(from: folder) }
+            #expect(throws: CLIPWeightsError.missingTensor(file: model.path,
+                                                           name: name)) { try CLIPWeights.load(from: folder) }
         }
     }
 
     @Test("A wrong shape names the tensor, the shape found and the shape expected")
     func wrongShape() throws {
-        try WeightsFixtures.withTemporaryFolder { (folder: URL) throws in
+        try TemporaryDirectory.with("clip-weights-tests") { (folder: URL) throws in
             let full = folder.appendingPathComponent("full.safetensors")
             try RandomWeights.writeOpenAIFile(architecture: WeightsFixtures.smallInferable, seed: 3, to: full)
             let url = folder.appendingPathComponent("s.safetensors")
             let name = "visual.transformer.resblocks.0.mlp.c_fc.weight"
-            try WeightsFixtures.rewrite(full, to: url, replacing: [name: ([512, 127], [Float](repeating: 0, count: 512 * 127))])
+            try WeightsFixtures.rewrite(full, to: url,
+                                        replacing: [name: ([512, 127], [Float](repeating: 0, count: 512 * 127))])
             let error = WeightsFixtures.error { _ = try CLIPWeights.load(from: url) }
-            #expect(error as? CLIPWeightsError == .shapeMismatch(file: url.path, name: name, found: [512, 127], expected: [512, 128]))
+            #expect(error as? CLIPWeightsError == .shapeMismatch(file: url.path, name: name, found: [512, 127],
+                                                                 expected: [512, 128]))
             #expect("\(error!)".contains("[512, 127]") && "\(error!)".contains("[512, 128]"))
 
             // In a Hugging Face folder the expected shape is the file's own layout ([E, D] for text_projection).
@@ -252,10 +255,12 @@ struct WeightsBadInputTests {
             try RandomWeights.writeHuggingFaceFolder(architecture: WeightsFixtures.small, seed: 3, to: hf)
             let model = hf.appendingPathComponent("model.safetensors")
             try WeightsFixtures.rewrite(model, to: folder.appendingPathComponent("t.safetensors"),
-                                        replacing: ["text_projection.weight": ([32, 24], [Float](repeating: 0, count: 768))])
+                                        replacing: ["text_projection.weight":
+                                                        ([32, 24], [Float](repeating: 0, count: 768))])
             try FileManager.default.removeItem(at: model)
             try FileManager.default.moveItem(at: folder.appendingPathComponent("t.safetensors"), to: model)
-            #expect(throws: CLIPWeightsError.shapeMismatch(file: model.path, name: "text_projection.weight", found: [32, 24], expected: [24, 32])) {
+            #expect(throws: CLIPWeightsError.shapeMismatch(file: model.path, name: "text_projection.weight",
+                                                           found: [32, 24], expected: [24, 32])) {
                 try CLIPWeights.load(from: hf)
             }
         }
@@ -263,14 +268,15 @@ struct WeightsBadInputTests {
 
     @Test("hidden_act other than quick_gelu, and impossible configs, are rejected naming config.json")
     func badConfig() throws {
-        try WeightsFixtures.withTemporaryFolder { (folder: URL) throws in
+        try TemporaryDirectory.with("clip-weights-tests") { (folder: URL) throws in
             try RandomWeights.writeHuggingFaceFolder(architecture: WeightsFixtures.small, seed: 4, to: folder)
             let configURL = folder.appendingPathComponent("config.json")
             let original = try String(contentsOf: configURL, encoding: .utf8)
             #expect(original.components(separatedBy: "\"quick_gelu\"").count == 3)
             let gelu = original.replacingOccurrences(of: "\"quick_gelu\"", with: "\"gelu\"")
             try gelu.write(to: configURL, atomically: true, encoding: .utf8)
-            #expect(throws: CLIPWeightsError.unsupportedActivation(file: configURL.path, tower: "text_config", activation: "gelu")) {
+            #expect(throws: CLIPWeightsError.unsupportedActivation(file: configURL.path, tower: "text_config",
+                                                                   activation: "gelu")) {
                 try CLIPWeights.load(from: folder)
             }
             try original.replacingOccurrences(of: "\"intermediate_size\": 128", with: "\"intermediate_size\": 100")
@@ -287,16 +293,18 @@ struct WeightsBadInputTests {
 
     @Test("Corrupt safetensors files surface as SafetensorsError naming the file")
     func corruptFiles() throws {
-        try WeightsFixtures.withTemporaryFolder { (folder: URL) throws in
+        try TemporaryDirectory.with("clip-weights-tests") { (folder: URL) throws in
             let whole = try Data(contentsOf: WeightsFixtures.openAIF16)
             // Truncated inside the data, then inside the header, then inside the length.
             let cut = folder.appendingPathComponent("cut.safetensors")
             try whole.prefix(whole.count - 10).write(to: cut)
-            guard case .offsetsOutOfRange(cut.path, _, _, _)? = WeightsFixtures.error({ _ = try CLIPWeights.load(from: cut) }) as? SafetensorsError else {
+            let truncated = WeightsFixtures.error({ _ = try CLIPWeights.load(from: cut) }) as? SafetensorsError
+            guard case .offsetsOutOfRange(cut.path, _, _, _)? = truncated else {
                 Issue.record("truncated data not detected"); return
             }
             try whole.prefix(100).write(to: cut)
-            #expect(throws: SafetensorsError.headerLengthBeyondFile(path: cut.path, headerLength: 7848, fileSize: 100)) {
+            #expect(throws: SafetensorsError.headerLengthBeyondFile(path: cut.path, headerLength: 7848,
+                                                                    fileSize: 100)) {
                 try CLIPWeights.load(from: cut)
             }
             try whole.prefix(3).write(to: cut)
@@ -332,35 +340,38 @@ struct WeightsBadInputTests {
 
     @Test("Folders without weights, foreign names and missing paths are reported")
     func foldersAndNames() throws {
-        try WeightsFixtures.withTemporaryFolder { (folder: URL) throws in
+        try TemporaryDirectory.with("clip-weights-tests") { (folder: URL) throws in
             #expect(throws: CLIPWeightsError.noWeightsFile(folder: folder.path)) { try CLIPWeights.load(from: folder) }
             var writer = SafetensorsWriter()
             try writer.add("encoder.weight", shape: [2], floats: [1, 2])
             try writer.write(to: folder.appendingPathComponent("a.safetensors"))
-            #expect(throws: CLIPWeightsError.unrecognizedNaming(file: folder.appendingPathComponent("a.safetensors").path, sample: ["encoder.weight"])) {
+            let unknown = folder.appendingPathComponent("a.safetensors").path
+            #expect(throws: CLIPWeightsError.unrecognizedNaming(file: unknown, sample: ["encoder.weight"])) {
                 try CLIPWeights.load(from: folder)
             }
             try writer.write(to: folder.appendingPathComponent("b.safetensors"))
-            #expect(throws: CLIPWeightsError.ambiguousWeightsFiles(folder: folder.path, candidates: ["a.safetensors", "b.safetensors"])) {
+            #expect(throws: CLIPWeightsError.ambiguousWeightsFiles(folder: folder.path,
+                                                                   candidates: ["a.safetensors", "b.safetensors"])) {
                 try CLIPWeights.load(from: folder)
             }
             // A ResNet file without one BatchNorm tensor: its shapes tell the architecture, loading names the gap.
             let rn = ResNetFixtureTests.tiny
             let partial = folder.appendingPathComponent("partial-rn.safetensors")
-            try WeightsFixtures.writeSparse(WeightsFixtures.entries(rn, .openAI(prefix: "")).filter { $0.0 != "visual.bn1.weight" },
-                                            to: partial)
+            let entries = WeightsFixtures.entries(rn, .openAI(prefix: "")).filter { $0.0 != "visual.bn1.weight" }
+            try WeightsFixtures.writeSparse(entries, to: partial)
             #expect(try CLIPWeights.architecture(at: partial) == rn)
             #expect(throws: CLIPWeightsError.missingTensor(file: partial.path, name: "visual.bn1.weight")) {
                 try CLIPWeights.load(from: partial)
             }
             let missing = folder.appendingPathComponent("nope.safetensors")
-            #expect(throws: MappedFileError.cannotOpen(path: missing.path, errno: ENOENT)) { try CLIPWeights.load(from: missing) }
+            #expect(throws: MappedFileError.cannotOpen(path: missing.path,
+                                                       errno: ENOENT)) { try CLIPWeights.load(from: missing) }
         }
     }
 
     @Test("Extra tensors are ignored with a warning; prefixed keys are understood")
     func extrasAndPrefixes() throws {
-        try WeightsFixtures.withTemporaryFolder { (folder: URL) throws in
+        try TemporaryDirectory.with("clip-weights-tests") { (folder: URL) throws in
             let full = folder.appendingPathComponent("full.safetensors")
             try RandomWeights.writeOpenAIFile(architecture: WeightsFixtures.smallInferable, seed: 5, to: full)
             let extra = folder.appendingPathComponent("extra.safetensors")
@@ -371,12 +382,14 @@ struct WeightsBadInputTests {
             // The same tensors under a "model." prefix.
             let source = try SafetensorsFile(url: full)
             var writer = SafetensorsWriter()
-            for name in source.names { try writer.add("model." + name, shape: source.shape(name), floats: source.floats(name)) }
+            for name in source.names { try writer.add("model." + name, shape: source.shape(name),
+                                                      floats: source.floats(name)) }
             let prefixed = folder.appendingPathComponent("prefixed.safetensors")
             try writer.write(to: prefixed)
             let loaded = try CLIPWeights.load(from: prefixed)
             #expect(loaded.naming == .openAI(prefix: "model."))
-            #expect(identical(try #require(loaded.tensor(for: .block(.vision, 1, .fcWeight))), try #require(weights.tensor(for: .block(.vision, 1, .fcWeight)))))
+            #expect(identical(try #require(loaded.tensor(for: .block(.vision, 1, .fcWeight))),
+                              try #require(weights.tensor(for: .block(.vision, 1, .fcWeight)))))
         }
     }
 }
@@ -387,18 +400,21 @@ struct WeightsBadInputTests {
 struct WeightsArchitectureTests {
     @Test("Presets have OpenAI's parameter counts")
     func parameterCounts() {
-        func count(_ a: CLIPArchitecture) -> Int { CLIPParameter.all(for: a).reduce(0) { $0 + $1.shape(a).reduce(1, *) } }
+        func count(_ a: CLIPArchitecture) -> Int {
+            CLIPParameter.all(for: a).reduce(0) { $0 + $1.shape(a).reduce(1, *) }
+        }
         #expect(count(.vitB32) == 151_277_313)
         #expect(count(.vitB16) == 149_620_737)
         #expect(count(.vitL14) == 427_616_513)
-        #expect(CLIPArchitecture.vitB16.gridSize == 14 && CLIPArchitecture.vitL14.gridSize == 16 && CLIPArchitecture.vitB32.gridSize == 7)
+        #expect(CLIPArchitecture.vitB16.gridSize == 14 && CLIPArchitecture.vitL14.gridSize == 16
+                && CLIPArchitecture.vitB32.gridSize == 7)
     }
 
     @Test("ViT-B/32, B/16 and L/14 are inferred from real-shaped files in both namings", arguments: [
         CLIPArchitecture.vitB32, .vitB16, .vitL14,
     ])
     func inferPresets(_ architecture: CLIPArchitecture) throws {
-        try WeightsFixtures.withTemporaryFolder { (folder: URL) throws in
+        try TemporaryDirectory.with("clip-weights-tests") { (folder: URL) throws in
             for naming in [CLIPCheckpointNaming.openAI(prefix: ""), .huggingFace(prefix: "")] {
                 let url = folder.appendingPathComponent("sparse.safetensors")
                 try WeightsFixtures.writeSparse(WeightsFixtures.entries(architecture, naming), to: url)
@@ -418,7 +434,8 @@ struct WeightsArchitectureTests {
         let decoded = try JSONDecoder().decode(HuggingFaceCLIPConfig.self, from: config.jsonData())
         #expect(try decoded.architecture(file: "config.json") == .vitB16)
         // The fixture's config (written by transformers) gives the tiny model.
-        let fixture = try HuggingFaceCLIPConfig.load(from: WeightsFixtures.local.appendingPathComponent("clip_hf/config.json"))
+        let fixture = try HuggingFaceCLIPConfig.load(
+            from: WeightsFixtures.local.appendingPathComponent("clip_hf/config.json"))
         #expect(try fixture.architecture(file: "config.json") == WeightsFixtures.tiny)
         // Old-style *_config_dict entries override the plain sections, as in transformers.
         var old = HuggingFaceCLIPConfig(architecture: .vitB16)
@@ -430,7 +447,7 @@ struct WeightsArchitectureTests {
 
     @Test("Random Hugging Face folder loads back with the generated values (f32, f16) and config heads")
     func randomRoundTrip() throws {
-        try WeightsFixtures.withTemporaryFolder { (folder: URL) throws in
+        try TemporaryDirectory.with("clip-weights-tests") { (folder: URL) throws in
             let a = WeightsFixtures.small
             let f32 = folder.appendingPathComponent("f32"), f16 = folder.appendingPathComponent("f16")
             try RandomWeights.writeHuggingFaceFolder(architecture: a, seed: 42, to: f32)
@@ -441,7 +458,8 @@ struct WeightsArchitectureTests {
             for parameter in CLIPParameter.all(for: a) where parameter != .global(.logitScale) {
                 let expected = RandomWeights.values(parameter, a, seed: 42)
                 #expect(try #require(w32.tensor(for: parameter)).array == expected, "\(parameter.openAIName)")
-                #expect(try #require(w16.tensor(for: parameter)).array == expected.map { Float(Float16($0)) }, "\(parameter.openAIName)")
+                #expect(try #require(w16.tensor(for: parameter)).array == expected.map { Float(Float16($0)) },
+                        "\(parameter.openAIName)")
             }
             #expect(w32.logitScale == Float(log(1 / 0.07)))
             // Scales are CLIP-like and nothing is degenerate.
@@ -451,8 +469,10 @@ struct WeightsArchitectureTests {
             let std = (tokens.map { $0 * $0 }.reduce(0, +) / Float(tokens.count)).squareRoot()
             #expect(abs(std - 0.02) < 0.002)
             // Same seed, same bytes; another seed, other bytes.
-            try RandomWeights.writeHuggingFaceFolder(architecture: a, seed: 42, to: folder.appendingPathComponent("again"))
-            try RandomWeights.writeHuggingFaceFolder(architecture: a, seed: 43, to: folder.appendingPathComponent("other"))
+            try RandomWeights.writeHuggingFaceFolder(architecture: a, seed: 42,
+                                                     to: folder.appendingPathComponent("again"))
+            try RandomWeights.writeHuggingFaceFolder(architecture: a, seed: 43,
+                                                     to: folder.appendingPathComponent("other"))
             let again = try CLIPWeights.load(from: folder.appendingPathComponent("again"))
             let other = try CLIPWeights.load(from: folder.appendingPathComponent("other"))
             #expect(try again.contentSHA256() == w32.contentSHA256())
@@ -462,17 +482,21 @@ struct WeightsArchitectureTests {
 
     @Test("Random OpenAI file (bf16) equals the Hugging Face folder of the same seed")
     func randomOpenAIMatchesHuggingFace() throws {
-        try WeightsFixtures.withTemporaryFolder { (folder: URL) throws in
+        try TemporaryDirectory.with("clip-weights-tests") { (folder: URL) throws in
             let a = WeightsFixtures.smallInferable
-            try RandomWeights.writeHuggingFaceFolder(architecture: a, seed: 7, to: folder.appendingPathComponent("hf"), dtype: .bf16)
-            try RandomWeights.writeOpenAIFile(architecture: a, seed: 7, to: folder.appendingPathComponent("openai.safetensors"), dtype: .bf16)
+            try RandomWeights.writeHuggingFaceFolder(architecture: a, seed: 7, to: folder.appendingPathComponent("hf"),
+                                                     dtype: .bf16)
+            try RandomWeights.writeOpenAIFile(architecture: a, seed: 7,
+                                              to: folder.appendingPathComponent("openai.safetensors"), dtype: .bf16)
             let hf = try CLIPWeights.load(from: folder.appendingPathComponent("hf"))
             let openAI = try CLIPWeights.load(from: folder.appendingPathComponent("openai.safetensors"))
             #expect(openAI.architecture == a && hf.architecture == a)
             for parameter in CLIPParameter.all(for: a) where parameter != .global(.logitScale) {
                 let x = try #require(hf.tensor(for: parameter)), y = try #require(openAI.tensor(for: parameter))
                 #expect(identical(x, y), "\(parameter.openAIName)")
-                let bf16 = RandomWeights.values(parameter, a, seed: 7).map { HalfFloat.float(fromBFloat16Bits: HalfFloat.bfloat16Bits(from: $0)) }
+                let bf16 = RandomWeights.values(parameter, a, seed: 7).map {
+                    HalfFloat.float(fromBFloat16Bits: HalfFloat.bfloat16Bits(from: $0))
+                }
                 #expect(x.array == bf16)
             }
             #expect(hf.logitScale == openAI.logitScale)
@@ -482,11 +506,12 @@ struct WeightsArchitectureTests {
     @Test("Full ViT-B/16 float16 folder round trip (set COCOOP_SLOW_TESTS=1)",
           .enabled(if: ProcessInfo.processInfo.environment["COCOOP_SLOW_TESTS"] != nil))
     func vitB16RoundTrip() throws {
-        try WeightsFixtures.withTemporaryFolder { (folder: URL) throws in
+        try TemporaryDirectory.with("clip-weights-tests") { (folder: URL) throws in
             try RandomWeights.writeHuggingFaceFolder(architecture: .vitB16, seed: 16, to: folder, dtype: .f16)
             let weights = try CLIPWeights.load(from: folder)
             #expect(weights.architecture == .vitB16)
-            for parameter: CLIPParameter in [.global(.textProjection), .block(.vision, 11, .attnInWeight), .global(.patchEmbedding)] {
+            for parameter: CLIPParameter in [.global(.textProjection), .block(.vision, 11, .attnInWeight),
+                                             .global(.patchEmbedding)] {
                 let expected = RandomWeights.values(parameter, .vitB16, seed: 16).map { Float(Float16($0)) }
                 #expect(try #require(weights.tensor(for: parameter)).array == expected)
             }

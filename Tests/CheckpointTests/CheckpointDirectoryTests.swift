@@ -2,12 +2,13 @@ import HDF5
 import Checkpoint
 import Foundation
 import Testing
+import TestSupport
 
 /// Naming, listing, fallback to the previous valid checkpoint, retention and failed saves.
 @Suite("CheckpointDirectory")
 struct CheckpointDirectoryTests {
     let dir: TemporaryDirectory
-    init() throws { dir = try TemporaryDirectory() }
+    init() throws { dir = try TemporaryDirectory("cocoop-ckpt-tests") }
 
     var folder: CheckpointDirectory { CheckpointDirectory(dir.url.appendingPathComponent("checkpoints")) }
 
@@ -28,7 +29,8 @@ struct CheckpointDirectoryTests {
         for (e, s) in [(0, 40), (1, 80), (0, 10), (2, 120), (1, 100)] {
             try folder.save(sampleContents(epoch: e, step: s))
         }
-        try "x".write(to: folder.url.appendingPathComponent("ckpt-e0009-s000999.h5.tmp"), atomically: false, encoding: .utf8)
+        try "x".write(to: folder.url.appendingPathComponent("ckpt-e0009-s000999.h5.tmp"), atomically: false,
+                      encoding: .utf8)
         try "x".write(to: folder.url.appendingPathComponent("notes.txt"), atomically: false, encoding: .utf8)
         #expect(try folder.entries().map(\.name) == ["ckpt-e0002-s000120.h5", "ckpt-e0001-s000100.h5",
                                                      "ckpt-e0001-s000080.h5", "ckpt-e0000-s000040.h5",
@@ -74,7 +76,8 @@ struct CheckpointDirectoryTests {
     func nothingValid() throws {
         #expect(try folder.loadNewestValid().loaded == nil)
         try FileManager.default.createDirectory(at: folder.url, withIntermediateDirectories: true)
-        try "not hdf5".write(to: folder.url.appendingPathComponent("ckpt-e0001-s000001.h5"), atomically: false, encoding: .utf8)
+        try "not hdf5".write(to: folder.url.appendingPathComponent("ckpt-e0001-s000001.h5"), atomically: false,
+                             encoding: .utf8)
         let result = try folder.loadNewestValid()
         #expect(result.loaded == nil)
         #expect(result.warnings.count == 1 && result.warnings[0].contains("ckpt-e0001-s000001.h5"))

@@ -2,6 +2,7 @@ import HDF5
 import Checkpoint
 import Foundation
 import Testing
+import TestSupport
 
 /// A small CoCoOp-shaped checkpoint (M = 4, D = 8, E = 32, Meta-Net hidden 2) whose
 /// values depend on `salt`; ctx starts with a distinctive pattern to find it in the file.
@@ -30,7 +31,7 @@ func sampleContents(epoch: Int = 3, step: Int = 120, salt: Float = 0) -> Checkpo
 @Suite("Checkpoint")
 struct CheckpointTests {
     let dir: TemporaryDirectory
-    init() throws { dir = try TemporaryDirectory() }
+    init() throws { dir = try TemporaryDirectory("cocoop-ckpt-tests") }
 
     @Test("Every kind of value round-trips")
     func roundTrip() throws {
@@ -88,8 +89,9 @@ struct CheckpointTests {
     func h5dumpHeader() throws {
         let url = dir.file("dump.h5")
         try Checkpoint.save(sampleContents(), to: url)
-        let (status, out) = try runTool(["h5dump", "-H", "-p", url.path])
-        #expect(status == 0, "\(out)")
+        let header = try runTool(["h5dump", "-H", "-p", url.path])
+        let out = header.output
+        #expect(header.status == 0, "\(out)")
         for needle in ["GROUP \"params\"", "GROUP \"meta_net\"", "GROUP \"linear1\"", "DATASET \"weight\"",
                        "DATASET \"ctx\"", "DATASPACE  SIMPLE { ( 4, 8 ) / ( 4, 8 ) }", "H5T_IEEE_F32LE",
                        "GROUP \"optimizer\"", "GROUP \"momentum\"", "DATASET \"classnames\"", "CSET H5T_CSET_UTF8",
@@ -103,13 +105,15 @@ struct CheckpointTests {
             #expect(out.contains(needle), "h5dump -H lacks \(needle)")
         }
         // Values too: the format attribute and the class names.
-        let (s2, values) = try runTool(["h5dump", "-a", "/format", "-a", "/epoch", "-d", "/classnames", url.path])
-        #expect(s2 == 0, "\(values)")
+        let dumped = try runTool(["h5dump", "-a", "/format", "-a", "/epoch", "-d", "/classnames", url.path])
+        let values = dumped.output
+        #expect(dumped.status == 0, "\(values)")
         #expect(values.contains("\"cocoop-checkpoint\""))
         #expect(values.contains("(0): 3"))
         #expect(values.contains("\"american bulldog\""))
-        let (s3, ctx) = try runTool(["h5dump", "-d", "/params/ctx", url.path])
-        #expect(s3 == 0)
+        let ctxDump = try runTool(["h5dump", "-d", "/params/ctx", url.path])
+        let ctx = ctxDump.output
+        #expect(ctxDump.status == 0)
         #expect(ctx.contains("(0,0): 1000.5, 1001.75, 1003"), "\(ctx)")
     }
 
@@ -170,13 +174,15 @@ struct CheckpointTests {
         let f = try HDF5File.create(other.path)
         try f.write([Float](arrayLiteral: 1), to: "/x")
         try f.close()
-        #expect(throws: CheckpointError.notACheckpoint(file: other.path, found: nil)) { try Checkpoint.load(from: other) }
+        #expect(throws: CheckpointError.notACheckpoint(file: other.path,
+                                                       found: nil)) { try Checkpoint.load(from: other) }
 
         let newer = dir.file("newer.h5")
         try Checkpoint.save(sampleContents(), to: newer)
         let g = try HDF5File.open(newer.path, mode: .readWrite)
         try g.setAttribute("format_version", .int64(2))
         try g.close()
-        #expect(throws: CheckpointError.unsupportedVersion(file: newer.path, version: 2)) { try Checkpoint.load(from: newer) }
+        #expect(throws: CheckpointError.unsupportedVersion(file: newer.path,
+                                                           version: 2)) { try Checkpoint.load(from: newer) }
     }
 }

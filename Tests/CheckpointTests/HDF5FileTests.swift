@@ -2,12 +2,13 @@ import HDF5
 import Checkpoint
 import Foundation
 import Testing
+import TestSupport
 
 /// The HDF5 wrapper: datasets of every kind and shape, attributes, groups, listing, errors.
 @Suite("HDF5File")
 struct HDF5FileTests {
     let dir: TemporaryDirectory
-    init() throws { dir = try TemporaryDirectory() }
+    init() throws { dir = try TemporaryDirectory("cocoop-ckpt-tests") }
 
     @Test("Float datasets of any shape round-trip, including scalars, empty and multi-chunk arrays")
     func floats() throws {
@@ -103,7 +104,8 @@ struct HDF5FileTests {
         #expect(try file.exists("/p/q/r"))
         #expect(try file.children(of: "/p") == ["a", "b", "q"])
         #expect(try file.children() == ["p"])
-        #expect(throws: HDF5Error.typeMismatch(file: file.path, object: "/p/a", expected: "a group", found: "a dataset")) {
+        #expect(throws: HDF5Error.typeMismatch(file: file.path, object: "/p/a", expected: "a group",
+                                               found: "a dataset")) {
             try file.createGroup("/p/a")
         }
     }
@@ -178,11 +180,14 @@ struct HDF5FileTests {
         let file = try HDF5File.create(path)
         defer { try? file.close() }
         let fds = try FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")
-        let mine = fds.filter { (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\($0)")) == path }
+        let mine = fds.filter {
+            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\($0)")) == path
+        }
         try #require(mine.count == 1, "descriptors for \(path): \(mine)")
         let info = try String(contentsOfFile: "/proc/self/fdinfo/\(mine[0])", encoding: .utf8)
         let flagsLine = try #require(info.split(separator: "\n").first { $0.hasPrefix("flags:") })
-        let flags = try #require(Int(flagsLine.dropFirst("flags:".count).trimmingCharacters(in: .whitespaces), radix: 8))
+        let octal = flagsLine.dropFirst("flags:".count).trimmingCharacters(in: .whitespaces)
+        let flags = try #require(Int(octal, radix: 8))
         #expect(flags & 0o2000000 != 0, "O_CLOEXEC missing: \(flagsLine)")
     }
 }

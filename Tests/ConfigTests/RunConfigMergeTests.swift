@@ -64,7 +64,8 @@ struct RunConfigMergeTests {
         #expect(c == RunConfig.defaults, "a failed merge leaves the configuration unchanged")
 
         let typo = configError { try c.merge(yaml: "TRAINER:\n  COCOOP:\n    N_CXT: 4\n", file: "typo.yaml") }
-        #expect(typo?.description == "unknown config key TRAINER.COCOOP.N_CXT (typo.yaml:3:5); did you mean TRAINER.COCOOP.N_CTX?")
+        #expect(typo?.description == "unknown config key TRAINER.COCOOP.N_CXT (typo.yaml:3:5); "
+                                     + "did you mean TRAINER.COCOOP.N_CTX?")
         let section = configError { try c.merge(yaml: "MCD:\n  N_STEP_F: 4\n", file: "s.yaml") }
         #expect(section == .unknownKey(key: "MCD", origin: .file(path: "s.yaml", line: 1, column: 1), suggestion: nil))
     }
@@ -76,7 +77,8 @@ struct RunConfigMergeTests {
         #expect(error == .typeMismatch(key: "OPTIM.MAX_EPOCH", origin: .file(path: "t.yaml", line: 2, column: 14),
                                        expected: "int", found: "\"2.5\" (float 2.5)"))
         #expect(error?.description
-                    == "wrong type for config key OPTIM.MAX_EPOCH (t.yaml:2:14): expected int, found \"2.5\" (float 2.5)")
+                    == "wrong type for config key OPTIM.MAX_EPOCH (t.yaml:2:14): "
+                       + "expected int, found \"2.5\" (float 2.5)")
 
         let list = configError { try c.merge(yaml: "INPUT:\n  SIZE: 224\n", file: "t.yaml") }
         #expect(list?.description.contains("expected list of int") == true)
@@ -157,7 +159,8 @@ struct RunConfigMergeTests {
         var c = RunConfig.defaults
         let unknown = configError { try c.merge(overrides: ["OPTIM.LR", "0.1", "OPTIM.LRR", "0.2"]) }
         #expect(unknown == .unknownKey(key: "OPTIM.LRR", origin: .override(index: 2), suggestion: "OPTIM.LR"))
-        #expect(unknown?.description == "unknown config key OPTIM.LRR (command-line override #2); did you mean OPTIM.LR?")
+        #expect(unknown?.description == "unknown config key OPTIM.LRR (command-line override #2); "
+                                        + "did you mean OPTIM.LR?")
         #expect(c.optim.lr == 0.0003, "no partial merge")
 
         #expect(configError { try c.merge(overrides: ["NOPE.X", "1"]) }?.description.contains("NOPE.X") == true)
@@ -177,8 +180,10 @@ struct RunConfigMergeTests {
 
     @Test("later layers win: dataset file, method file, flags, overrides")
     func mergeOrder() throws {
-        let dataset = try writeTemporaryFile("DATASET:\n  NAME: \"OxfordPets\"\n  NUM_SHOTS: 4\nOPTIM:\n  LR: 0.5\n", name: "d.yaml")
-        let method = try writeTemporaryFile("OPTIM:\n  LR: 0.002\n  MAX_EPOCH: 10\nSEED: 3\nOUTPUT_DIR: file\n", name: "m.yaml")
+        let dataset = try writeTemporaryFile("DATASET:\n  NAME: \"OxfordPets\"\n  NUM_SHOTS: 4\nOPTIM:\n  LR: 0.5\n",
+                                             name: "d.yaml")
+        let method = try writeTemporaryFile("OPTIM:\n  LR: 0.002\n  MAX_EPOCH: 10\nSEED: 3\nOUTPUT_DIR: file\n",
+                                            name: "m.yaml")
         let c = try RunConfig.resolve(datasetConfigFile: dataset, configFile: method,
                                       flags: CommandLineFlags(outputDir: "flag", seed: 7),
                                       overrides: ["OPTIM.MAX_EPOCH", "5", "SEED", "9"])

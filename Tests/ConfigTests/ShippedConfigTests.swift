@@ -26,7 +26,8 @@ struct ShippedConfigTests {
             for trainer in trainers {
                 do {
                     let c = try RunConfig.resolve(datasetConfigFile: dataset, configFile: trainer,
-                                                  flags: CommandLineFlags(trainer: trainer.path.contains("CoCoOp") ? "CoCoOp" : "CoOp"))
+                                                  flags: CommandLineFlags(
+                                                      trainer: trainer.path.contains("CoCoOp") ? "CoCoOp" : "CoOp"))
                     #expect(!c.dataset.name.isEmpty)
                     #expect(c.input.interpolation == .bicubic)
                 } catch {
@@ -92,7 +93,8 @@ struct ShippedConfigTests {
     func exactBytes() throws {
         let pets = try Data(contentsOf: configsFolder.appendingPathComponent("datasets/oxford_pets.yaml"))
         #expect(String(decoding: pets, as: UTF8.self) == "DATASET:\n  NAME: \"OxfordPets\"")
-        let ctxv1 = try Data(contentsOf: configsFolder.appendingPathComponent("trainers/CoCoOp/vit_b16_c4_ep10_batch1_ctxv1.yaml"))
+        let ctxv1 = try Data(contentsOf: configsFolder.appendingPathComponent(
+            "trainers/CoCoOp/vit_b16_c4_ep10_batch1_ctxv1.yaml"))
         #expect(String(decoding: ctxv1, as: UTF8.self) == Self.cocoopCtxv1)
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import Config
 
 /// The package root (Tests/ConfigTests/<file> -> ../..).
@@ -9,13 +10,10 @@ let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
 /// The shipped CoOp configuration files.
 let configsFolder = packageRoot.appendingPathComponent("Configs")
 
-/// A fresh temporary folder for one test.
+/// A fresh temporary folder for one test, named after it and kept (for a post-mortem).
 func temporaryFolder(_ name: String = #function) throws -> URL {
-    let folder = FileManager.default.temporaryDirectory
-        .appendingPathComponent("cocoop-config-tests-\(ProcessInfo.processInfo.processIdentifier)")
-        .appendingPathComponent(name.filter { $0.isLetter || $0.isNumber } + "-" + UUID().uuidString)
-    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    return folder
+    try TemporaryDirectory.create("cocoop-config-tests-\(ProcessInfo.processInfo.processIdentifier)/"
+                                  + name.filter { $0.isLetter || $0.isNumber })
 }
 
 /// Writes text to a file in a temporary folder and returns its URL.

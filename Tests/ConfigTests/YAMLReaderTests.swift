@@ -74,7 +74,8 @@ struct YAMLReaderTests {
         var bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n"
         for level in 1...8 {
             let previous = level == 1 ? "a" : "l\(level - 1)"
-            bomb += "l\(level): &l\(level) [" + Array(repeating: "*\(previous)", count: 10).joined(separator: ", ") + "]\n"
+            bomb += "l\(level): &l\(level) ["
+                + Array(repeating: "*\(previous)", count: 10).joined(separator: ", ") + "]\n"
         }
         let error = configError { _ = try YAMLReader.parse(bomb, file: "bomb.yaml") }
         #expect(error?.description.contains("more than") == true)

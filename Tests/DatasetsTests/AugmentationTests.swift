@@ -25,23 +25,30 @@ struct AugmentationTests {
         }
         #expect(abs(Double(flips) / Double(n) - 0.5) < 0.05)
         // Images whose own aspect is within the ratio range rarely need the fallback.
-        if width >= 8 && height >= 8 && (0.75...1.34).contains(Double(width) / Double(height)) { #expect(fallbacks < n / 50) }
+        if width >= 8 && height >= 8 && (0.75...1.34).contains(Double(width) / Double(height)) {
+            #expect(fallbacks < n / 50)
+        }
     }
 
     @Test func drawIsAPureFunctionOfTheKey() {
         let k = AugmentationKey(seed: 11, epoch: 2, sampleIndex: 5)
         let a = AugmentationParams.draw(key: k, imageWidth: 640, imageHeight: 480)
         #expect(a == AugmentationParams.draw(key: k, imageWidth: 640, imageHeight: 480))
-        let others = (0..<20).map { AugmentationParams.draw(key: AugmentationKey(seed: 11, epoch: 3, sampleIndex: $0), imageWidth: 640, imageHeight: 480) }
+        let others = (0..<20).map {
+            AugmentationParams.draw(key: AugmentationKey(seed: 11, epoch: 3, sampleIndex: $0), imageWidth: 640,
+                                    imageHeight: 480)
+        }
         #expect(Set(others).count > 15)
     }
 
     @Test func fallbackForVeryWideAndVeryTallImages() {
         // 1000 x 10: every attempt needs h >= sqrt(0.08 * 10000 / (4/3)) > 24 > 10, so all fail;
         // the fallback narrows to ratio 4/3: h = 10, w = round(13.33) = 13, centred.
-        let wide = AugmentationParams.draw(key: AugmentationKey(seed: 1, epoch: 0, sampleIndex: 0), imageWidth: 1000, imageHeight: 10)
+        let wide = AugmentationParams.draw(key: AugmentationKey(seed: 1, epoch: 0, sampleIndex: 0), imageWidth: 1000,
+                                           imageHeight: 10)
         #expect(wide.usedFallback)
-        #expect(wide == AugmentationParams(top: 0, left: 493, height: 10, width: 13, flip: wide.flip, usedFallback: true))
+        #expect(wide == AugmentationParams(top: 0, left: 493, height: 10, width: 13, flip: wide.flip,
+                                           usedFallback: true))
         let tall = AugmentationParams.centralFallback(width: 10, height: 1000, ratio: (0.75, 4.0 / 3.0))
         #expect(tall == AugmentationParams(top: 493, left: 0, height: 13, width: 10, flip: false, usedFallback: true))
         // In range: the whole image.

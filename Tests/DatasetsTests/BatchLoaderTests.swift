@@ -34,11 +34,12 @@ struct BatchLoaderTests {
                     transform: try ImageTransform(settings: TransformSettings(size: Self.size), mode: mode))
     }
 
-    func options(workers: Int, prefetch: Int = 2, policy: BadImagePolicy = .stop, registry: BadImageRegistry = BadImageRegistry(),
-                 log: EventLog? = nil) -> BatchLoader.Options {
+    func options(workers: Int, prefetch: Int = 2, policy: BadImagePolicy = .stop,
+                 registry: BadImageRegistry = BadImageRegistry(), log: EventLog? = nil) -> BatchLoader.Options {
         var handler: (@Sendable (BadImageEvent) -> Void)? = nil
         if let log { handler = { @Sendable event in log.append(event) } }
-        return BatchLoader.Options(workers: workers, prefetch: prefetch, policy: policy, registry: registry, onBadImage: handler)
+        return BatchLoader.Options(workers: workers, prefetch: prefetch, policy: policy, registry: registry,
+                                   onBadImage: handler)
     }
 
     // MARK: - One image
@@ -46,7 +47,8 @@ struct BatchLoaderTests {
     @Test func missingAndUndecodableImagesNameTheFile() throws {
         let data = try TestDataset(count: 3, withFixtures: false)
         let l = try loader(data)
-        let missing = Datum(imagePath: data.root.appendingPathComponent("images/nope.jpg").path, label: 0, classname: "x")
+        let missing = Datum(imagePath: data.root.appendingPathComponent("images/nope.jpg").path, label: 0,
+                            classname: "x")
         #expect(throws: ImageLoadError.missingImage(path: missing.imagePath)) { try l.decode(missing) }
         try data.write("images/text.jpg", Array("not an image".utf8))
         let text = Datum(imagePath: data.root.appendingPathComponent("images/text.jpg").path, label: 0, classname: "x")
@@ -71,11 +73,16 @@ struct BatchLoaderTests {
         var reference: [[Float]] = []
         for (workers, prefetch) in [(0, 1), (1, 1), (3, 2), (4, 5)] {
             let batches = try drain(BatchLoader(loader: l, items: data.splits.train, requests: requests,
-                                                options: options(workers: workers, prefetch: prefetch))).map { try $0.get() }
+                                                options: options(workers: workers, prefetch: prefetch)))
+                .map { try $0.get() }
             #expect(batches.map(\.tag) == Array(0..<plan.steps))
             #expect(batches.map(\.sampleIndices) == (0..<plan.steps).map { Array(plan.globalBatch(step: $0)) })
             let pixels = batches.map(\.pixelArray)
-            if reference.isEmpty { reference = pixels } else { #expect(pixels == reference, "workers \(workers), prefetch \(prefetch)") }
+            if reference.isEmpty {
+                reference = pixels
+            } else {
+                #expect(pixels == reference, "workers \(workers), prefetch \(prefetch)")
+            }
         }
         // Each slot is ImageLoader.load of that datum with its key.
         let first = try l.load(data.splits.train[plan.order[0]], key: plan.augmentationKey(sampleIndex: plan.order[0]))
@@ -140,8 +147,10 @@ struct BatchLoaderTests {
         let l = try loader(data)
         var results: [LoadedBatch] = []
         for _ in 0..<2 { // twice, sharing the registry: each file is reported once
-            results = try drain(BatchLoader(loader: l, items: data.splits.train, requests: plan.batchRequests(rank: 0, worldSize: 1),
-                                            options: options(workers: workers, policy: .skip, registry: registry, log: log)))
+            results = try drain(BatchLoader(loader: l, items: data.splits.train,
+                                            requests: plan.batchRequests(rank: 0, worldSize: 1),
+                                            options: options(workers: workers, policy: .skip, registry: registry,
+                                                             log: log)))
                 .map { try $0.get() }
         }
         #expect(Set(log.events.map(\.path)) == [data.path(missing), data.path(corrupt)] && log.events.count == 2)
@@ -160,8 +169,10 @@ struct BatchLoaderTests {
         var joined: [Int] = []
         for rank in 0..<2 {
             let b = try drain(BatchLoader(loader: l, items: data.splits.train,
-                                          requests: [BatchRequest(tag: 1, items: plan.batchItems(step: 1, rank: rank, worldSize: 2))],
-                                          options: options(workers: workers, policy: .skip, registry: BadImageRegistry())))
+                                          requests: [BatchRequest(tag: 1, items: plan.batchItems(step: 1, rank: rank,
+                                                                                                 worldSize: 2))],
+                                          options: options(workers: workers, policy: .skip,
+                                                           registry: BadImageRegistry())))
             joined += try b[0].get().sampleIndices
         }
         #expect(joined == batch.sampleIndices)
@@ -176,7 +187,9 @@ struct BatchLoaderTests {
                                             options: options(workers: 2, policy: .skip))).map { try $0.get() }
         let b = try #require(batches.first)
         #expect(b.tag == 7 && b.count == 3 && b.sampleIndices == [0, 2, 3])
-        #expect(b.skipped == [.init(sampleIndex: 1, path: data.path(1), reason: ImageLoadError.missingImage(path: data.path(1)).description, substitute: nil)])
+        #expect(b.skipped == [.init(sampleIndex: 1, path: data.path(1),
+                                    reason: ImageLoadError.missingImage(path: data.path(1)).description,
+                                    substitute: nil)])
         for (slot, index) in [0, 2, 3].enumerated() {
             #expect(Array(b.image(slot)) == (try l.load(data.splits.train[index], key: nil)))
         }
@@ -222,8 +235,8 @@ struct BatchLoaderTests {
         let data = try TestDataset(count: 4, withFixtures: false)
         let requests = (0..<50).map { BatchRequest(tag: $0, evaluating: [$0 % 4]) }
         for _ in 0..<5 {
-            let loader = try BatchLoader(loader: loader(data, mode: .test), items: data.splits.train, requests: requests,
-                                         options: options(workers: 2))
+            let loader = try BatchLoader(loader: loader(data, mode: .test), items: data.splits.train,
+                                         requests: requests, options: options(workers: 2))
             _ = try loader.next()
         } // each deinit joins its workers; a hang here fails the run by timeout
     }
@@ -231,7 +244,8 @@ struct BatchLoaderTests {
     @Test func badSampleIndexIsRejectedUpFront() throws {
         let data = try TestDataset(count: 2, withFixtures: false)
         #expect(throws: DatasetError.self) {
-            try BatchLoader(loader: loader(data), items: data.splits.train, requests: [BatchRequest(tag: 0, evaluating: [2])])
+            try BatchLoader(loader: loader(data), items: data.splits.train,
+                            requests: [BatchRequest(tag: 0, evaluating: [2])])
         }
     }
 

@@ -1,17 +1,22 @@
 import Support
 import Foundation
 import Testing
+import TestSupport
 @testable import Datasets
 
 @Suite("Few-shot loading through the catalog, and its cache")
 struct FewShotCacheTests {
     /// An OxfordPets tree with 4 classes of 10 train / 6 val / 3 test images.
-    func pets() throws -> TempDir {
-        let tmp = try TempDir()
+    func pets() throws -> TemporaryDirectory {
+        let tmp = try TemporaryDirectory("cocoop-datasets")
         let split = syntheticSplit(["a", "b", "c", "d"], perClass: 10)
         var val = split.val
-        val += syntheticSplit(["a", "b", "c", "d"], perClass: 0).val.map { ($0.0.replacingOccurrences(of: "val_", with: "val2_"), $0.1, $0.2) }
-        val += syntheticSplit(["a", "b", "c", "d"], perClass: 0).val.map { ($0.0.replacingOccurrences(of: "val_", with: "val3_"), $0.1, $0.2) }
+        val += syntheticSplit(["a", "b", "c", "d"], perClass: 0).val.map {
+            ($0.0.replacingOccurrences(of: "val_", with: "val2_"), $0.1, $0.2)
+        }
+        val += syntheticSplit(["a", "b", "c", "d"], perClass: 0).val.map {
+            ($0.0.replacingOccurrences(of: "val_", with: "val3_"), $0.1, $0.2)
+        }
         try tmp.writeSplit("oxford_pets/split_zhou_OxfordPets.json", train: split.train, val: val, test: split.test)
         return tmp
     }
@@ -19,7 +24,8 @@ struct FewShotCacheTests {
     @Test func drawsAsCoOpAndCaches() throws {
         let tmp = try pets()
         let full = try DatasetCatalog.load(name: "OxfordPets", root: tmp.url, splitFile: nil)
-        let s = try DatasetCatalog.load(name: "OxfordPets", root: tmp.url, splitFile: nil, options: .init(numShots: 8, seed: 2))
+        let s = try DatasetCatalog.load(name: "OxfordPets", root: tmp.url, splitFile: nil,
+                                        options: .init(numShots: 8, seed: 2))
         let expected = FewShot.drawCoOp(train: full.train, val: full.val, numShots: 8, seed: 2)
         #expect(s.train == expected.train && s.val == expected.val)
         #expect(s.train.count == 32 && s.val.count == 16)  // val: min(8, 4) per class
@@ -40,7 +46,8 @@ struct FewShotCacheTests {
         let chosenVal = FewShot.groupByLabel(full.val).map { $0.items[1] }
         let cache = FewShot.cacheFile(datasetDirectory: full.datasetDirectory, numShots: 1, seed: 1)
         try FewShot.writeCache(cache, imageRoot: full.imageRoot, train: chosenTrain, val: chosenVal)
-        let s = try DatasetCatalog.load(name: "OxfordPets", root: tmp.url, splitFile: nil, options: .init(numShots: 1, seed: 1))
+        let s = try DatasetCatalog.load(name: "OxfordPets", root: tmp.url, splitFile: nil,
+                                        options: .init(numShots: 1, seed: 1))
         #expect(s.train == chosenTrain && s.val == chosenVal)
         #expect(s.fewShotNote?.contains("read from") == true)
         // Without the cache the draw differs from this hand-made subset.
@@ -53,14 +60,18 @@ struct FewShotCacheTests {
         let tmp = try pets()
         try tmp.write("oxford_pets/split_fewshot/shot_2-seed_1.json",
                       #"{"train": [["a/train_0.jpg", 0, "a"], ["zzz/none.jpg", 1, "b"]], "val": []}"#)
-        let e = expectDatasetError { _ = try DatasetCatalog.load(name: "OxfordPets", root: tmp.url, splitFile: nil, options: .init(numShots: 2, seed: 1)) }
-        guard case .staleCache(let path, let reason)? = e else { Issue.record("expected staleCache, got \(String(describing: e))"); return }
+        let e = expectDatasetError { _ = try DatasetCatalog.load(name: "OxfordPets", root: tmp.url, splitFile: nil,
+                                                                 options: .init(numShots: 2, seed: 1)) }
+        guard case .staleCache(let path, let reason)? = e else {
+            Issue.record("expected staleCache, got \(String(describing: e))"); return
+        }
         #expect(path.hasSuffix("split_fewshot/shot_2-seed_1.json") && reason.contains("train[1]"))
     }
 
     @Test func fewShotThenBaseNew() throws {
         let tmp = try pets()
-        let s = try DatasetCatalog.load(name: "OxfordPets", root: tmp.url, splitFile: nil, options: .init(numShots: 4, seed: 3, subsample: .new))
+        let s = try DatasetCatalog.load(name: "OxfordPets", root: tmp.url, splitFile: nil,
+                                        options: .init(numShots: 4, seed: 3, subsample: .new))
         #expect(s.classnames == ["c", "d"])
         #expect(Set(s.train.map(\.label)) == [0, 1] && s.train.count == 8 && s.test.count == 6)
         // The cache holds the few-shot subset before subsampling (all 4 classes), as CoOp's.
@@ -72,34 +83,41 @@ struct FewShotCacheTests {
     @Test func negativeSeedWithShotsIsRefused() throws {
         let tmp = try pets()
         guard case .invalidOption(let key, _, _)? = expectDatasetError({
-            _ = try DatasetCatalog.load(name: "OxfordPets", root: tmp.url, splitFile: nil, options: .init(numShots: 4, seed: -1))
+            _ = try DatasetCatalog.load(name: "OxfordPets", root: tmp.url, splitFile: nil,
+                                        options: .init(numShots: 4, seed: -1))
         }) else { Issue.record("expected invalidOption"); return }
         #expect(key == "SEED")
     }
 
     @Test func imageNetDrawsTrainOnly() throws {
-        let tmp = try TempDir()
+        let tmp = try TemporaryDirectory("cocoop-datasets")
         try tmp.write("imagenet/classnames.txt", "n1 one\nn2 two\n")
         for w in ["n1", "n2"] {
             try tmp.touch((0..<5).map { "imagenet/images/train/\(w)/\($0).JPEG" } + ["imagenet/images/val/\(w)/v.JPEG"])
         }
         let full = try DatasetCatalog.load(name: "ImageNet", root: tmp.url, splitFile: nil)
-        let s = try DatasetCatalog.load(name: "ImageNet", root: tmp.url, splitFile: nil, options: .init(numShots: 2, seed: 1))
+        let s = try DatasetCatalog.load(name: "ImageNet", root: tmp.url, splitFile: nil,
+                                        options: .init(numShots: 2, seed: 1))
         var rng = PythonRandom(seed: 1)
         #expect(s.train == FewShot.draw(full.train, numShots: 2, rng: &rng))
         #expect(s.val == full.test && s.test == full.test)
-        let cache = try JSONValue.parse(Data(contentsOf: tmp.url.appendingPathComponent("imagenet/split_fewshot/shot_2-seed_1.json")))
+        let cacheFile = tmp.url.appendingPathComponent("imagenet/split_fewshot/shot_2-seed_1.json")
+        let cache = try JSONValue.parse(Data(contentsOf: cacheFile))
         #expect(cache["val"] == nil && cache["train"] != nil)
         // Read back from the cache.
-        let again = try DatasetCatalog.load(name: "ImageNet", root: tmp.url, splitFile: nil, options: .init(numShots: 2, seed: 1))
+        let again = try DatasetCatalog.load(name: "ImageNet", root: tmp.url, splitFile: nil,
+                                            options: .init(numShots: 2, seed: 1))
         #expect(again.train == s.train && again.val == full.test)
     }
 
     @Test func genericSplitFileCachesPerSplitFile() throws {
-        let tmp = try TempDir()
-        try tmp.writeSplit("custom/one.json", train: [("a.png", 0, "x"), ("b.png", 0, "x"), ("c.png", 1, "y")], val: [], test: [])
-        _ = try DatasetCatalog.load(name: "SplitFile", root: tmp.url, splitFile: URL(fileURLWithPath: "custom/one.json"),
+        let tmp = try TemporaryDirectory("cocoop-datasets")
+        try tmp.writeSplit("custom/one.json", train: [("a.png", 0, "x"), ("b.png", 0, "x"), ("c.png", 1, "y")],
+                           val: [], test: [])
+        _ = try DatasetCatalog.load(name: "SplitFile", root: tmp.url,
+                                    splitFile: URL(fileURLWithPath: "custom/one.json"),
                                     options: .init(numShots: 1, seed: 1))
-        #expect(FileManager.default.fileExists(atPath: tmp.url.appendingPathComponent("custom/split_fewshot/one/shot_1-seed_1.json").path))
+        let cache = tmp.url.appendingPathComponent("custom/split_fewshot/one/shot_1-seed_1.json")
+        #expect(FileManager.default.fileExists(atPath: cache.path))
     }
 }

@@ -10,7 +10,9 @@ struct FewShotTests {
 
     /// Synthetic items whose image path encodes their index in the list.
     func items(_ labels: [Int], split: String) -> [Datum] {
-        labels.enumerated().map { Datum(imagePath: "/data/\(split)/\($0.offset).jpg", label: $0.element, classname: "class_\($0.element)") }
+        labels.enumerated().map {
+            Datum(imagePath: "/data/\(split)/\($0.offset).jpg", label: $0.element, classname: "class_\($0.element)")
+        }
     }
 
     func index(_ d: Datum) -> Int { Int(URL(fileURLWithPath: d.imagePath).deletingPathExtension().lastPathComponent)! }
@@ -37,12 +39,15 @@ struct FewShotTests {
         for c in fixture.cases {
             let (t, v) = FewShot.drawCoOp(train: train, val: val, numShots: c.num_shots, seed: c.seed)
             let splits = DatasetSplits(name: "synthetic", datasetDirectory: URL(fileURLWithPath: "/data"),
-                                       imageRoot: URL(fileURLWithPath: "/data"), train: t, val: v, test: [], classnames: classnames)
+                                       imageRoot: URL(fileURLWithPath: "/data"), train: t, val: v, test: [],
+                                       classnames: classnames)
             for which in ["base", "new"] {
                 let expected = try #require(c.subsample[which])
                 let s = splits.subsampled(try ClassSubset(parsing: which))
-                #expect(s.train.map { [index($0), $0.label] } == expected.train.map { [$0.index, $0.label] }, "seed \(c.seed) \(which)")
-                #expect(s.val.map { [index($0), $0.label] } == expected.val.map { [$0.index, $0.label] }, "seed \(c.seed) \(which)")
+                #expect(s.train.map { [index($0), $0.label] } == expected.train.map { [$0.index, $0.label] },
+                        "seed \(c.seed) \(which)")
+                #expect(s.val.map { [index($0), $0.label] } == expected.val.map { [$0.index, $0.label] },
+                        "seed \(c.seed) \(which)")
                 // Class names follow the relabelling; every item keeps its original name.
                 for d in s.train + s.val { #expect(s.classnames[d.label] == d.classname) }
             }
@@ -66,9 +71,12 @@ struct FewShotTests {
 
     @Test func subsampleRule() {
         // 5 labels present (0, 2, 4, 6, 8): base = first ceil(5/2) = 3, new = the other 2.
-        let train = [8, 0, 2, 6, 4, 2].enumerated().map { Datum(imagePath: "/\($0.offset)", label: $0.element, classname: "c\($0.element)") }
+        let train = [8, 0, 2, 6, 4, 2].enumerated().map {
+            Datum(imagePath: "/\($0.offset)", label: $0.element, classname: "c\($0.element)")
+        }
         let test = (0..<10).map { Datum(imagePath: "/t\($0)", label: $0, classname: "c\($0)") }
-        let s = DatasetSplits(name: "x", datasetDirectory: URL(fileURLWithPath: "/"), imageRoot: URL(fileURLWithPath: "/"),
+        let s = DatasetSplits(name: "x", datasetDirectory: URL(fileURLWithPath: "/"),
+                              imageRoot: URL(fileURLWithPath: "/"),
                               train: train, val: [], test: test, classnames: (0..<10).map { "c\($0)" })
         let base = s.subsampled(.base), new = s.subsampled(.new)
         #expect(base.classnames == ["c0", "c2", "c4"])

@@ -45,7 +45,9 @@ struct ImageTransformTests {
     @Test func otherSettingsAreChecked() {
         var s = settings(["normalize"])
         s.interpolation = "bilinear"
-        #expect(throws: TransformError.unsupportedInterpolation("bilinear")) { try ImageTransform(settings: s, mode: .test) }
+        #expect(throws: TransformError.unsupportedInterpolation("bilinear")) {
+            try ImageTransform(settings: s, mode: .test)
+        }
         s = settings(["normalize"]); s.pixelStd = [0.2, 0, 0.2]
         #expect(throws: TransformError.self) { try ImageTransform(settings: s, mode: .test) }
         s = settings(["normalize"]); s.pixelMean = [0.5]
@@ -59,7 +61,8 @@ struct ImageTransformTests {
     // MARK: - Semantics
 
     @Test func randomTransformNeedsAKeyAndFollowsIt() throws {
-        let t = try ImageTransform(settings: settings(["random_resized_crop", "random_flip", "normalize"]), mode: .train)
+        let t = try ImageTransform(settings: settings(["random_resized_crop", "random_flip", "normalize"]),
+                                   mode: .train)
         let img = try image()
         #expect(t.isRandom)
         #expect(throws: TransformError.missingAugmentationKey) { try t(img, key: nil) }
@@ -71,7 +74,8 @@ struct ImageTransformTests {
             if params.flip { flips += 1 }
             // The tensor is ToTensor + Normalize of crop -> resize -> flip.
             var expected = resizeBicubic(img, from: PixelRect(x: params.left, y: params.top, width: params.width,
-                                                                            height: params.height), width: 64, height: 64)
+                                                                            height: params.height),
+                                         width: 64, height: 64)
             if params.flip { flipHorizontally(&expected) }
             let reference = CLIPPreprocessor(resolution: 64).normalizedTensor(expected)
             #expect(try t(img, key: key) == reference, "sample \(i): \(params)")
@@ -98,7 +102,8 @@ struct ImageTransformTests {
     }
 
     @Test func centerCropIsIgnoredAtTrainingTimeAsInDassl() throws {
-        let with = try ImageTransform(settings: settings(["random_resized_crop", "center_crop", "normalize"]), mode: .train)
+        let with = try ImageTransform(settings: settings(["random_resized_crop", "center_crop", "normalize"]),
+                                      mode: .train)
         let without = try ImageTransform(settings: settings(["random_resized_crop", "normalize"]), mode: .train)
         let img = try image("coffee.png")
         let key = AugmentationKey(seed: 9, epoch: 3, sampleIndex: 1)
@@ -118,8 +123,9 @@ struct ImageTransformTests {
 
     @Test(arguments: ["chelsea_q90.jpg", "astronaut.png", "coffee.png", "dog_04_drawn_with_strai_01.png"])
     func squareTestTransformEqualsCLIPPreprocessor(_ name: String) throws {
-        let t = try ImageTransform(settings: TransformSettings(size: 224, transforms: ["random_resized_crop", "random_flip", "normalize"]),
-                                   mode: .test)
+        let t = try ImageTransform(
+            settings: TransformSettings(size: 224, transforms: ["random_resized_crop", "random_flip", "normalize"]),
+            mode: .test)
         let img = try image(name)
         #expect(try t(img, key: nil) == CLIPPreprocessor(resolution: 224)(img))
     }

@@ -25,14 +25,17 @@ struct PackTests {
             #expect(pack.datasetName == "SplitFile" && pack.classnames == data.splits.classnames)
             #expect(pack.count == folderItems)
             for i in 0..<pack.count {
-                let original = try [UInt8](Data(contentsOf: data.splits.imageRoot.appendingPathComponent(pack.relativePaths[i])))
+                let original = try [UInt8](Data(
+                    contentsOf: data.splits.imageRoot.appendingPathComponent(pack.relativePaths[i])))
                 #expect(try pack.encodedImage(at: i) == original, "image \(i) (direct reads: \(direct))")
             }
             try pack.verifyChecksum()
             // Same Datums as the folder gives, images from the pack.
             let splits = pack.splits(root: data.root)
-            #expect(splits.train == data.splits.train && splits.val == data.splits.val && splits.test == data.splits.test)
-            #expect(splits.imageRoot.path == data.splits.imageRoot.path && splits.datasetDirectory.path == data.splits.datasetDirectory.path)
+            #expect(splits.train == data.splits.train && splits.val == data.splits.val
+                    && splits.test == data.splits.test)
+            #expect(splits.imageRoot.path == data.splits.imageRoot.path
+                    && splits.datasetDirectory.path == data.splits.datasetDirectory.path)
             #expect(splits.imageSource is PackedImageSource)
             let transform = try ImageTransform(settings: TransformSettings(size: 40), mode: .train)
             let fromPack = ImageLoader(source: splits.imageSource, transform: transform)
@@ -48,14 +51,16 @@ struct PackTests {
         let data = try TestDataset(count: 15)
         let (file, _) = try packed(data)
         var options = DatasetLoadOptions(numShots: 2, seed: 3, subsample: .base, useFewShotCache: false)
-        let folder = try DatasetCatalog.load(name: "SplitFile", root: data.root, splitFile: data.splitFile, options: options)
+        let folder = try DatasetCatalog.load(name: "SplitFile", root: data.root, splitFile: data.splitFile,
+                                             options: options)
         // The image folder may be gone: everything comes from the pack.
         try FileManager.default.removeItem(at: data.root.appendingPathComponent("images"))
         options.packedFile = file
         let fromPack = try DatasetCatalog.load(name: "SplitFile", root: data.root, splitFile: nil, options: options)
         #expect(fromPack.train == folder.train && fromPack.val == folder.val && fromPack.test == folder.test)
         #expect(fromPack.classnames == folder.classnames)
-        let loader = ImageLoader(source: fromPack.imageSource, transform: try ImageTransform(settings: TransformSettings(size: 24), mode: .test))
+        let loader = ImageLoader(source: fromPack.imageSource,
+                                 transform: try ImageTransform(settings: TransformSettings(size: 24), mode: .test))
         for d in fromPack.test { _ = try loader.load(d, key: nil) }
         // A pack of another dataset is refused, naming both.
         #expect(throws: PackError.datasetMismatch(path: file.path, packed: "SplitFile", requested: "OxfordPets")) {
@@ -68,8 +73,11 @@ struct PackTests {
         let (file, _) = try packed(data)
         let pack = try PackedDataset(contentsOf: file)
         let source = PackedImageSource(pack: pack, imageRoot: data.splits.imageRoot)
-        let stranger = Datum(imagePath: data.splits.imageRoot.appendingPathComponent("images/other.jpg").path, label: 0, classname: "class_0")
-        #expect(throws: ImageLoadError.notInPack(path: stranger.imagePath, pack: file.path)) { try source.encodedImage(for: stranger) }
+        let stranger = Datum(imagePath: data.splits.imageRoot.appendingPathComponent("images/other.jpg").path,
+                             label: 0, classname: "class_0")
+        #expect(throws: ImageLoadError.notInPack(path: stranger.imagePath, pack: file.path)) {
+            try source.encodedImage(for: stranger)
+        }
         #expect(source.displayName(for: data.splits.train[0]) == "\(file.path)[images/class_0/img_0.jpg]")
     }
 
@@ -81,7 +89,8 @@ struct PackTests {
             try DatasetPacker.pack(data.splits, root: data.root, to: file)
         }
         #expect(!FileManager.default.fileExists(atPath: file.path))
-        let leftovers = try FileManager.default.contentsOfDirectory(atPath: data.root.path).filter { $0.hasSuffix(".tmp") }
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: data.root.path)
+            .filter { $0.hasSuffix(".tmp") }
         #expect(leftovers.isEmpty)
     }
 
@@ -107,7 +116,8 @@ struct PackTests {
 
     @Test func recordedPathsAreRelativeToTheRoot() {
         let root = URL(fileURLWithPath: "/data")
-        #expect(DatasetPacker.recorded(URL(fileURLWithPath: "/data/oxford_pets/images"), root: root) == "oxford_pets/images")
+        #expect(DatasetPacker.recorded(URL(fileURLWithPath: "/data/oxford_pets/images"), root: root)
+                    == "oxford_pets/images")
         #expect(DatasetPacker.recorded(URL(fileURLWithPath: "/data"), root: root) == "")
         #expect(DatasetPacker.recorded(URL(fileURLWithPath: "/elsewhere/x"), root: root) == "/elsewhere/x")
         #expect(DatasetPacker.recorded(URL(fileURLWithPath: "/data2/x"), root: root) == "/data2/x")

@@ -1,6 +1,7 @@
 import Foundation
 import Imaging
 import Testing
+import TestSupport
 @testable import Datasets
 
 // MARK: - Fixture paths
@@ -41,13 +42,13 @@ enum TestImages {
 /// `classes` classes, plus the PNG/JPEG fixture images; every item in train, the first
 /// few in val and test too.
 final class TestDataset {
-    let dir: TempDir
+    let dir: TemporaryDirectory
     let splitFile: URL
     let splits: DatasetSplits
     var root: URL { dir.url }
 
     init(count: Int = 12, classes: Int = 3, withFixtures: Bool = true) throws {
-        let dir = try TempDir()
+        let dir = try TemporaryDirectory("cocoop-datasets")
         self.dir = dir
         func write(_ relative: String, _ bytes: [UInt8]) throws { try Self.write(relative, bytes, in: dir.url) }
         var train: [(String, Int, String)] = []

@@ -99,7 +99,8 @@ struct PythonRandomTests {
     @Test func getrandbits32() {
         for g in fixture.generators {
             var r = PythonRandom(seedWords: g.seed_words)
-            #expect((0..<g.getrandbits32.count).map { _ in UInt32(r.getrandbits(32)) } == g.getrandbits32, "seed \(g.seed)")
+            #expect((0..<g.getrandbits32.count).map { _ in UInt32(r.getrandbits(32)) } == g.getrandbits32,
+                    "seed \(g.seed)")
         }
     }
 
@@ -111,7 +112,8 @@ struct PythonRandomTests {
                 #expect(mine == c.values, "seed \(g.seed) k \(c.k)")
                 if c.k <= 64 {
                     var r2 = PythonRandom(seedWords: g.seed_words)
-                    #expect((0..<c.values.count).map { _ in String(r2.getrandbits(c.k)) } == c.values, "seed \(g.seed) k \(c.k)")
+                    #expect((0..<c.values.count).map { _ in String(r2.getrandbits(c.k)) } == c.values,
+                            "seed \(g.seed) k \(c.k)")
                 }
             }
         }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import Datasets
 
 /// (DATASET.NAME, dataset folder, image folder, split file) of CoOp's split-file datasets.
@@ -16,7 +17,8 @@ let coopSplitLayouts: [(String, String, String, String)] = [
 ]
 
 /// A split with `perClass` train images, 2 val and 3 test per class, for class names `names`.
-func syntheticSplit(_ names: [String], perClass: Int) -> (train: [(String, Int, String)], val: [(String, Int, String)], test: [(String, Int, String)]) {
+func syntheticSplit(_ names: [String], perClass: Int) -> (train: [(String, Int, String)], val: [(String, Int, String)],
+                                                          test: [(String, Int, String)]) {
     func items(_ split: String, _ n: Int) -> [(String, Int, String)] {
         // Interleave classes so that first-appearance order is not label order.
         (0..<n).flatMap { i in names.indices.reversed().map { ("\(names[$0])/\(split)_\(i).jpg", $0, names[$0]) } }
@@ -29,7 +31,7 @@ struct ReaderTests {
     @Test(arguments: coopSplitLayouts.map { $0.0 })
     func splitFileDatasets(name: String) throws {
         let (_, folder, imageFolder, splitName) = coopSplitLayouts.first { $0.0 == name }!
-        let tmp = try TempDir()
+        let tmp = try TemporaryDirectory("cocoop-datasets")
         let names = ["abyssinian", "american_bulldog", "beagle"]
         let split = syntheticSplit(names, perClass: 5)
         try tmp.writeSplit("\(folder)/\(splitName)", train: split.train, val: split.val, test: split.test)
@@ -49,24 +51,28 @@ struct ReaderTests {
     }
 
     @Test func missingImageIsNamed() throws {
-        let tmp = try TempDir()
-        try tmp.writeSplit("dtd/split_zhou_DescribableTextures.json", train: [("banded/a.jpg", 0, "banded")], val: [], test: [("banded/b.jpg", 0, "banded")])
+        let tmp = try TemporaryDirectory("cocoop-datasets")
+        try tmp.writeSplit("dtd/split_zhou_DescribableTextures.json", train: [("banded/a.jpg", 0, "banded")], val: [],
+                           test: [("banded/b.jpg", 0, "banded")])
         try tmp.touch(["dtd/images/banded/a.jpg"])
         // Lazy by default: loading succeeds, the check names the file.
         let s = try DatasetCatalog.load(name: "DescribableTextures", root: tmp.url, splitFile: nil)
         let missing = tmp.url.appendingPathComponent("dtd/images/banded/b.jpg").path
         #expect(expectDatasetError { try s.test[0].checkExists() } == .missingImage(path: missing))
         #expect(expectDatasetError { try s.checkImagesExist() } == .missingImage(path: missing))
-        let e = expectDatasetError { _ = try DatasetCatalog.load(name: "DescribableTextures", root: tmp.url, splitFile: nil, options: .init(checkImages: true)) }
+        let e = expectDatasetError { _ = try DatasetCatalog.load(name: "DescribableTextures", root: tmp.url,
+                                                                 splitFile: nil, options: .init(checkImages: true)) }
         #expect(e == .missingImage(path: missing))
         #expect(e?.description == "image not found: \(missing)")
     }
 
     @Test func missingSplitFileAndUnknownName() throws {
-        let tmp = try TempDir()
+        let tmp = try TemporaryDirectory("cocoop-datasets")
         let e = expectDatasetError { _ = try DatasetCatalog.load(name: "OxfordPets", root: tmp.url, splitFile: nil) }
-        #expect(e == .missing(path: tmp.url.appendingPathComponent("oxford_pets/split_zhou_OxfordPets.json").path, what: "split file"))
-        guard case .unknownDataset(let n, let known)? = expectDatasetError({ _ = try DatasetCatalog.load(name: "Pets", root: tmp.url, splitFile: nil) }) else {
+        #expect(e == .missing(path: tmp.url.appendingPathComponent("oxford_pets/split_zhou_OxfordPets.json").path,
+                              what: "split file"))
+        let unknown = expectDatasetError { _ = try DatasetCatalog.load(name: "Pets", root: tmp.url, splitFile: nil) }
+        guard case .unknownDataset(let n, let known)? = unknown else {
             Issue.record("expected unknownDataset"); return
         }
         #expect(n == "Pets" && known.contains("OxfordPets") && known.count == 16)
@@ -75,31 +81,36 @@ struct ReaderTests {
     }
 
     @Test func labelGapIsAnError() throws {
-        let tmp = try TempDir()
-        try tmp.writeSplit("eurosat/split_zhou_EuroSAT.json", train: [("a.jpg", 0, "Forest"), ("b.jpg", 2, "River")], val: [], test: [])
-        guard case .labelWithoutName(let label, let n, _)? = expectDatasetError({ _ = try DatasetCatalog.load(name: "EuroSAT", root: tmp.url, splitFile: nil) }) else {
+        let tmp = try TemporaryDirectory("cocoop-datasets")
+        try tmp.writeSplit("eurosat/split_zhou_EuroSAT.json", train: [("a.jpg", 0, "Forest"), ("b.jpg", 2, "River")],
+                           val: [], test: [])
+        let e = expectDatasetError { _ = try DatasetCatalog.load(name: "EuroSAT", root: tmp.url, splitFile: nil) }
+        guard case .labelWithoutName(let label, let n, _)? = e else {
             Issue.record("expected labelWithoutName"); return
         }
         #expect(label == 1 && n == 3)
     }
 
     @Test func genericSplitFileIsRelativeToItsFolder() throws {
-        let tmp = try TempDir()
-        try tmp.writeSplit("custom/sets/my_split.json", train: [("pics/a.png", 0, "x"), ("pics/b.png", 1, "y")], val: [], test: [("pics/c.png", 1, "y")])
-        let s = try DatasetCatalog.load(name: "SplitFile", root: tmp.url, splitFile: URL(fileURLWithPath: "custom/sets/my_split.json"))
+        let tmp = try TemporaryDirectory("cocoop-datasets")
+        try tmp.writeSplit("custom/sets/my_split.json", train: [("pics/a.png", 0, "x"), ("pics/b.png", 1, "y")],
+                           val: [], test: [("pics/c.png", 1, "y")])
+        let s = try DatasetCatalog.load(name: "SplitFile", root: tmp.url,
+                                        splitFile: URL(fileURLWithPath: "custom/sets/my_split.json"))
         #expect(s.train[0].imagePath == tmp.url.appendingPathComponent("custom/sets/pics/a.png").path)
         #expect(s.classnames == ["x", "y"])
         let abs = try DatasetCatalog.load(name: "SplitFile", root: URL(fileURLWithPath: "/elsewhere"),
                                           splitFile: tmp.url.appendingPathComponent("custom/sets/my_split.json"))
         #expect(abs.test == s.test)
-        guard case .invalidOption(let key, _, _)? = expectDatasetError({ _ = try DatasetCatalog.load(name: "SplitFile", root: tmp.url, splitFile: nil) }) else {
+        let e = expectDatasetError { _ = try DatasetCatalog.load(name: "SplitFile", root: tmp.url, splitFile: nil) }
+        guard case .invalidOption(let key, _, _)? = e else {
             Issue.record("expected invalidOption"); return
         }
         #expect(key == "DATASET.SPLIT_FILE")
     }
 
     @Test func fgvcAircraft() throws {
-        let tmp = try TempDir()
+        let tmp = try TemporaryDirectory("cocoop-datasets")
         try tmp.write("fgvc_aircraft/variants.txt", "707-320\nA300B4\nCessna 172\n\n")
         try tmp.write("fgvc_aircraft/images_variant_train.txt", "1025794 707-320\n0123 Cessna 172\n2000 A300B4\n")
         try tmp.write("fgvc_aircraft/images_variant_val.txt", "0456 Cessna 172\r\n")
@@ -113,17 +124,19 @@ struct ReaderTests {
 
         try tmp.write("fgvc_aircraft/images_variant_test.txt", "0789 A300B4\n0790 Boeing 747\n")
         let e = expectDatasetError { _ = try DatasetCatalog.load(name: "FGVCAircraft", root: tmp.url, splitFile: nil) }
-        guard case .badLine(let path, let line, let reason)? = e else { Issue.record("expected badLine, got \(String(describing: e))"); return }
+        guard case .badLine(let path, let line, let reason)? = e else {
+            Issue.record("expected badLine, got \(String(describing: e))"); return
+        }
         #expect(path.hasSuffix("images_variant_test.txt") && line == 2 && reason.contains("'Boeing 747'"))
     }
 
     /// classnames.txt for three wnids.
-    func writeImageNetClassnames(_ tmp: TempDir, _ folder: String) throws {
+    func writeImageNetClassnames(_ tmp: TemporaryDirectory, _ folder: String) throws {
         try tmp.write("\(folder)/classnames.txt", "n01440764 tench\nn01443537 goldfish\nn01484850 great white shark\n")
     }
 
     @Test func imageNet() throws {
-        let tmp = try TempDir()
+        let tmp = try TemporaryDirectory("cocoop-datasets")
         try writeImageNetClassnames(tmp, "imagenet")
         for wnid in ["n01484850", "n01440764", "n01443537"] {
             try tmp.touch(["imagenet/images/train/\(wnid)/b.JPEG", "imagenet/images/train/\(wnid)/a.JPEG",
@@ -132,32 +145,40 @@ struct ReaderTests {
         let s = try DatasetCatalog.load(name: "ImageNet", root: tmp.url, splitFile: nil)
         #expect(s.classnames == ["tench", "goldfish", "great white shark"])
         #expect(s.train.map(\.label) == [0, 0, 1, 1, 2, 2])
-        #expect(s.train.map { s.relativePath(of: $0) }.prefix(2) == ["train/n01440764/a.JPEG", "train/n01440764/b.JPEG"])
+        #expect(s.train.map { s.relativePath(of: $0) }.prefix(2) == ["train/n01440764/a.JPEG",
+                                                                     "train/n01440764/b.JPEG"])
         #expect(s.test.count == 3 && s.val == s.test)
         #expect(!s.isTestOnly)
 
         try tmp.touch(["imagenet/images/val/n99999999/x.JPEG"])
-        guard case .unknownClass(_, let name, _)? = expectDatasetError({ _ = try DatasetCatalog.load(name: "ImageNet", root: tmp.url, splitFile: nil) }) else {
+        let e = expectDatasetError { _ = try DatasetCatalog.load(name: "ImageNet", root: tmp.url, splitFile: nil) }
+        guard case .unknownClass(_, let name, _)? = e else {
             Issue.record("expected unknownClass"); return
         }
         #expect(name == "n99999999")
     }
 
     @Test func imageNetV2() throws {
-        let tmp = try TempDir()
+        let tmp = try TemporaryDirectory("cocoop-datasets")
         try writeImageNetClassnames(tmp, "imagenetv2")
-        for label in 0..<3 { try tmp.touch(["imagenetv2/imagenetv2-matched-frequency-format-val/\(label)/img\(label).jpeg"]) }
-        let s = try DatasetCatalog.load(name: "ImageNetV2", root: tmp.url, splitFile: nil, options: .init(numShots: 16, subsample: .base))
+        for label in 0..<3 {
+            try tmp.touch(["imagenetv2/imagenetv2-matched-frequency-format-val/\(label)/img\(label).jpeg"])
+        }
+        let s = try DatasetCatalog.load(name: "ImageNetV2", root: tmp.url, splitFile: nil,
+                                        options: .init(numShots: 16, subsample: .base))
         #expect(s.isTestOnly && s.train.isEmpty && s.val.isEmpty)
-        #expect(s.test.map(\.label) == [0, 1, 2] && s.test.map(\.classname) == ["tench", "goldfish", "great white shark"])
+        #expect(s.test.map(\.label) == [0, 1, 2]
+                && s.test.map(\.classname) == ["tench", "goldfish", "great white shark"])
         #expect(s.classnames.count == 3)
-        #expect(!FileManager.default.fileExists(atPath: tmp.url.appendingPathComponent("imagenetv2/split_fewshot").path))
+        let cache = tmp.url.appendingPathComponent("imagenetv2/split_fewshot")
+        #expect(!FileManager.default.fileExists(atPath: cache.path))
     }
 
-    @Test(arguments: [("ImageNetA", "imagenet-adversarial", "imagenet-a"), ("ImageNetR", "imagenet-rendition", "imagenet-r"),
+    @Test(arguments: [("ImageNetA", "imagenet-adversarial", "imagenet-a"),
+                      ("ImageNetR", "imagenet-rendition", "imagenet-r"),
                       ("ImageNetSketch", "imagenet-sketch", "images")])
     func imageNetFolderVariants(name: String, folder: String, imageFolder: String) throws {
-        let tmp = try TempDir()
+        let tmp = try TemporaryDirectory("cocoop-datasets")
         try writeImageNetClassnames(tmp, folder)
         // A subset of the classes (as -A and -R hold 200 of 1000), plus README.txt.
         try tmp.touch(["\(folder)/\(imageFolder)/n01484850/x.jpg", "\(folder)/\(imageFolder)/n01484850/y.jpg",

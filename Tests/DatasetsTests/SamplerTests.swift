@@ -45,7 +45,8 @@ struct SamplerTests {
         let p0 = s.permutation(epoch: 0), p1 = s.permutation(epoch: 1)
         #expect(p0.sorted() == Array(0..<1000) && p1.sorted() == Array(0..<1000))
         #expect(p0 != p1 && p0 != Array(0..<1000))
-        #expect(p0 == (try EpochSampler(count: 1000, batchSize: 8, seed: 42)).permutation(epoch: 0))  // batch size plays no part
+        // batch size plays no part
+        #expect(p0 == (try EpochSampler(count: 1000, batchSize: 8, seed: 42)).permutation(epoch: 0))
         #expect(p0 != (try EpochSampler(count: 1000, batchSize: 32, seed: 43)).permutation(epoch: 0))
         // Roughly uniform: item 0 lands in each tenth about as often over many epochs.
         var tenths = [Int](repeating: 0, count: 10)

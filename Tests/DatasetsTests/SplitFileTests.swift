@@ -1,17 +1,19 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import Datasets
 
 @Suite("Split files: parsing and precise errors")
 struct SplitFileTests {
-    func load(_ json: String) throws -> (TempDir, URL) {
-        let tmp = try TempDir()
+    func load(_ json: String) throws -> (TemporaryDirectory, URL) {
+        let tmp = try TemporaryDirectory("cocoop-datasets")
         let file = try tmp.write("split.json", json)
         return (tmp, file)
     }
 
     @Test func readsEntriesInOrder() throws {
-        let (tmp, file) = try load(#"{"train": [["a/1.jpg", 1, "b"], ["a/0.jpg", 0, "a"]], "val": [], "test": [["/abs/2.jpg", 0, "a"]]}"#)
+        let (tmp, file) = try load(#"{"train": [["a/1.jpg", 1, "b"], ["a/0.jpg", 0, "a"]], "val": [], "#
+                                   + #""test": [["/abs/2.jpg", 0, "a"]]}"#)
         let root = tmp.url.appendingPathComponent("images")
         let s = try SplitFile.read(file, imageRoot: root)
         #expect(s[.train]! == [Datum(imagePath: root.path + "/a/1.jpg", label: 1, classname: "b"),
@@ -37,7 +39,9 @@ struct SplitFileTests {
         let text = try #require(e).description
         #expect(text.hasPrefix(file.path + ": "), "\(text)")
         #expect(text.contains(message), "\(text)")
-        guard case .badEntry(let path, let split, _, _) = e else { Issue.record("wrong case \(String(describing: e))"); return }
+        guard case .badEntry(let path, let split, _, _) = e else {
+            Issue.record("wrong case \(String(describing: e))"); return
+        }
         #expect(path == file.path && split == "train")
     }
 
@@ -59,7 +63,9 @@ struct SplitFileTests {
         let (tmp, file) = try load(#"[["a.jpg", 0, "x"]]"#)
         let e = expectDatasetError { _ = try SplitFile.read(file, imageRoot: URL(fileURLWithPath: "/")) }
         withExtendedLifetime(tmp) {}
-        guard case .malformedSplitFile(let path, _) = e else { Issue.record("wrong case \(String(describing: e))"); return }
+        guard case .malformedSplitFile(let path, _) = e else {
+            Issue.record("wrong case \(String(describing: e))"); return
+        }
         #expect(path == file.path)
     }
 
@@ -67,12 +73,15 @@ struct SplitFileTests {
         let (tmp, file) = try load("{\"train\": [\n  [\"a.jpg\", 0, \"x\"],\n  [\"b.jpg\" 1, \"y\"]\n]}")
         let e = expectDatasetError { _ = try SplitFile.read(file, imageRoot: URL(fileURLWithPath: "/")) }
         withExtendedLifetime(tmp) {}
-        guard case .malformedJSON(let path, let line, let column, _) = e else { Issue.record("wrong case \(String(describing: e))"); return }
+        guard case .malformedJSON(let path, let line, let column, _) = e else {
+            Issue.record("wrong case \(String(describing: e))"); return
+        }
         #expect(path == file.path && line == 3 && column == 12)
     }
 
     @Test func labelClassnameMismatchAcrossSplits() throws {
-        let (tmp, file) = try load(#"{"train": [["a.jpg", 0, "cat"], ["b.jpg", 1, "dog"]], "val": [], "test": [["c.jpg", 1, "dog"], ["d.jpg", 0, "lion"]]}"#)
+        let (tmp, file) = try load(#"{"train": [["a.jpg", 0, "cat"], ["b.jpg", 1, "dog"]], "val": [], "#
+                                   + #""test": [["c.jpg", 1, "dog"], ["d.jpg", 0, "lion"]]}"#)
         let e = expectDatasetError { _ = try SplitFile.read(file, imageRoot: URL(fileURLWithPath: "/")) }
         withExtendedLifetime(tmp) {}
         #expect(e == .classnameMismatch(path: file.path, label: 0,
@@ -82,12 +91,13 @@ struct SplitFileTests {
     }
 
     @Test func missingFileIsNamed() {
-        let e = expectDatasetError { _ = try SplitFile.read(URL(fileURLWithPath: "/nonexistent/split.json"), imageRoot: URL(fileURLWithPath: "/")) }
+        let e = expectDatasetError { _ = try SplitFile.read(URL(fileURLWithPath: "/nonexistent/split.json"),
+                                                            imageRoot: URL(fileURLWithPath: "/")) }
         #expect(e == .missing(path: "/nonexistent/split.json", what: "split file"))
     }
 
     @Test func writeThenReadRoundTrips() throws {
-        let tmp = try TempDir()
+        let tmp = try TemporaryDirectory("cocoop-datasets")
         let root = tmp.url.appendingPathComponent("img")
         let items = [Datum(imagePath: root.path + "/x/é \"q\".jpg", label: 2, classname: "b\\c"),
                      Datum(imagePath: root.path + "/y.jpg", label: 0, classname: "a")]

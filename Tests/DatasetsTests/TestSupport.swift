@@ -1,21 +1,14 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import Datasets
 
 /// Tests/Fixtures/datasets, found from this file's path.
 let datasetFixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .appendingPathComponent("Fixtures").appendingPathComponent("datasets")
 
-/// A fresh temporary folder, removed when the value is released.
-final class TempDir {
-    let url: URL
-    init() throws {
-        url = FileManager.default.temporaryDirectory
-            .appendingPathComponent("cocoop-datasets-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    }
-    deinit { try? FileManager.default.removeItem(at: url) }
-
+/// Files the dataset tests write into a temporary folder.
+extension TemporaryDirectory {
     /// Writes `text` at `relative` (creating folders); returns the file URL.
     @discardableResult
     func write(_ relative: String, _ text: String = "x") throws -> URL {

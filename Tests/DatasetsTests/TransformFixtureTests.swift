@@ -53,7 +53,8 @@ struct TransformFixtureTests {
         #expect(TransformCase.all.count >= 12)
         // The cases that take Pillow 13's vertical-first path really do.
         for c in TransformCase.all where c.name.contains("vertical_first") || c.name == "jpeg_tensor_flip" {
-            #expect(pillowResamplesVerticalFirst(inWidth: c.width, inHeight: c.height, outWidth: c.outWidth, outHeight: c.outHeight), "\(c)")
+            #expect(pillowResamplesVerticalFirst(inWidth: c.width, inHeight: c.height, outWidth: c.outWidth,
+                                                 outHeight: c.outHeight), "\(c)")
         }
     }
 

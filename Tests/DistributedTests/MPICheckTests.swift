@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// `cocoop mpi-check` under real `mpirun` (and as a singleton): every collective, the split,
 /// the RMA counter and the consistency check, plus failure and fault behaviour.
@@ -39,8 +40,8 @@ struct MPICheckTests {
 
     @Test("Without mpirun the binary is an MPI singleton and passes", .timeLimit(.minutes(2)))
     func singleton() throws {
-        let result = try runProcess(CocoopBinary.locate(), ["mpi-check"], environment: MPIRun.environment)
-        print("mpi-check as singleton (\(try CocoopBinary.locate().path)): \(String(format: "%.2f", result.seconds)) s")
+        let result = try Cocoop.run(["mpi-check"], environment: MPIRun.environment, timeout: 60, isolatedFromMPI: true)
+        print("mpi-check as singleton (\(try Cocoop.locateBinary().path)): \(String(format: "%.2f", result.seconds)) s")
         #expect(result.stdout.contains("rank 0 of 1: pid"))
         #expect(result.stdout.contains("(MPI singleton)"))
         expectAllChecksPassed(result, np: 1)
@@ -61,8 +62,8 @@ struct MPICheckTests {
 
     @Test("A corrupt rank outside the job is a usage error", .timeLimit(.minutes(2)))
     func corruptRankOutOfRange() throws {
-        let result = try runProcess(CocoopBinary.locate(), ["mpi-check", "--corrupt-rank", "1"],
-                                    environment: MPIRun.environment)
+        let result = try Cocoop.run(["mpi-check", "--corrupt-rank", "1"], environment: MPIRun.environment,
+                                    timeout: 60, isolatedFromMPI: true)
         #expect(result.status == 2, "\(result.transcript)")
         #expect(result.stderr.contains("--corrupt-rank 1 is not a rank of this job (size 1)"))
     }
@@ -70,8 +71,8 @@ struct MPICheckTests {
     @Test("Killing one rank of a looping 2-rank job ends mpirun with an error within 30 s",
           .timeLimit(.minutes(2)))
     func killedRankEndsJob() throws {
-        let job = try RunningProcess(MPIRun.env, MPIRun.arguments(np: 2, ["mpi-check", "--loop", "120"]),
-                                     environment: MPIRun.environment)
+        let job = try RunningProcess(MPIRun.executable, MPIRun.arguments(np: 2, ["mpi-check", "--loop", "120"]),
+                                     environment: MPIRun.environment, isolatedFromMPI: true)
         let looping = job.waitForOutput(containing: "LOOPING", timeout: 30)
         let early = looping ? nil : job.wait(timeout: 1)
         try #require(looping, "job never started looping:\n\(early?.transcript ?? "")")
@@ -82,7 +83,8 @@ struct MPICheckTests {
         #expect(kill(pid, SIGKILL) == 0)
         let result = job.wait(timeout: 60)
         let afterKill = Date().timeIntervalSince(killedAt)
-        print("mpirun -np 2 --loop: exit \(result.status) \(String(format: "%.2f", afterKill)) s after SIGKILL of rank 1")
+        print("mpirun -np 2 --loop: exit \(result.status) \(String(format: "%.2f", afterKill)) s "
+              + "after SIGKILL of rank 1")
         #expect(!result.timedOut, "\(result.transcript)")
         #expect(result.status != 0)
         #expect(afterKill < 30)

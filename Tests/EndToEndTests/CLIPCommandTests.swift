@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 import Support
 
 /// The CLIP subcommands run as a user runs them: the built binary, its stdout and status.
@@ -18,17 +19,18 @@ import Support
     @Test func embedImageEqualsTheReferenceFeature() throws {
         // chelsea.png decoded, resized and cropped to 32 by the command itself.
         let image = Cocoop.fixtures.appendingPathComponent("preprocess/chelsea.png").path
-        let r = try Cocoop.run(["embed", "--model", Self.weights, "--image", image, "--text", "a photo of a cat.", "--json"])
+        let r = try Cocoop.run(["embed", "--model", Self.weights, "--image", image,
+                                "--text", "a photo of a cat.", "--json"])
         #expect(r.status == 0, "\(r.stderr)")
         let lines = r.stdout.split(separator: "\n").map {
             try! JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any]
         }
         #expect(lines.map { $0["kind"] as! String } == ["text", "image"])
         // Row 1 of the reference is chelsea (astronaut, chelsea, coffee, ...).
-        let ref = Array(try SafetensorsFile(path: Cocoop.fixtures.appendingPathComponent("features/features.safetensors").path)
-            .doubles("image/features")[96..<192])
+        let features = Cocoop.fixtures.appendingPathComponent("features/features.safetensors")
+        let ref = Array(try SafetensorsFile(path: features.path).doubles("image/features")[96..<192])
         let f = lines[1]["features"] as! [Double]
-        let err = zip(f, ref).map { abs($0 - $1) }.max()! / ref.map(abs).max()!
+        let err = normwiseError(f, ref)
         #expect(f.count == 96 && err < 1e-5, "normwise error \(err)")
     }
 
@@ -45,7 +47,8 @@ import Support
 
     @Test func zeroshotPrintsTopClasses() throws {
         let image = Cocoop.fixtures.appendingPathComponent("preprocess/astronaut.png").path
-        let r = try Cocoop.run(["zeroshot", "--model", Self.weights, "--classnames", "cat,dog,astronaut", "--top", "2", image])
+        let r = try Cocoop.run(["zeroshot", "--model", Self.weights, "--classnames", "cat,dog,astronaut",
+                                "--top", "2", image])
         #expect(r.status == 0, "\(r.stderr)")
         let lines = r.stdout.split(separator: "\n")
         #expect(lines.count == 3 && lines[0].hasSuffix("astronaut.png") && lines[1].contains("%"))

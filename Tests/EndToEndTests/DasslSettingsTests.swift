@@ -27,7 +27,8 @@ import Testing
             #expect(fields[3] == String(format: "acc: %.1f%%", accs.last!))
         }
         #expect(lines[start + 5] == String(format: "* average: %.1f%%", accs.reduce(0, +) / 4))
-        let results = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("results.json"))) as? [String: Any])
+        let results = try #require(try JSONSerialization.jsonObject(
+            with: Data(contentsOf: out.appendingPathComponent("results.json"))) as? [String: Any])
         #expect(results["correct"] as? Int == correct)
     }
 

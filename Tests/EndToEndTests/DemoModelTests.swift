@@ -1,6 +1,7 @@
 import Foundation
 import Imaging
 import Testing
+import TestSupport
 
 /// The committed tiny CLIP (Demo/tiny_clip.safetensors) on real images: Fashion-MNIST test
 /// images converted by `cocoop demo-data` from Debian's dataset-fashion-mnist. These
@@ -9,13 +10,18 @@ import Testing
 struct DemoModelTests {
     static let weights = Cocoop.packageRoot.appendingPathComponent("Demo/tiny_clip.safetensors").path
     static let datasetConfig = Cocoop.packageRoot.appendingPathComponent("Configs/demo/fashion_mnist.yaml").path
-    static let config = { (name: String) in Cocoop.packageRoot.appendingPathComponent("Configs/demo/\(name).yaml").path }
+    static let config = { (name: String) in
+        Cocoop.packageRoot.appendingPathComponent("Configs/demo/\(name).yaml").path
+    }
     static let fashionMNIST = "/usr/share/datasets/fashion-mnist"
 
     /// Converts 32 training and 40 test images per class into a temporary folder.
     static func makeData(trainPerClass: Int = 32, testPerClass: Int = 40) throws -> URL {
         try #require(FileManager.default.fileExists(atPath: fashionMNIST + "/t10k-images-idx3-ubyte.gz"),
-                     "Fashion-MNIST is missing (\(fashionMNIST)): run Scripts/setup.sh, which installs the Debian package dataset-fashion-mnist")
+                     """
+                     Fashion-MNIST is missing (\(fashionMNIST)): run Scripts/setup.sh, which installs the Debian \
+                     package dataset-fashion-mnist
+                     """)
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("cocoop-demo-\(UUID().uuidString)")
         let r = try Cocoop.run(["demo-data", "--output", root.path, "--train-per-class", "\(trainPerClass)",
                                 "--test-per-class", "\(testPerClass)", "--quiet"])
@@ -25,8 +31,9 @@ struct DemoModelTests {
 
     /// Runs `cocoop train` (one process) and returns the accuracy in its results.json.
     static func accuracy(_ arguments: [String], root: URL, output: URL) throws -> Double {
-        let r = try Cocoop.run(["train", "--weights", weights, "--root", root.path, "--dataset-config-file", datasetConfig,
-                                "--output-dir", output.path] + arguments, timeout: 150)
+        let r = try Cocoop.run(["train", "--weights", weights, "--root", root.path,
+                                "--dataset-config-file", datasetConfig, "--output-dir", output.path] + arguments,
+                               timeout: 150)
         try #require(r.status == 0, "cocoop train \(arguments.joined(separator: " ")) failed:\n\(r.stderr)")
         let data = try Data(contentsOf: output.appendingPathComponent("results.json"))
         let json = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
@@ -40,7 +47,8 @@ struct DemoModelTests {
         let root = try Self.makeData(trainPerClass: 3, testPerClass: 2)
         defer { try? FileManager.default.removeItem(at: root) }
         let splitURL = root.appendingPathComponent("fashion_mnist/split_fashion_mnist.json")
-        let split = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: splitURL)) as? [String: [[Any]]])
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: splitURL))
+        let split = try #require(json as? [String: [[Any]]])
         #expect(split["train"]?.count == 30)
         #expect(split["val"]?.count == 0)
         #expect(split["test"]?.count == 20)
@@ -51,7 +59,8 @@ struct DemoModelTests {
         #expect(first[2] as? String == "ankle boot")
         let names = Set((split["test"] ?? []).map { "\($0[1]) \($0[2])" })
         #expect(names.contains("0 t-shirt/top") && names.contains("7 sneaker") && names.count == 10)
-        let image = try ImageDecoder.decode(fileAt: splitURL.deletingLastPathComponent().appendingPathComponent("images/test/9_ankle_boot/00000.png"))
+        let boot = splitURL.deletingLastPathComponent().appendingPathComponent("images/test/9_ankle_boot/00000.png")
+        let image = try ImageDecoder.decode(fileAt: boot)
         #expect(image.width == 28 && image.height == 28)
         // Gray replicated to RGB; row 14, columns 10..<18 and the pixel sum from the IDX file.
         let row = (10..<18).map { image.pixels[(14 * 28 + $0) * 3] }
@@ -62,8 +71,10 @@ struct DemoModelTests {
     @Test("demo-data refuses more images per class than the files hold, before writing anything")
     func converterRefusesImpossibleCounts() throws {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("cocoop-demo-\(UUID().uuidString)")
-        for (args, message) in [(["--train-per-class", "6001"], "the Fashion-MNIST training file has only 6000 images of class 0"),
-                                (["--train-per-class", "5990", "--val-per-class", "11"], "--val-per-class 11 after 5990 training images"),
+        for (args, message) in [(["--train-per-class", "6001"],
+                                 "the Fashion-MNIST training file has only 6000 images of class 0"),
+                                (["--train-per-class", "5990", "--val-per-class", "11"],
+                                 "--val-per-class 11 after 5990 training images"),
                                 (["--test-per-class", "1001"], "the Fashion-MNIST test file has only 1000 images"),
                                 (["--val-per-class", "4"], "give --train-per-class too")] {
             let r = try Cocoop.run(["demo-data", "--output", root.path, "--quiet"] + args)
@@ -90,8 +101,8 @@ struct DemoModelTests {
         let zeroShot = try Self.accuracy(["--trainer", "ZeroshotCLIP", "--config-file", Self.config("zeroshot_tiny"),
                                           "DATASET.SUBSAMPLE_CLASSES", "base"],
                                          root: root, output: root.appendingPathComponent("zeroshot"))
-        let cocoop = try Self.accuracy(["--trainer", "CoCoOp", "--config-file", Self.config("prompt_tiny"), "--seed", "1",
-                                        "DATASET.NUM_SHOTS", "16", "DATASET.SUBSAMPLE_CLASSES", "base"],
+        let cocoop = try Self.accuracy(["--trainer", "CoCoOp", "--config-file", Self.config("prompt_tiny"),
+                                        "--seed", "1", "DATASET.NUM_SHOTS", "16", "DATASET.SUBSAMPLE_CLASSES", "base"],
                                        root: root, output: root.appendingPathComponent("cocoop"))
         #expect(cocoop > zeroShot + 2, "CoCoOp \(cocoop)% vs zero-shot \(zeroShot)% on the 5 base classes (200 images)")
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// Drives Cluster/multihost/netns.sh: network namespaces as hosts, mpirun across them.
 enum MultiHost {
@@ -30,7 +31,7 @@ enum MultiHost {
 
     /// `netns.sh run HOSTS -s SLOTS -- MPIRUN_ARGS` in the package root.
     static func run(prefix: String, hosts: Int, slots: Int = 1, _ mpirunArgs: [String], environment: [String: String] = [:],
-                    timeout: TimeInterval = 240) throws -> Cocoop.Result {
+                    timeout: TimeInterval = 240) throws -> ProcessResult {
         try Cocoop.run(["run", "\(hosts)", "-s", "\(slots)", "--"] + mpirunArgs, executable: script,
                        environment: Self.environment(prefix, environment), directory: Cocoop.packageRoot, timeout: timeout)
     }
@@ -42,7 +43,7 @@ enum MultiHost {
     }
 
     /// Takes host `i`'s link down.
-    static func cut(prefix: String, host i: Int) throws -> Cocoop.Result {
+    static func cut(prefix: String, host i: Int) throws -> ProcessResult {
         try Cocoop.run(["cut", "\(i)"], executable: script, environment: Self.environment(prefix, [:]))
     }
 

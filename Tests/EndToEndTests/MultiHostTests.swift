@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// Real multi-host mpirun on one machine (Cluster/multihost/netns.sh: network namespaces as
 /// hosts, TCP between them): training across hosts gives the parameters of the same run on
@@ -8,7 +9,9 @@ import Testing
 /// cannot be made (not root, no `ip`).
 @Suite(.serialized, .enabled(if: MultiHost.unavailableReason == nil, MultiHost.skipComment))
 struct MultiHostTests {
-    @Test func trainsAcrossTwoHostsLikeOnOne() throws {
+    /// Batch 4 splits whole images over the ranks; batch 1 splits each step's prompts.
+    @Test(arguments: [4, 1])
+    func trainsAcrossTwoHostsLikeOnOne(batch: Int) throws {
         let p = MultiHost.prefix(); defer { MultiHost.down(prefix: p) }
         // The test bed really puts one rank on each "host".
         let where_ = try MultiHost.run(prefix: p, hosts: 2, ["-np", "2", "sh", "-c", "ip -4 -o addr show eth1"], timeout: 60)
@@ -17,9 +20,10 @@ struct MultiHostTests {
 
         let fx = try TrainingFixture(); defer { fx.remove() }
         let local = fx.root.appendingPathComponent("local"), hosts = fx.root.appendingPathComponent("hosts")
-        #expect(try TrainingFixture.train(fx.arguments(output: local), ranks: 2).status == 0)
+        #expect(try TrainingFixture.train(fx.arguments(output: local, batch: batch), ranks: 2).status == 0)
         let t0 = Date()
-        let r = try MultiHost.run(prefix: p, hosts: 2, ["-np", "2", Cocoop.binary.path] + fx.arguments(output: hosts))
+        let r = try MultiHost.run(prefix: p, hosts: 2, ["-np", "2", Cocoop.binary.path]
+                                  + fx.arguments(output: hosts, batch: batch))
         print("training on 2 namespace hosts: \(String(format: "%.1f", Date().timeIntervalSince(t0))) s")
         #expect(r.status == 0, "\(r.stdout)\n\(r.stderr)")
         let c = try TrainingFixture.finalCheckpoint(hosts)
@@ -28,16 +32,19 @@ struct MultiHostTests {
         #expect(TrainingFixture.parameters(c) == TrainingFixture.parameters(try TrainingFixture.finalCheckpoint(local)))
     }
 
-    @Test func cuttingALinkEndsTheJobAndARerunResumes() throws {
+    @Test(arguments: [4, 1])
+    func cuttingALinkEndsTheJobAndARerunResumes(batch: Int) throws {
         let p = MultiHost.prefix(); defer { MultiHost.down(prefix: p) }
         let fx = try TrainingFixture(); defer { fx.remove() }
         // The keepalive settings end the cut job in seconds; the watchdog is only a backstop (and
         // must outlast rank 0 hashing the weights on resume in a loaded debug build).
         let extra = ["RUNTIME.CHECKPOINT.STEP_FREQ", "1", "RUNTIME.WATCHDOG_SECONDS", "120"]
         let reference = fx.root.appendingPathComponent("reference"), out = fx.root.appendingPathComponent("cut")
-        #expect(try TrainingFixture.train(fx.arguments(output: reference, epochs: 3, extra: extra), ranks: 2).status == 0)
+        #expect(try TrainingFixture.train(fx.arguments(output: reference, epochs: 3, batch: batch, extra: extra),
+                                          ranks: 2).status == 0)
 
-        let args = ["-np", "2", "-x", "COCOOP_DEBUG_STEP_DELAY_MS", Cocoop.binary.path] + fx.arguments(output: out, epochs: 3, extra: extra)
+        let args = ["-np", "2", "-x", "COCOOP_DEBUG_STEP_DELAY_MS", Cocoop.binary.path]
+            + fx.arguments(output: out, epochs: 3, batch: batch, extra: extra)
         let log = fx.root.appendingPathComponent("cut.log")
         let job = try MultiHost.launch(prefix: p, hosts: 2, args, environment: ["COCOOP_DEBUG_STEP_DELAY_MS": "500"], log: log)
         #expect(TrainingTests.waitForStep(out, 3, process: job, timeout: 120), "never reached step 3")
@@ -55,7 +62,7 @@ struct MultiHostTests {
         #expect((try? TrainingFixture.finalCheckpoint(out).epoch) ?? 3 < 3, "training finished before the cut")
 
         let rerun = try MultiHost.run(prefix: p, hosts: 2, ["-np", "2", Cocoop.binary.path]
-                                      + fx.arguments(output: out, epochs: 3, extra: extra))
+                                      + fx.arguments(output: out, epochs: 3, batch: batch, extra: extra))
         #expect(rerun.status == 0, "\(rerun.stdout)\n\(rerun.stderr)")
         #expect(rerun.stdout.contains("Resuming from"))
         let a = TrainingFixture.parameters(try TrainingFixture.finalCheckpoint(out))

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// `cocoop predict` on checkpoints of real training runs: its top-1 classes are the ones
 /// the run's own evaluation counted.
@@ -11,7 +12,8 @@ import Testing
         return split["test"]!.map { (fx.root.appendingPathComponent("tiny/" + ($0[0] as! String)).path, $0[1] as! Int) }
     }
 
-    @Test(arguments: [["--trainer", "CoCoOp"], ["--trainer", "CoOp", "TRAINER.COOP.CSC", "True", "TRAINER.COOP.N_CTX", "4"]])
+    @Test(arguments: [["--trainer", "CoCoOp"],
+                      ["--trainer", "CoOp", "TRAINER.COOP.CSC", "True", "TRAINER.COOP.N_CTX", "4"]])
     func topOneAgreesWithTheRunsEvaluation(_ trainer: [String]) throws {
         let fx = try TrainingFixture(); defer { fx.remove() }
         let out = fx.root.appendingPathComponent("out")
@@ -22,10 +24,12 @@ import Testing
         args += trainer.dropFirst(2)
         let r = try TrainingFixture.train(args, ranks: 0)
         #expect(r.status == 0, "\(r.stderr)")
-        let results = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("results.json"))) as? [String: Any])
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("results.json")))
+        let results = try #require(json as? [String: Any])
 
         let items = try Self.testItems(fx)
-        let p = try Cocoop.run(["predict", "--weights", fx.weights, "--model-dir", out.path, "--json", "--top", "2", "--batch", "4"]
+        let p = try Cocoop.run(["predict", "--weights", fx.weights, "--model-dir", out.path, "--json", "--top", "2",
+                                "--batch", "4"]
                                + items.map(\.0))
         #expect(p.status == 0, "\(p.stderr)")
         let records = try #require(try JSONSerialization.jsonObject(with: Data(p.stdout.utf8)) as? [[String: Any]])
@@ -34,16 +38,19 @@ import Testing
         for (record, (_, label)) in zip(records, items) {
             let predictions = try #require(record["predictions"] as? [[String: Any]])
             #expect(predictions.count == 2)
-            let p0 = try #require(predictions[0]["probability"] as? Double), p1 = try #require(predictions[1]["probability"] as? Double)
+            let p0 = try #require(predictions[0]["probability"] as? Double)
+            let p1 = try #require(predictions[1]["probability"] as? Double)
             #expect(p0 >= p1 && p0 <= 1 && p1 > 0)
             if predictions[0]["label"] as? Int == label { correct += 1 }
         }
-        #expect(correct == results["correct"] as? Int, "predict: \(correct) correct, the run's evaluation: \(String(describing: results["correct"]))")
+        #expect(correct == results["correct"] as? Int,
+                "predict: \(correct) correct, the run's evaluation: \(String(describing: results["correct"]))")
 
         // A folder stands for its images; the text output names the checkpoint.
         let folder = try Cocoop.run(["predict", "--weights", fx.weights, "--model-dir", out.path, "--top", "1",
                                      fx.root.appendingPathComponent("tiny/images").path])
-        #expect(folder.status == 0 && folder.stdout.contains("epoch 2, 4 classes") && folder.stdout.contains("1_coffee.png"),
+        #expect(folder.status == 0 && folder.stdout.contains("epoch 2, 4 classes")
+                && folder.stdout.contains("1_coffee.png"),
                 "\(folder.stdout)\(folder.stderr)")
 
         // Other CLIP weights are refused, naming both files' hashes.

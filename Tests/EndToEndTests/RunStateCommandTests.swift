@@ -1,6 +1,7 @@
 import Checkpoint
 import Foundation
 import Testing
+import TestSupport
 
 /// The checkpoint policy and the run's outputs as `cocoop train` meets them: --eval-only
 /// with other CLIP weights, a killed save's temporary file, a full disk, the dry run.

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 
 /// Two tiny split-file datasets (tiny_a, tiny_b: the fixture images with two different class
 /// orders, so their base and new halves differ) and the environment that the shipped
@@ -49,7 +50,8 @@ struct SweepFixture {
           weights: ${COCOOP_TINY_WEIGHTS}
           root: ${COCOOP_TINY_ROOT}
           shots: 2
-          overrides: {INPUT.SIZE: [32, 32], OPTIM.MAX_EPOCH: 1, DATALOADER.TRAIN_X.BATCH_SIZE: 4, DATALOADER.TEST.BATCH_SIZE: 4}
+          overrides: {INPUT.SIZE: [32, 32], OPTIM.MAX_EPOCH: 1, DATALOADER.TRAIN_X.BATCH_SIZE: 4, \
+        DATALOADER.TEST.BATCH_SIZE: 4}
         """
 
     /// The variables tiny_base2new.yaml expands.
@@ -69,9 +71,9 @@ struct SweepFixture {
     }
 
     /// `cocoop sweep` under mpirun with `ranks` ranks, from the package root.
-    func sweep(ranks: Int, extra: [String] = [], timeout: TimeInterval = 240) throws -> Cocoop.Result {
-        try Cocoop.run(TrainingFixture.mpirun(ranks) + [Cocoop.binary.path, "sweep", Self.sweepFile] + extra,
-                       executable: TrainingFixture.mpirunURL, environment: environment,
+    func sweep(ranks: Int, extra: [String] = [], timeout: TimeInterval = 240) throws -> ProcessResult {
+        try Cocoop.run(MPIRun.arguments(np: ranks, ["sweep", Self.sweepFile] + extra),
+                       executable: MPIRun.executable, environment: environment,
                        directory: Cocoop.packageRoot, timeout: timeout)
     }
 
@@ -79,8 +81,9 @@ struct SweepFixture {
     func launch(ranks: Int, delayMs: Int) throws -> Process {
         var env = environment
         env["COCOOP_DEBUG_STEP_DELAY_MS"] = "\(delayMs)"
-        return try Cocoop.start(TrainingFixture.mpirunURL,
-                                TrainingFixture.mpirun(ranks) + ["-x", "COCOOP_DEBUG_STEP_DELAY_MS", Cocoop.binary.path, "sweep", Self.sweepFile],
+        return try Cocoop.start(MPIRun.executable,
+                                MPIRun.arguments(np: ranks, ["sweep", Self.sweepFile],
+                                                 exporting: ["COCOOP_DEBUG_STEP_DELAY_MS"]),
                                 environment: env, directory: Cocoop.packageRoot, log: logFile)
     }
 
@@ -101,13 +104,16 @@ struct SweepFixture {
         chmod(fake.path, 0o755)
         var env = environment
         env["PATH"] = bin.path + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")
-        for (k, v) in ["SLURM_SUBMIT_DIR": Cocoop.packageRoot.path, "SLURM_JOB_NODELIST": "localhost", "SLURM_NTASKS": "4",
+        for (k, v) in ["SLURM_SUBMIT_DIR": Cocoop.packageRoot.path, "SLURM_JOB_NODELIST": "localhost",
+                       "SLURM_NTASKS": "4",
                        "SLURM_NTASKS_PER_NODE": "4", "SLURM_CPUS_PER_TASK": "1", "SLURM_JOB_ID": "4242",
                        "COCOOP": Cocoop.binary.path, "MAP": "slot", "BIND": "none",
-                       "MPIRUN_EXTRA": "--allow-run-as-root --oversubscribe --mca btl self,vader -x COCOOP_DEBUG_STEP_DELAY_MS",
+                       "MPIRUN_EXTRA": "--allow-run-as-root --oversubscribe --mca btl self,vader "
+                                       + "-x COCOOP_DEBUG_STEP_DELAY_MS",
                        "COCOOP_DEBUG_STEP_DELAY_MS": "\(delayMs)"] { env[k] = v }
         return try Cocoop.start(URL(fileURLWithPath: "/bin/bash"),
-                                [Cocoop.packageRoot.appendingPathComponent("Cluster/slurm/sweep.sbatch").path, Self.sweepFile],
+                                [Cocoop.packageRoot.appendingPathComponent("Cluster/slurm/sweep.sbatch").path,
+                                 Self.sweepFile],
                                 environment: env, log: logFile)
     }
 
@@ -122,12 +128,15 @@ struct SweepFixture {
 
     /// The trials (relative paths) whose results.json exists.
     func finishedTrials() -> [String] {
-        Self.allTrialPaths.filter { FileManager.default.fileExists(atPath: output.appendingPathComponent("\($0)/results.json").path) }
+        Self.allTrialPaths.filter {
+            FileManager.default.fileExists(atPath: output.appendingPathComponent("\($0)/results.json").path)
+        }
     }
 
     /// A JSON file as a dictionary.
     func json(_ relative: String) throws -> [String: Any] {
-        try JSONSerialization.jsonObject(with: Data(contentsOf: output.appendingPathComponent(relative))) as? [String: Any] ?? [:]
+        try JSONSerialization.jsonObject(with: Data(contentsOf: output.appendingPathComponent(relative)))
+            as? [String: Any] ?? [:]
     }
 
     /// results.json's modification date of each trial that has one.
@@ -142,7 +151,8 @@ struct SweepFixture {
 
     /// The processes mpirun started on this machine (its children: the ranks).
     static func children(of process: Process) -> [Int32] {
-        let r = try? Cocoop.run(["-P", "\(process.processIdentifier)"], executable: URL(fileURLWithPath: "/usr/bin/pgrep"))
+        let r = try? Cocoop.run(["-P", "\(process.processIdentifier)"],
+                                executable: URL(fileURLWithPath: "/usr/bin/pgrep"))
         return (r?.stdout ?? "").split(separator: "\n").compactMap { Int32($0) }
     }
 

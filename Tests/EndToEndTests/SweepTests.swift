@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// `cocoop sweep` end to end under real mpirun: the shipped tiny base-to-new sweep (2 datasets
 /// x 3 seeds) on 4 ranks in groups of 2, its table checked against the trials' results.json;
@@ -42,7 +43,8 @@ import Testing
                 let found = try #require(Double(row[3 + i]), "column \(3 + i) of \(row)")
                 #expect(abs(found - e) < 6e-5, "\(d) column \(3 + i): \(found) vs \(e)")
             }
-            let line = String(format: "| %@ | %.2f ± %.2f | %.2f ± %.2f | %.2f | 3 |", d, mean(b), std(b), mean(n), std(n), h(mean(b), mean(n)))
+            let line = String(format: "| %@ | %.2f ± %.2f | %.2f ± %.2f | %.2f | 3 |", d, mean(b), std(b), mean(n),
+                              std(n), h(mean(b), mean(n)))
             #expect(md.contains(line), "missing \(line) in\n\(md)")
             baseMeans.append(mean(b)); newMeans.append(mean(n))
         }
@@ -72,7 +74,8 @@ import Testing
                 #expect(a["subsample_classes"] as? String == "base" && b["subsample_classes"] as? String == "new")
                 #expect(a["seed"] as? Int == b["seed"] as? Int && a["num_shots"] as? Int == 2)
                 #expect(b["epoch"] as? Int == 2)
-                #expect((b["checkpoint"] as? String)?.hasPrefix(fx.output.appendingPathComponent(train).path + "/checkpoints/") == true,
+                #expect((b["checkpoint"] as? String)?.hasPrefix(
+                            fx.output.appendingPathComponent(train).path + "/checkpoints/") == true,
                         "\(String(describing: b["checkpoint"]))")
                 #expect(try fx.json("\(train)/sweep_trial.json")["ranks"] as? Int == 2)
             }
@@ -87,7 +90,8 @@ import Testing
         }
         #expect(cached.filter { $0 > 0 }.count >= 2, "images from the cache per train_base trial: \(cached)")
         // Both groups took trials (dynamic hand-out), and sweep.json lists every trial as done.
-        let events = try String(contentsOf: fx.output.appendingPathComponent("sweeps/tiny_base2new/events.jsonl"), encoding: .utf8)
+        let events = try String(contentsOf: fx.output.appendingPathComponent("sweeps/tiny_base2new/events.jsonl"),
+                                encoding: .utf8)
         #expect(events.contains("\"group\":0") && events.contains("\"group\":1"))
         let sweep = try fx.json("sweeps/tiny_base2new/sweep.json")
         #expect((sweep["counts"] as? [String: Int]) == ["done": 12], "\(String(describing: sweep["counts"]))")
@@ -96,14 +100,16 @@ import Testing
         let md = fx.output.appendingPathComponent("sweeps/tiny_base2new/summary.md")
         let before = try String(contentsOf: md, encoding: .utf8)
         try FileManager.default.removeItem(at: md)
-        let s = try Cocoop.run(["sweep", SweepFixture.sweepFile, "--summary"], environment: fx.environment, directory: Cocoop.packageRoot)
+        let s = try Cocoop.run(["sweep", SweepFixture.sweepFile, "--summary"], environment: fx.environment,
+                               directory: Cocoop.packageRoot)
         #expect(s.status == 0, "\(s.stderr)")
         #expect(try String(contentsOf: md, encoding: .utf8) == before)
         #expect(s.stdout.contains("| **Average** |"))
 
         // A second run finds everything finished and runs nothing.
         let again = try fx.sweep(ranks: 2)
-        #expect(again.status == 0 && again.stdout.contains("12 already finished") && !again.stdout.contains("started"), "\(again.stdout)")
+        #expect(again.status == 0 && again.stdout.contains("12 already finished") && !again.stdout.contains("started"),
+                "\(again.stdout)")
     }
 
     @Test func stoppedThenKilledHalfWayAndRerunFinishesWithoutRedoingTrials() throws {
@@ -128,7 +134,8 @@ import Testing
 
         // 2. Rerun, then SIGKILL mpirun once a trial more has finished: no chance to clean up.
         let second = try fx.launch(ranks: 4, delayMs: 800)
-        while second.isRunning && fx.finishedTrials().count < afterStop.count + 1 && Date() < deadline.addingTimeInterval(120) {
+        while second.isRunning && fx.finishedTrials().count < afterStop.count + 1
+                && Date() < deadline.addingTimeInterval(120) {
             usleep(100_000)
         }
         let ranks = SweepFixture.children(of: second)
@@ -169,10 +176,13 @@ import Testing
             #expect(r.status == 1, "\(body)\n\(r.stdout)")
             for f in fragments { #expect(r.stderr.contains(f), "expected '\(f)' in: \(r.stderr)") }
         }
-        let head = "pipeline: base2new\nbase:\n  weights: \(weights)\n  config_file: Configs/trainers/CoCoOp/vit_b16_c4_ep10_batch1_ctxv1.yaml\n"
+        let head = "pipeline: base2new\nbase:\n  weights: \(weights)\n"
+            + "  config_file: Configs/trainers/CoCoOp/vit_b16_c4_ep10_batch1_ctxv1.yaml\n"
         try check(head + "  overides: {}\naxes: {datasets: [oxford_pets]}\n", ["s.yaml:5", "overides", "base"])
-        try check(head + "  overrides: {OPTIM.LRR: 0.1}\naxes: {datasets: [oxford_pets]}\n", ["OPTIM.LRR", "s.yaml:5", "OPTIM.LR"])
-        try check(head + "axes:\n  datasets: [oxford_pets]\n  OPTIM.MAX_EPOCH: [1, two]\n", ["OPTIM.MAX_EPOCH", "s.yaml:7"])
+        try check(head + "  overrides: {OPTIM.LRR: 0.1}\naxes: {datasets: [oxford_pets]}\n",
+                  ["OPTIM.LRR", "s.yaml:5", "OPTIM.LR"])
+        try check(head + "axes:\n  datasets: [oxford_pets]\n  OPTIM.MAX_EPOCH: [1, two]\n",
+                  ["OPTIM.MAX_EPOCH", "s.yaml:7"])
         try check(head + "axes: {datasets: [oxford_pets], seeds: [1, x]}\n", ["s.yaml:5", "axes.seeds", "'x'"])
         try check(head + "axes: {datasets: [no_such_dataset]}\n", ["Configs/datasets/no_such_dataset.yaml"])
         try check("pipeline: base2new\nbase: {weights: $COCOOP_NO_SUCH_VARIABLE/w}\naxes: {datasets: [oxford_pets]}\n",
@@ -202,14 +212,17 @@ import Testing
         #expect(r.status == 0, "\(r.stderr)")
         let lines = r.stdout.split(separator: "\n").map(String.init)
         #expect(lines.count == 4 + 8 + 1, "\(r.stdout)")
-        #expect(lines.contains("pending     imagenet/CoCoOp/vit_b16_c4_ep10_batch1_ctxv1_16shots/OPTIM.LR=0.004/seed2"), "\(r.stdout)")
-        #expect(lines.contains("pending     evaluation/CoCoOp/vit_b16_c4_ep10_batch1_ctxv1_16shots/OPTIM.LR=0.002/oxford_pets/seed1"), "\(r.stdout)")
+        #expect(lines.contains("pending     imagenet/CoCoOp/vit_b16_c4_ep10_batch1_ctxv1_16shots/OPTIM.LR=0.004/seed2"),
+                "\(r.stdout)")
+        #expect(lines.contains("pending     evaluation/CoCoOp/vit_b16_c4_ep10_batch1_ctxv1_16shots/"
+                               + "OPTIM.LR=0.002/oxford_pets/seed1"), "\(r.stdout)")
         #expect(lines.last == "12 pending")
     }
 
     @Test func shippedExampleSweepsExpand() throws {
         let env = ["DATA": "/data", "CLIP_WEIGHTS": "/weights/clip-vit-base-patch16"]
-        for (file, count) in [("Configs/sweeps/cocoop_base2new.yaml", 66), ("Configs/sweeps/cocoop_cross_dataset.yaml", 3 + 14 * 3)] {
+        for (file, count) in [("Configs/sweeps/cocoop_base2new.yaml", 66),
+                              ("Configs/sweeps/cocoop_cross_dataset.yaml", 3 + 14 * 3)] {
             let r = try Cocoop.run(["sweep", file, "--list"], environment: env, directory: Cocoop.packageRoot)
             #expect(r.status == 0, "\(file): \(r.stderr)")
             #expect(r.stdout.hasSuffix("\(count) pending\n"), "\(file): \(r.stdout.suffix(200))")
@@ -221,7 +234,8 @@ import Testing
         // A target whose images are missing: its evaluation fails, the others go on.
         let broken = fx.root.appendingPathComponent("broken")
         try FileManager.default.createDirectory(at: broken, withIntermediateDirectories: true)
-        try FileManager.default.copyItem(at: fx.root.appendingPathComponent("tiny_b/split.json"), to: broken.appendingPathComponent("split.json"))
+        try FileManager.default.copyItem(at: fx.root.appendingPathComponent("tiny_b/split.json"),
+                                         to: broken.appendingPathComponent("split.json"))
         let file = fx.root.appendingPathComponent("xd.yaml")
         try """
         pipeline: cross_dataset
@@ -246,14 +260,16 @@ import Testing
         #expect(record["status"] as? String == "failed")
         #expect((record["error"] as? String)?.contains("broken/images/0_chelsea.png") == true, "\(record)")
         let sweep = try fx.json("sweeps/xd/sweep.json")
-        #expect((sweep["counts"] as? [String: Int]) == ["done": 2, "failed": 1], "\(String(describing: sweep["counts"]))")
+        #expect((sweep["counts"] as? [String: Int]) == ["done": 2, "failed": 1],
+                "\(String(describing: sweep["counts"]))")
         let events = try String(contentsOf: fx.output.appendingPathComponent("sweeps/xd/events.jsonl"), encoding: .utf8)
         #expect(events.contains("\"event\":\"failed\"") && events.contains("0_chelsea.png"))
         // The table: the source row, the good target, and the average over targets that have results.
         let md = try String(contentsOf: fx.output.appendingPathComponent("sweeps/xd/summary.md"), encoding: .utf8)
         let a = try #require(trained["accuracy"] as? Double), b = try #require(evaluated["accuracy"] as? Double)
         #expect(md.contains(String(format: "| tiny_a (source) | %.2f ± 0.00 | 1 |", a)), "\(md)")
-        #expect(md.contains(String(format: "| tiny_b | %.2f ± 0.00 | 1 |", b)) && md.contains("| broken | – | 0 |"), "\(md)")
+        #expect(md.contains(String(format: "| tiny_b | %.2f ± 0.00 | 1 |", b)) && md.contains("| broken | – | 0 |"),
+                "\(md)")
         #expect(md.contains(String(format: "| **Average** | %.2f | 1 target(s) |", b)), "\(md)")
     }
 
@@ -277,18 +293,22 @@ import Testing
         output_root: ${COCOOP_TINY_OUTPUT}
         \(SweepFixture.tinyBase)
         axes:
-          datasets: [\(SweepFixture.dataset("flaky_train")), \(SweepFixture.dataset("flaky_test")), \(SweepFixture.dataset("tiny_b"))]
+          datasets: [\(SweepFixture.dataset("flaky_train")), \(SweepFixture.dataset("flaky_test")), \
+        \(SweepFixture.dataset("tiny_b"))]
           seeds: 1
         """.write(to: file, atomically: true, encoding: .utf8)
-        let r = try Cocoop.run(TrainingFixture.mpirun(2) + [Cocoop.binary.path, "sweep", file.path],
-                               executable: TrainingFixture.mpirunURL, environment: fx.environment,
+        let r = try Cocoop.run(MPIRun.arguments(np: 2, ["sweep", file.path]),
+                               executable: MPIRun.executable, environment: fx.environment,
                                directory: Cocoop.packageRoot, timeout: 240)
         #expect(r.status == 1, "\(r.stdout)\n\(r.stderr)")
         let sweep = try fx.json("sweeps/flaky/sweep.json")
         #expect((sweep["counts"] as? [String: Int]) == ["done": 3, "failed": 2, "skipped": 1],
                 "\(String(describing: sweep["counts"]))\n\(r.stdout)\n\(r.stderr)")
-        let trial = { (stage: String, name: String) in "base2new/\(stage)/\(name)/shots_2/CoCoOp/vit_b16_c4_ep10_batch1_ctxv1/seed1" }
-        for (stage, name, bad) in [("train_base", "flaky_train", "1_astronaut.png"), ("test_new", "flaky_test", "0_coffee.png")] {
+        let trial = { (stage: String, name: String) in
+            "base2new/\(stage)/\(name)/shots_2/CoCoOp/vit_b16_c4_ep10_batch1_ctxv1/seed1"
+        }
+        for (stage, name, bad) in [("train_base", "flaky_train", "1_astronaut.png"),
+                                   ("test_new", "flaky_test", "0_coffee.png")] {
             let record = try fx.json("\(trial(stage, name))/sweep_trial.json")
             #expect(record["status"] as? String == "failed")
             #expect((record["error"] as? String)?.contains("\(name)/images/\(bad)") == true, "\(record)")

@@ -47,15 +47,11 @@ struct TrainingFixture {
     }
 
     /// Runs with `ranks` MPI ranks (plain process when 0).
-    static func train(_ args: [String], ranks: Int, environment: [String: String] = [:], timeout: TimeInterval = 180) throws -> Cocoop.Result {
+    static func train(_ args: [String], ranks: Int, environment: [String: String] = [:],
+                      timeout: TimeInterval = 180) throws -> ProcessResult {
         if ranks == 0 { return try Cocoop.run(args, environment: environment, timeout: timeout) }
-        return try Cocoop.run(mpirun(ranks) + [Cocoop.binary.path] + args, executable: mpirunURL,
-                              environment: ["OPENBLAS_NUM_THREADS": "1"].merging(environment) { $1 }, timeout: timeout)
-    }
-
-    static let mpirunURL = URL(fileURLWithPath: "/usr/bin/mpirun")
-    static func mpirun(_ n: Int) -> [String] {
-        ["--allow-run-as-root", "--oversubscribe", "--mca", "btl", "self,vader", "-np", "\(n)"]
+        return try Cocoop.run(MPIRun.arguments(np: ranks, args), executable: MPIRun.executable,
+                              environment: MPIRun.environment.merging(environment) { $1 }, timeout: timeout)
     }
 
     /// The newest checkpoint's contents in `output`.
@@ -82,6 +78,7 @@ struct TrainingFixture {
 }
 
 import Support
+import TestSupport
 
 /// Copies a safetensors file, giving one tensor another shape (same element count).
 enum SafetensorsFileRewriter {

@@ -2,16 +2,11 @@ import Checkpoint
 import Foundation
 import Support
 import Testing
+import TestSupport
 
 /// `cocoop train` end to end, with real mpirun: rank-count invariance, resume after
 /// SIGKILL and SIGTERM, a corrupt checkpoint, and bad input that must not clobber anything.
 @Suite(.serialized) struct TrainingTests {
-    static func normwise(_ a: [Float], _ b: [Float]) -> Double {
-        var num = 0.0, den = 0.0
-        for (x, y) in zip(a, b) { num = max(num, Double(abs(x - y))); den = max(den, Double(abs(y))) }
-        return num / den
-    }
-
     @Test func ranksTimesLocalBatchDoesNotChangeTheResult() throws {
         let fx = try TrainingFixture(); defer { fx.remove() }
         var finals: [[Float]] = []
@@ -23,8 +18,8 @@ import Testing
             #expect(c.worldSize == max(ranks, 1) && c.epoch == 2)
             finals.append(TrainingFixture.parameters(c))
         }
-        #expect(Self.normwise(finals[1], finals[0]) < 1e-5 && Self.normwise(finals[2], finals[0]) < 1e-5,
-                "\(Self.normwise(finals[1], finals[0])) \(Self.normwise(finals[2], finals[0]))")
+        #expect(normwiseError(finals[1], finals[0]) < 1e-5 && normwiseError(finals[2], finals[0]) < 1e-5,
+                "\(normwiseError(finals[1], finals[0])) \(normwiseError(finals[2], finals[0]))")
         #expect(finals[0] != TrainingFixture.parameters(try Checkpoint.load(from: fx.root.appendingPathComponent("out-0/checkpoints").appendingPathComponent(CheckpointDirectory.fileName(epoch: 1, step: 3)))))
     }
 
@@ -57,8 +52,8 @@ import Testing
     static func launch(_ args: [String], ranks: Int, delayMs: Int) throws -> Process {
         let env = ["COCOOP_DEBUG_STEP_DELAY_MS": "\(delayMs)", "OPENBLAS_NUM_THREADS": "1"]
         if ranks > 0 {
-            return try Cocoop.start(TrainingFixture.mpirunURL,
-                                    TrainingFixture.mpirun(ranks) + ["-x", "COCOOP_DEBUG_STEP_DELAY_MS", Cocoop.binary.path] + args,
+            return try Cocoop.start(MPIRun.executable,
+                                    MPIRun.arguments(np: ranks, args, exporting: ["COCOOP_DEBUG_STEP_DELAY_MS"]),
                                     environment: env)
         }
         return try Cocoop.start(Cocoop.binary, args, environment: env)
@@ -89,7 +84,7 @@ import Testing
         #expect(rerun.stdout.contains("Resuming from"))
         let a = TrainingFixture.parameters(try TrainingFixture.finalCheckpoint(reference))
         let b = TrainingFixture.parameters(try TrainingFixture.finalCheckpoint(out))
-        #expect(a == b, "not bit-identical: normwise \(Self.normwise(b, a))")
+        #expect(a == b, "not bit-identical: normwise \(normwiseError(b, a))")
     }
 
     /// What a stop-by-signal run gives: a reference run of 3 epochs on `ranks`; the same run
@@ -97,28 +92,30 @@ import Testing
     /// then rerun on `rerunRanks`.
     struct Interrupted {
         let stopped: CheckpointContents
-        let rerun: Cocoop.Result
+        let rerun: ProcessResult
         let reference: [Float]
         let resumed: [Float]
     }
 
-    static func interrupt(with signal: Int32, ranks: Int, rerunRanks: Int) throws -> Interrupted {
+    static func interrupt(with signal: Int32, ranks: Int, rerunRanks: Int, batch: Int = 4,
+                          extra: [String] = []) throws -> Interrupted {
         let fx = try TrainingFixture(); defer { fx.remove() }
         let reference = fx.root.appendingPathComponent("reference")
         // One OpenBLAS thread everywhere, as `launch` runs the stopped job: with some kernels
         // (OPENBLAS_CORETYPE) OpenBLAS rounds differently with 1 and 2 threads.
         let oneThread = ["OPENBLAS_NUM_THREADS": "1"]
-        #expect(try TrainingFixture.train(fx.arguments(output: reference, epochs: 3), ranks: ranks,
+        #expect(try TrainingFixture.train(fx.arguments(output: reference, epochs: 3, batch: batch, extra: extra),
+                                          ranks: ranks,
                                           environment: oneThread).status == 0)
         let out = fx.root.appendingPathComponent("stopped")
-        let args = fx.arguments(output: out, epochs: 3)
+        let args = fx.arguments(output: out, epochs: 3, batch: batch, extra: extra)
         let job = try launch(args, ranks: ranks, delayMs: 300)
         #expect(waitForStep(out, 2, process: job))
         kill(job.processIdentifier, signal)
         job.waitUntilExit()
         #expect(job.terminationStatus == 75, "exit \(job.terminationStatus) after signal \(signal)")
         let stopped = try TrainingFixture.finalCheckpoint(out)
-        #expect(stopped.step >= 2 && stopped.step < 9, "stopped at step \(stopped.step)")
+        #expect(stopped.step >= 2 && stopped.step < 3 * (12 / batch), "stopped at step \(stopped.step)")
         let rerun = try TrainingFixture.train(args, ranks: rerunRanks, environment: oneThread)
         #expect(rerun.status == 0, "\(rerun.stderr)")
         return Interrupted(stopped: stopped, rerun: rerun,
@@ -137,7 +134,7 @@ import Testing
         let run = try Self.interrupt(with: SIGUSR1, ranks: 2, rerunRanks: 0)
         #expect(run.stopped.worldSize == 2)
         #expect(run.rerun.stdout.contains("written by 2 rank(s)"))
-        #expect(Self.normwise(run.resumed, run.reference) < 1e-5)
+        #expect(normwiseError(run.resumed, run.reference) < 1e-5)
     }
 
     @Test func trainingFromADatasetPackEqualsTrainingFromTheFolder() throws {
@@ -154,7 +151,7 @@ import Testing
         #expect(r.status == 0, "\(r.stderr)")
         let a = TrainingFixture.parameters(try TrainingFixture.finalCheckpoint(folderRun))
         let b = TrainingFixture.parameters(try TrainingFixture.finalCheckpoint(packRun))
-        #expect(Self.normwise(b, a) < 1e-5)
+        #expect(normwiseError(b, a) < 1e-5)
     }
 
     @Test func corruptNewestCheckpointIsReportedAndThePreviousOneUsed() throws {

@@ -1,17 +1,9 @@
-import CTurboJPEG
 import Foundation
 import Testing
+import TestSupport
 @testable import Imaging
 
 // MARK: - Helpers
-
-/// A fresh temporary directory for files a test writes.
-func temporaryDirectory() throws -> URL {
-    let url = FileManager.default.temporaryDirectory
-        .appendingPathComponent("imaging-tests-\(UUID().uuidString)", isDirectory: true)
-    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    return url
-}
 
 /// The fixture file's bytes.
 func fixtureBytes(_ name: String) throws -> [UInt8] {
@@ -21,7 +13,7 @@ func fixtureBytes(_ name: String) throws -> [UInt8] {
 
 /// Decodes `bytes` written to a file named `name` and returns the error thrown.
 func decodingError(_ bytes: [UInt8], fileName name: String) throws -> ImagingError? {
-    let directory = try temporaryDirectory()
+    let directory = try TemporaryDirectory.create("imaging-tests")
     defer { try? FileManager.default.removeItem(at: directory) }
     let url = directory.appendingPathComponent(name)
     try Data(bytes).write(to: url)
@@ -52,7 +44,7 @@ struct DecoderErrorTests {
 
     @Test("a directory is not an image")
     func directory() throws {
-        let directory = try temporaryDirectory()
+        let directory = try TemporaryDirectory.create("imaging-tests")
         defer { try? FileManager.default.removeItem(at: directory) }
         #expect(throws: ImagingError.self) { _ = try ImageDecoder.decode(fileAt: directory) }
     }
@@ -143,7 +135,7 @@ struct DecoderErrorTests {
 
     @Test("format comes from the bytes, not the extension")
     func magicNotExtension() throws {
-        let directory = try temporaryDirectory()
+        let directory = try TemporaryDirectory.create("imaging-tests")
         defer { try? FileManager.default.removeItem(at: directory) }
         let url = directory.appendingPathComponent("actually_a_png.JPEG")
         try Data(try fixtureBytes("bunny_01.png")).write(to: url)

@@ -74,7 +74,8 @@ struct GeometryTests {
 
     @Test("CenterCrop offsets round half to even")
     func cropOffsets() {
-        #expect(centerCropRect(imageWidth: 77, imageHeight: 32, width: 32, height: 32) == PixelRect(x: 22, y: 0, width: 32, height: 32))
+        #expect(centerCropRect(imageWidth: 77, imageHeight: 32, width: 32, height: 32)
+                    == PixelRect(x: 22, y: 0, width: 32, height: 32))
         #expect(centerCropRect(imageWidth: 545, imageHeight: 224, width: 224, height: 224).x == 160)
         #expect(centerCropRect(imageWidth: 51, imageHeight: 32, width: 32, height: 32).x == 10) // 9.5 -> 10
         #expect(centerCropRect(imageWidth: 336, imageHeight: 224, width: 224, height: 224).x == 56)
@@ -99,7 +100,8 @@ struct GeometryTests {
     ])
     func oracle(w: Int, h: Int, ow: Int, oh: Int) {
         let image = testImage(width: w, height: h)
-        #expect(imageMismatch(resizeBicubic(image, width: ow, height: oh), naiveResize(image, width: ow, height: oh)) == nil)
+        #expect(imageMismatch(resizeBicubic(image, width: ow, height: oh),
+                              naiveResize(image, width: ow, height: oh)) == nil)
     }
 
     @Test("a window of the result equals cropping the full result")

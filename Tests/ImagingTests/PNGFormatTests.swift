@@ -100,7 +100,8 @@ struct PNGFormatTests {
         for extras in [TestPNGWriter.Extras(gamma: 100_000), TestPNGWriter.Extras(gamma: 20_000),
                        TestPNGWriter.Extras(sRGB: true),
                        TestPNGWriter.Extras(transparency: [0, 0, 0, 64, 0, 128])] {
-            let png = TestPNGWriter.encode(width: 2, height: 1, bitDepth: 8, colorType: .rgb, rows: [row], extras: extras)
+            let png = TestPNGWriter.encode(width: 2, height: 1, bitDepth: 8, colorType: .rgb, rows: [row],
+                                           extras: extras)
             #expect(try decode(png).pixels == row)
         }
         var grayExtras = TestPNGWriter.Extras(gamma: 100_000)

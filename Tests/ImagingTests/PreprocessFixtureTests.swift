@@ -110,7 +110,8 @@ struct PreprocessFixtureTests {
         #expect(image.width == item.width && image.height == item.height)
         // The JPEG fixture was encoded from chelsea.png: its decode must stay close.
         if stem == "chelsea" {
-            let jpeg = try ImageDecoder.decode(fileAt: FixturePaths.preprocess.appendingPathComponent("chelsea_q90.jpg"))
+            let jpeg = try ImageDecoder.decode(
+                fileAt: FixturePaths.preprocess.appendingPathComponent("chelsea_q90.jpg"))
             let diff = byteDifference(image.pixels, jpeg.pixels)
             #expect(diff.max < 64)
         }

@@ -32,7 +32,8 @@ enum TestPNGWriter {
         var raw: [UInt8] = []
         if interlaced {
             precondition(bytesPerPixel > 0, "interlacing needs whole-byte pixels")
-            let passes = [(0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2), (0, 1, 1, 2)]
+            let passes = [(0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2),
+                          (0, 1, 1, 2)]
             for (x0, y0, dx, dy) in passes {
                 let xs = Array(stride(from: x0, to: width, by: dx))
                 guard !xs.isEmpty else { continue }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 import CLIP
 import Support
 import Tensor
@@ -40,21 +41,21 @@ import Tensor
     @Test func initialContextIsTheInitTextEmbedding() throws {
         let (model, _, _, _, f) = try setUp(.sharedPrefix)
         let p = try model.initialParameters(seed: 1, tokenizer: try CLIPTokenizer.bundled())
-        #expect(normwise(p["ctx"], try f.doubles("input/ctx")) == 0)
+        #expect(normwiseError(p["ctx"].buffer, try f.doubles("input/ctx")) == 0)
     }
 
     @Test(arguments: [PromptExecution.sharedPrefix, .padded(length: 77)])
     func logitsLossAndGradients(execution: PromptExecution) throws {
         let (model, p, features, labels, f) = try setUp(execution)
-        #expect(normwise(features, try f.doubles("image_features")) < 1e-5)
+        #expect(normwiseError(features.buffer, try f.doubles("image_features")) < 1e-5)
         let g = ParameterBuffer(layout: model.layout)
         let stats = model.step(imageFeatures: features, labels: labels, params: p, grads: g,
                                gradScale: 1 / Float(labels.count))
-        #expect(normwise(stats.logits, try f.doubles("logits")) < 1e-5)
+        #expect(normwiseError(stats.logits.buffer, try f.doubles("logits")) < 1e-5)
         let loss = stats.lossSum / Double(labels.count), ref = try f.doubles("loss")[0]
         #expect(abs(loss - ref) / ref < 1e-5)
         for name in ["ctx"] + MetaNet.names {
-            let err = normwise(g[name], try f.doubles("grad/" + name))
+            let err = normwiseError(g[name].buffer, try f.doubles("grad/" + name))
             #expect(err < 1e-5, "grad/\(name): \(err)")
         }
     }
@@ -63,7 +64,7 @@ import Tensor
         let (model, p, features, labels, f) = try setUp(.sharedPrefix)
         for chunk in [1, 2, 5, 10, 15] {   // 10 and 15: two and three images per pass
             let logits = model.logits(imageFeatures: features, params: p, classChunk: chunk)
-            #expect(normwise(logits, try f.doubles("logits")) < 1e-5, "chunk \(chunk)")
+            #expect(normwiseError(logits.buffer, try f.doubles("logits")) < 1e-5, "chunk \(chunk)")
         }
         _ = labels
     }
@@ -83,8 +84,8 @@ import Tensor
             sgd.step(params: p.storage.data, grads: g.storage.data, momentumBuffer: momentum.storage.data,
                      count: model.layout.count, lr: Float(schedule.lr(epoch: step)), firstStep: step == 0)
             for name in ["ctx"] + MetaNet.names {
-                let ep = normwise(p[name], try f.doubles("traj/\(step)/param/\(name)"))
-                let em = normwise(momentum[name], try f.doubles("traj/\(step)/momentum/\(name)"))
+                let ep = normwiseError(p[name].buffer, try f.doubles("traj/\(step)/param/\(name)"))
+                let em = normwiseError(momentum[name].buffer, try f.doubles("traj/\(step)/momentum/\(name)"))
                 #expect(ep < 1e-5 && em < 1e-4, "step \(step) \(name): param \(ep), momentum \(em)")
             }
         }
@@ -107,10 +108,10 @@ import Tensor
             let g = ParameterBuffer(layout: model.layout)
             let stats = model.step(imageFeatures: features, labels: labels, params: p, grads: g,
                                    gradScale: 1 / Float(labels.count))
-            #expect(normwise(stats.logits, try f.doubles("logits")) < 1e-5)
+            #expect(normwiseError(stats.logits.buffer, try f.doubles("logits")) < 1e-5)
             let ref = try f.doubles("loss")[0]
             #expect(abs(stats.lossSum / 3 - ref) / abs(ref) < 1e-5)
-            #expect(normwise(g["ctx"], try f.doubles("grad/ctx")) < 1e-5)
+            #expect(normwiseError(g["ctx"].buffer, try f.doubles("grad/ctx")) < 1e-5)
         }
     }
 
@@ -119,7 +120,7 @@ import Tensor
         let f = try Fixtures.file("cocoop/zeroshot.safetensors")
         let zs = try ZeroShotClassifier(clip: clip, classnames: Self.classnames, tokenizer: try CLIPTokenizer.bundled())
         let logits = zs.logits(imageFeatures: clip.vision.encode(pixels: try f.tensor("input/images")))
-        #expect(normwise(logits, try f.doubles("logits")) < 1e-5)
+        #expect(normwiseError(logits.buffer, try f.doubles("logits")) < 1e-5)
     }
 
     @Test func perEpochLearningRatesOfTheCoCoOpConfig() throws {

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 import CLIP
 import Tensor
 @testable import PromptLearning
@@ -11,13 +12,13 @@ import Tensor
                         "crane bird", "a very long class name with many words in it"]
 
     static func randomCLIP(width: Int, heads: Int, layers: Int, embed: Int, seed: UInt64) throws -> CLIPModel {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cocoop-oracle-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: dir) }
         let arch = CLIPArchitecture(embedDim: embed, imageResolution: 16, visionLayers: 1, visionWidth: 64,
                                     visionHeads: 1, visionPatchSize: 8, contextLength: 77, vocabSize: 49408,
                                     textWidth: width, textHeads: heads, textLayers: layers)
-        try RandomWeights.writeHuggingFaceFolder(architecture: arch, seed: seed, to: dir, dtype: .f32)
-        return try CLIPModel(weights: CLIPWeights.load(from: dir))
+        return try TemporaryDirectory.with("cocoop-oracle") { dir in
+            try RandomWeights.writeHuggingFaceFolder(architecture: arch, seed: seed, to: dir, dtype: .f32)
+            return try CLIPModel(weights: CLIPWeights.load(from: dir))
+        }
     }
 
     static func features(_ b: Int, _ e: Int, seed: UInt64) -> Tensor {
@@ -28,8 +29,8 @@ import Tensor
     static func compare(_ run: (PromptExecution) -> (BatchStats, ParameterBuffer)) -> (Double, Double) {
         let (fast, gFast) = run(.sharedPrefix)
         let (slow, gSlow) = run(.padded(length: 77))
-        let logitErr = normwise(fast.logits, slow.logits.array.map(Double.init))
-        let gradErr = normwise(gFast.storage, gSlow.storage.array.map(Double.init))
+        let logitErr = normwiseError(fast.logits.buffer, slow.logits.buffer)
+        let gradErr = normwiseError(gFast.storage.buffer, gSlow.storage.buffer)
         return (logitErr, gradErr)
     }
 
@@ -39,7 +40,8 @@ import Tensor
         let tok = try CLIPTokenizer.bundled()
         for (batch, classes) in [(1, 2), (3, 4), (2, 7)] {
             for ctxInit in ["", "a photo of a"] {
-                let prompts = try ClassPrompts(classnames: Array(Self.names.prefix(classes)), nCtx: 3, ctxInit: ctxInit, tokenizer: tok)
+                let prompts = try ClassPrompts(classnames: Array(Self.names.prefix(classes)), nCtx: 3, ctxInit: ctxInit,
+                                               tokenizer: tok)
                 let model = CoCoOp(clip: clip, prompts: prompts)
                 let p = try model.initialParameters(seed: 2, tokenizer: tok)
                 for i in 0..<p.storage.count { p.storage.data[i] *= 10 }
@@ -50,9 +52,11 @@ import Tensor
                     // The fast path also splits the batch into passes of at most one image.
                     model.maxRowsPerPass = execution == .sharedPrefix ? 1 : 1 << 30
                     let g = ParameterBuffer(layout: model.layout)
-                    return (model.step(imageFeatures: f, labels: labels, params: p, grads: g, gradScale: 1 / Float(batch)), g)
+                    return (model.step(imageFeatures: f, labels: labels, params: p, grads: g,
+                                       gradScale: 1 / Float(batch)), g)
                 }
-                #expect(le < 1e-5 && ge < 1e-4, "shape \(shape) B=\(batch) C=\(classes) init '\(ctxInit)': logits \(le), grads \(ge)")
+                #expect(le < 1e-5 && ge < 1e-4,
+                        "shape \(shape) B=\(batch) C=\(classes) init '\(ctxInit)': logits \(le), grads \(ge)")
             }
         }
     }
@@ -62,7 +66,8 @@ import Tensor
         let clip = try Self.randomCLIP(width: 64, heads: 2, layers: 2, embed: 32, seed: 12)
         let tok = try CLIPTokenizer.bundled()
         for csc in [false, true] {
-            let prompts = try ClassPrompts(classnames: Array(Self.names.prefix(5)), nCtx: 4, ctxInit: "", tokenizer: tok)
+            let prompts = try ClassPrompts(classnames: Array(Self.names.prefix(5)), nCtx: 4, ctxInit: "",
+                                           tokenizer: tok)
             let model = CoOp(clip: clip, prompts: prompts, classSpecific: csc, position: position, tokenizer: tok)
             let p = try model.initialParameters(seed: 3, tokenizer: tok)
             for i in 0..<p.storage.count { p.storage.data[i] *= 10 }

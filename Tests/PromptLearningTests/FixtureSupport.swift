@@ -40,14 +40,3 @@ extension SafetensorsFile {
         Tensor(shape: try shape(name), values: try floats(name))
     }
 }
-
-/// max|a - b| / max|b| with b the float64 reference.
-func normwise(_ a: Tensor, _ b: [Double]) -> Double {
-    precondition(a.count == b.count, "\(a.count) vs \(b.count)")
-    var num = 0.0, den = 0.0
-    for i in 0..<a.count {
-        num = max(num, abs(Double(a.data[i]) - b[i]))
-        den = max(den, abs(b[i]))
-    }
-    return num / den
-}

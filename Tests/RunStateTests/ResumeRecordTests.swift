@@ -3,6 +3,7 @@ import Config
 import Foundation
 import HDF5
 import Testing
+import TestSupport
 @testable import RunState
 
 /// A resolved CoCoOp configuration as a run would hold it.
@@ -22,18 +23,12 @@ func sampleRecord() throws -> ResumeRecord {
 
 let sampleTensors = [NamedTensor(name: "ctx", shape: [2, 3], values: [1, 2, 3, 4, 5, 6])]
 
-/// A fresh folder for one test, removed with the value.
-final class Scratch {
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("cocoop-runstate-\(UUID().uuidString)")
-    init() throws { try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true) }
-    deinit { try? FileManager.default.removeItem(at: url) }
-}
 
 @Suite("ResumeRecord: the run state a checkpoint records")
 struct ResumeRecordTests {
     @Test("written into a checkpoint file and read back, every field survives")
     func roundTrip() throws {
-        let scratch = try Scratch()
+        let scratch = try TemporaryDirectory("cocoop-runstate")
         let record = try sampleRecord()
         let file = scratch.url.appendingPathComponent("c.h5")
         try Checkpoint.save(record.contents(params: sampleTensors, momentum: sampleTensors, softwareVersion: "t"),
@@ -88,7 +83,7 @@ struct ResumeRecordTests {
 
     @Test("loadNewestValid skips a newer checkpoint whose record does not read")
     func newestWithReadableRecord() throws {
-        let scratch = try Scratch()
+        let scratch = try TemporaryDirectory("cocoop-runstate")
         let folder = CheckpointDirectory(scratch.url)
         var older = try sampleRecord()
         older.globalStep = 10

@@ -26,7 +26,10 @@ struct HalfFloatTests {
                 if !(Float16(bitPattern: ours).isNaN) { mismatches += 1 }
             } else if ours != reference {
                 mismatches += 1
-                if mismatches < 5 { Issue.record("\(x) (0x\(String(x.bitPattern, radix: 16))): 0x\(String(ours, radix: 16)) != 0x\(String(reference, radix: 16))") }
+                if mismatches < 5 {
+                    let got = "0x\(String(ours, radix: 16)) != 0x\(String(reference, radix: 16))"
+                    Issue.record("\(x) (0x\(String(x.bitPattern, radix: 16))): \(got)")
+                }
             }
         }
         for bits in 0...UInt16.max {

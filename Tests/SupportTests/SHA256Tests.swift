@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import Support
 
 @Suite("SHA256")
@@ -12,7 +13,8 @@ struct SHA256Tests {
         #expect(SHA256.hexDigest(of: "abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
         #expect(SHA256.hexDigest(of: "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq")
                 == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
-        let long = "abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklmnopqklmnopqrlmnopqrsmnopqrstnopqrstu"
+        let long = "abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnop"
+            + "jklmnopqklmnopqrlmnopqrsmnopqrstnopqrstu"
         #expect(SHA256.hexDigest(of: long) == "cf5b16a778af8380036ce59e7b0492370b249b11e8f07a51afac45037afee9d1")
     }
 
@@ -50,7 +52,7 @@ struct SHA256Tests {
     @Test("Padding boundaries agree with sha256sum")
     func boundariesAgreeWithSha256sum() throws {
         let lengths = [1, 55, 56, 57, 63, 64, 65, 119, 120, 127, 128, 129, 1000]
-        try TestFiles.withTemporaryFolder { (folder: URL) throws in
+        try TemporaryDirectory.with("support-tests") { (folder: URL) throws in
             var state: UInt64 = 0x1234_5678
             var paths: [String] = []
             var ours: [String] = []

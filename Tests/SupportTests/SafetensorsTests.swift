@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import Support
 
 @Suite("Safetensors")
@@ -8,7 +9,7 @@ struct SafetensorsTests {
 
     @Test("Writer output reads back: dtypes, shapes, values, metadata, layout")
     func roundTrip() throws {
-        try TestFiles.withTemporaryFolder { (folder: URL) throws in
+        try TemporaryDirectory.with("support-tests") { (folder: URL) throws in
             var writer = SafetensorsWriter(metadata: ["format": "pt", "note": "quote \" and \\ backslash"])
             let values: [Float] = [1, -2.5, 0.1, 65519, 1e-7, 3.14159265]
             try writer.add("z.f32", shape: [2, 3], floats: values)
@@ -26,14 +27,16 @@ struct SafetensorsTests {
             try writer.write(to: url)
 
             let file = try SafetensorsFile(url: url)
-            #expect(file.names == ["a.f16", "b.f64", "c.i64", "d.u8", "e.scalar", "f.empty", "g.generated", "m.bf16", "z.f32"])
+            #expect(file.names == ["a.f16", "b.f64", "c.i64", "d.u8", "e.scalar", "f.empty", "g.generated",
+                                   "m.bf16", "z.f32"])
             #expect(file.metadata == writer.metadata)
             #expect(file.dataStart % 8 == 0)
             #expect(try file.dtype("a.f16") == .f16)
             #expect(try file.shape("a.f16") == [3, 2])
             #expect(try file.floats("z.f32") == values)
             #expect(try file.floats("a.f16") == values.map { Float(Float16($0)) })
-            #expect(try file.floats("m.bf16") == values.map { HalfFloat.float(fromBFloat16Bits: HalfFloat.bfloat16Bits(from: $0)) })
+            let bf16 = values.map { HalfFloat.float(fromBFloat16Bits: HalfFloat.bfloat16Bits(from: $0)) }
+            #expect(try file.floats("m.bf16") == bf16)
             #expect(try file.doubles("b.f64") == [0.1, -1e300])
             #expect(try file.floats("b.f64") == [Float(0.1), -Float.infinity])
             #expect(try file.doubles("a.f16") == values.map { Double(Float(Float16($0))) })
@@ -47,7 +50,8 @@ struct SafetensorsTests {
             // Tensors are laid out widest dtype first, then by name, each aligned to its
             // element size; the header is space-padded JSON.
             let layout = file.tensors.sorted { $0.dataOffsets.lowerBound < $1.dataOffsets.lowerBound }.map(\.name)
-            #expect(layout == ["b.f64", "c.i64", "e.scalar", "f.empty", "g.generated", "z.f32", "a.f16", "m.bf16", "d.u8"])
+            #expect(layout == ["b.f64", "c.i64", "e.scalar", "f.empty", "g.generated", "z.f32", "a.f16",
+                               "m.bf16", "d.u8"])
             #expect(file.tensors.allSatisfy { $0.dataOffsets.lowerBound % $0.dtype.byteSize == 0 })
             let raw = try Data(contentsOf: url)
             let header = String(decoding: raw[8..<file.dataStart], as: UTF8.self)
@@ -65,10 +69,12 @@ struct SafetensorsTests {
         #expect(throws: SafetensorsError.duplicateTensor(path: "<safetensors writer>", tensor: "x")) {
             try writer.add("x", shape: [2], floats: [1, 2])
         }
-        #expect(throws: SafetensorsError.valueCountMismatch(path: "<safetensors writer>", tensor: "y", shape: [2, 2], count: 3)) {
+        #expect(throws: SafetensorsError.valueCountMismatch(path: "<safetensors writer>", tensor: "y",
+                                                            shape: [2, 2], count: 3)) {
             try writer.add("y", shape: [2, 2], floats: [1, 2, 3])
         }
-        #expect(throws: SafetensorsError.unsupportedWriteDType(path: "<safetensors writer>", tensor: "w", dtype: "I32")) {
+        #expect(throws: SafetensorsError.unsupportedWriteDType(path: "<safetensors writer>", tensor: "w",
+                                                               dtype: "I32")) {
             try writer.add("w", shape: [1], floats: [1], as: .i32)
         }
         let error = TestFiles.error { try writer.write(to: URL(fileURLWithPath: "/nonexistent-dir/x.safetensors")) }
@@ -93,13 +99,14 @@ struct SafetensorsTests {
 
     @Test("Truncated files and header lengths beyond the end are rejected")
     func truncatedAndBadLength() throws {
-        try TestFiles.withTemporaryFolder { (folder: URL) throws in
+        try TemporaryDirectory.with("support-tests") { (folder: URL) throws in
             let tiny = folder.appendingPathComponent("tiny.safetensors")
             try Data([1, 2, 3, 4, 5]).write(to: tiny)
             #expect(throws: SafetensorsError.truncated(path: tiny.path, fileSize: 5)) { try SafetensorsFile(url: tiny) }
 
             let long = try TestFiles.writeRaw(folder, "long.safetensors", header: "{}", data: [], headerLength: 1000)
-            #expect(throws: SafetensorsError.headerLengthBeyondFile(path: long.path, headerLength: 1000, fileSize: 10)) {
+            #expect(throws: SafetensorsError.headerLengthBeyondFile(path: long.path, headerLength: 1000,
+                                                                    fileSize: 10)) {
                 try SafetensorsFile(url: long)
             }
 
@@ -119,7 +126,7 @@ struct SafetensorsTests {
 
     @Test("Headers that are not a JSON object of entries are rejected")
     func malformedHeaders() throws {
-        try TestFiles.withTemporaryFolder { (folder: URL) throws in
+        try TemporaryDirectory.with("support-tests") { (folder: URL) throws in
             for (index, header) in ["[1, 2]", "{\"a\": ", "{\"a\": 3}", "{\"a\": {\"dtype\": \"F32\", \"shape\": [1]}}",
                                     "{\"a\": {\"dtype\": \"F32\", \"shape\": [1.5], \"data_offsets\": [0, 4]}}",
                                     "{\"__metadata__\": {\"k\": 1}}"].enumerated() {
@@ -135,30 +142,42 @@ struct SafetensorsTests {
 
     @Test("Entries whose dtype, shape or offsets lie are rejected, naming the tensor")
     func lyingEntries() throws {
-        try TestFiles.withTemporaryFolder { (folder: URL) throws in
+        try TemporaryDirectory.with("support-tests") { (folder: URL) throws in
             func open(_ header: String, dataBytes: Int) throws -> Error? {
-                let url = try TestFiles.writeRaw(folder, "t.safetensors", header: header, data: [UInt8](repeating: 0, count: dataBytes))
+                let url = try TestFiles.writeRaw(folder, "t.safetensors", header: header,
+                                                 data: [UInt8](repeating: 0, count: dataBytes))
                 return TestFiles.error { _ = try SafetensorsFile(url: url) }
             }
             let path = folder.appendingPathComponent("t.safetensors").path
-            #expect(try open(#"{"w": {"dtype": "F17", "shape": [1], "data_offsets": [0, 4]}}"#, dataBytes: 4) as? SafetensorsError
+            #expect(try open(#"{"w": {"dtype": "F17", "shape": [1], "data_offsets": [0, 4]}}"#,
+                             dataBytes: 4) as? SafetensorsError
                     == .unknownDType(path: path, tensor: "w", dtype: "F17"))
-            #expect(try open(#"{"w": {"dtype": "F32", "shape": [-1], "data_offsets": [0, 4]}}"#, dataBytes: 4) as? SafetensorsError
+            #expect(try open(#"{"w": {"dtype": "F32", "shape": [-1], "data_offsets": [0, 4]}}"#,
+                             dataBytes: 4) as? SafetensorsError
                     == .invalidShape(path: path, tensor: "w", shape: [-1]))
-            #expect(try open(#"{"w": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}}"#, dataBytes: 4) as? SafetensorsError
+            #expect(try open(#"{"w": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}}"#,
+                             dataBytes: 4) as? SafetensorsError
                     == .offsetsOutOfRange(path: path, tensor: "w", offsets: [0, 8], dataSize: 4))
-            #expect(try open(#"{"w": {"dtype": "F32", "shape": [0], "data_offsets": [4, 0]}}"#, dataBytes: 4) as? SafetensorsError
+            #expect(try open(#"{"w": {"dtype": "F32", "shape": [0], "data_offsets": [4, 0]}}"#,
+                             dataBytes: 4) as? SafetensorsError
                     == .offsetsOutOfRange(path: path, tensor: "w", offsets: [4, 0], dataSize: 4))
-            #expect(try open(#"{"w": {"dtype": "F32", "shape": [3], "data_offsets": [0, 8]}}"#, dataBytes: 8) as? SafetensorsError
-                    == .sizeMismatch(path: path, tensor: "w", dtype: "F32", shape: [3], expectedBytes: 12, foundBytes: 8))
-            #expect(try open(#"{"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}, "b": {"dtype": "F16", "shape": [4], "data_offsets": [4, 12]}}"#,
+            #expect(try open(#"{"w": {"dtype": "F32", "shape": [3], "data_offsets": [0, 8]}}"#,
+                             dataBytes: 8) as? SafetensorsError
+                    == .sizeMismatch(path: path, tensor: "w", dtype: "F32", shape: [3], expectedBytes: 12,
+                                     foundBytes: 8))
+            #expect(try open(#"{"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}, "#
+                             + #""b": {"dtype": "F16", "shape": [4], "data_offsets": [4, 12]}}"#,
                              dataBytes: 12) as? SafetensorsError == .overlap(path: path, tensor: "b", other: "a"))
-            #expect(try open(#"{"a": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}, "b": {"dtype": "F32", "shape": [1], "data_offsets": [8, 12]}}"#,
+            #expect(try open(#"{"a": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}, "#
+                             + #""b": {"dtype": "F32", "shape": [1], "data_offsets": [8, 12]}}"#,
                              dataBytes: 12) as? SafetensorsError == .unindexedBytes(path: path, range: 4..<8))
-            #expect(try open(#"{"a": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}}"#, dataBytes: 6) as? SafetensorsError
+            #expect(try open(#"{"a": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}}"#,
+                             dataBytes: 6) as? SafetensorsError
                     == .unindexedBytes(path: path, range: 4..<6))
             // A valid file: a scalar, an empty tensor and metadata with trailing header spaces.
-            #expect(try open(#"{"__metadata__": {"format": "pt"}, "s": {"dtype": "I64", "shape": [], "data_offsets": [0, 8]}, "e": {"dtype": "F32", "shape": [0, 5], "data_offsets": [8, 8]}}   "#,
+            #expect(try open(#"{"__metadata__": {"format": "pt"}, "s": {"dtype": "I64", "shape": [], "#
+                             + #""data_offsets": [0, 8]}, "#
+                             + #""e": {"dtype": "F32", "shape": [0, 5], "data_offsets": [8, 8]}}   "#,
                              dataBytes: 8) == nil)
         }
     }
@@ -167,8 +186,10 @@ struct SafetensorsTests {
     func accessErrors() throws {
         let url = TestFiles.fixtures.appendingPathComponent("clip_openai_f16.safetensors")
         let file = try SafetensorsFile(url: url)
-        #expect(throws: SafetensorsError.missingTensor(path: url.path, tensor: "visual.nope")) { try file.floats("visual.nope") }
-        #expect(throws: SafetensorsError.unsupportedConversion(path: url.path, tensor: "logit_scale", dtype: "F16", to: "Int64")) {
+        #expect(throws: SafetensorsError.missingTensor(path: url.path,
+                                                       tensor: "visual.nope")) { try file.floats("visual.nope") }
+        #expect(throws: SafetensorsError.unsupportedConversion(path: url.path, tensor: "logit_scale", dtype: "F16",
+                                                               to: "Int64")) {
             try file.int64s("logit_scale")
         }
         let message = "\(SafetensorsError.missingTensor(path: url.path, tensor: "visual.nope"))"
@@ -177,14 +198,16 @@ struct SafetensorsTests {
 
     @Test("MappedFile errors name the path; empty files map to nothing")
     func mappedFile() throws {
-        #expect(throws: MappedFileError.cannotOpen(path: "/nonexistent/x", errno: ENOENT)) { try MappedFile(path: "/nonexistent/x") }
-        try TestFiles.withTemporaryFolder { (folder: URL) throws in
+        #expect(throws: MappedFileError.cannotOpen(path: "/nonexistent/x",
+                                                   errno: ENOENT)) { try MappedFile(path: "/nonexistent/x") }
+        try TemporaryDirectory.with("support-tests") { (folder: URL) throws in
             #expect(throws: MappedFileError.notRegularFile(path: folder.path)) { try MappedFile(path: folder.path) }
             let empty = folder.appendingPathComponent("empty")
             try Data().write(to: empty)
             let mapped = try MappedFile(path: empty.path)
             #expect(mapped.count == 0 && mapped.bytes.isEmpty)
-            #expect(throws: SafetensorsError.truncated(path: empty.path, fileSize: 0)) { try SafetensorsFile(path: empty.path) }
+            #expect(throws: SafetensorsError.truncated(path: empty.path,
+                                                       fileSize: 0)) { try SafetensorsFile(path: empty.path) }
         }
     }
 }

@@ -8,18 +8,13 @@ enum TestFiles {
         .appendingPathComponent("Fixtures").appendingPathComponent("weights")
     /// `../shared/fixtures` relative to the package root (large files live there).
     static let sharedFixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared").appendingPathComponent("fixtures")
-
-    /// A fresh temporary folder (removed by `cleanUp`).
-    static func temporaryFolder() throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("support-tests-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
-    }
+        .deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("shared").appendingPathComponent("fixtures")
 
     /// Writes a file made of an explicit 8-byte header length, header text and data bytes.
     @discardableResult
-    static func writeRaw(_ folder: URL, _ name: String, header: String, data: [UInt8], headerLength: UInt64? = nil) throws -> URL {
+    static func writeRaw(_ folder: URL, _ name: String, header: String, data: [UInt8],
+                         headerLength: UInt64? = nil) throws -> URL {
         let headerBytes = Array(header.utf8)
         var bytes: [UInt8] = []
         let length = headerLength ?? UInt64(headerBytes.count)
@@ -28,13 +23,6 @@ enum TestFiles {
         let url = folder.appendingPathComponent(name)
         try Data(bytes).write(to: url)
         return url
-    }
-
-    /// Runs `body` with a temporary folder that is removed afterwards.
-    static func withTemporaryFolder<T>(_ body: (URL) throws -> T) throws -> T {
-        let folder = try temporaryFolder()
-        defer { try? FileManager.default.removeItem(at: folder) }
-        return try body(folder)
     }
 
     /// The error thrown by `body`, or nil.

@@ -1,6 +1,7 @@
 import Config
 import Foundation
 import Sweeps
+import TestSupport
 
 /// The package root (Tests/SweepsTests/<file> -> ../..).
 let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
@@ -10,11 +11,7 @@ let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
 let trainerConfig = packageRoot.appendingPathComponent("Configs/trainers/CoCoOp/vit_b16_c4_ep10_batch1_ctxv1.yaml")
 
 /// A fresh temporary folder (the test removes it).
-func temporaryFolder() throws -> URL {
-    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("cocoop-sweeps-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    return folder
-}
+func temporaryFolder() throws -> URL { try TemporaryDirectory.create("cocoop-sweeps") }
 
 /// Parses sweep-file text as if read from `file`.
 func sweepSpec(_ text: String, file: String = "s.yaml", environment: [String: String] = [:]) throws -> SweepSpec {

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import Tensor
 
 /// Forward kernels against hand-computed values, and the Float path against Double.
@@ -77,7 +78,8 @@ import Testing
         let n = 5, c = 64
         let x = rng.doubles(n * c, scale: 3), w = rng.doubles(c), b = rng.doubles(c)
         var md = [Double](repeating: 0, count: n), rd = md
-        let yd = output(n * c) { layerNormForward(out: $0, mean: &md, rstd: &rd, inp: x, weight: w, bias: b, n: n, c: c) }
+        let yd = output(n * c) { layerNormForward(out: $0, mean: &md, rstd: &rd, inp: x, weight: w, bias: b,
+                                                  n: n, c: c) }
         let xf = x.map(Float.init), wf = w.map(Float.init), bf = b.map(Float.init)
         var mf = [Float](repeating: 0, count: n), rf = mf, yf = [Float](repeating: 0, count: n * c)
         layerNormForward(out: &yf, mean: &mf, rstd: &rf, inp: xf, weight: wf, bias: bf, n: n, c: c)

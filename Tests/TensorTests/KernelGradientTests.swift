@@ -1,4 +1,5 @@
 import Testing
+import TestSupport
 @testable import Tensor
 
 /// Every backward kernel against central finite differences in Double.
@@ -9,7 +10,8 @@ import Testing
         let n = 3, i = 5, o = 4
         var rng = TestRNG(seed: 1)
         let errs = gradientCheck([rng.doubles(n * i), rng.doubles(o * i), rng.doubles(o)]) { x in
-            output(n * o) { linearForward(out: $0, inp: x[0], weight: x[1], bias: x[2], n: n, inFeatures: i, outFeatures: o) }
+            output(n * o) { linearForward(out: $0, inp: x[0], weight: x[1], bias: x[2], n: n, inFeatures: i,
+                                          outFeatures: o) }
         } backward: { x, dout in
             var g = [[Double](repeating: 0, count: n * i), [Double](repeating: 0, count: o * i),
                      [Double](repeating: 0, count: o)]
@@ -27,9 +29,11 @@ import Testing
         var rng = TestRNG(seed: 2)
         let w = rng.doubles(o * i)
         let errs = gradientCheck([rng.doubles(n * i)]) { x in
-            output(n * o) { linearForward(out: $0, inp: x[0], weight: w, bias: nil, n: n, inFeatures: i, outFeatures: o) }
+            output(n * o) { linearForward(out: $0, inp: x[0], weight: w, bias: nil, n: n, inFeatures: i,
+                                          outFeatures: o) }
         } backward: { _, dout in
-            [output(n * i) { linearBackward(dinp: $0, dweight: nil, dbias: nil, dout: dout, inp: nil, weight: w, n: n, inFeatures: i, outFeatures: o) }]
+            [output(n * i) { linearBackward(dinp: $0, dweight: nil, dbias: nil, dout: dout, inp: nil, weight: w, n: n,
+                                            inFeatures: i, outFeatures: o) }]
         }
         #expect(errs.allSatisfy { $0 < Self.tolerance }, "\(errs)")
     }
@@ -41,7 +45,8 @@ import Testing
         let errs = gradientCheck([rng.doubles(n * i)]) { x in
             output(n * o) { projectionForward(out: $0, inp: x[0], proj: proj, n: n, inFeatures: i, outFeatures: o) }
         } backward: { _, dout in
-            [output(n * i) { projectionBackward(dinp: $0, dout: dout, proj: proj, n: n, inFeatures: i, outFeatures: o) }]
+            [output(n * i) { projectionBackward(dinp: $0, dout: dout, proj: proj, n: n, inFeatures: i,
+                                                outFeatures: o) }]
         }
         #expect(errs.allSatisfy { $0 < Self.tolerance }, "\(errs)")
     }
@@ -52,14 +57,18 @@ import Testing
         let x0 = rng.doubles(n * c, scale: 2), w0 = rng.doubles(c).map { 1 + 0.3 * $0 }, b0 = rng.doubles(c)
         func fwd(_ x: [[Double]]) -> [Double] {
             var mean = [Double](repeating: 0, count: n), rstd = mean
-            return output(n * c) { layerNormForward(out: $0, mean: &mean, rstd: &rstd, inp: x[0], weight: x[1], bias: x[2], n: n, c: c) }
+            return output(n * c) { layerNormForward(out: $0, mean: &mean, rstd: &rstd, inp: x[0], weight: x[1],
+                                                    bias: x[2], n: n, c: c) }
         }
         let errs = gradientCheck([x0, w0, b0], forward: fwd) { x, dout in
             var mean = [Double](repeating: 0, count: n), rstd = mean
-            _ = output(n * c) { layerNormForward(out: $0, mean: &mean, rstd: &rstd, inp: x[0], weight: x[1], bias: x[2], n: n, c: c) }
-            var g = [[Double](repeating: 0, count: n * c), [Double](repeating: 0, count: c), [Double](repeating: 0, count: c)]
+            _ = output(n * c) { layerNormForward(out: $0, mean: &mean, rstd: &rstd, inp: x[0], weight: x[1], bias: x[2],
+                                                 n: n, c: c) }
+            var g = [[Double](repeating: 0, count: n * c), [Double](repeating: 0, count: c),
+                     [Double](repeating: 0, count: c)]
             withPointers(&g) { p in
-                layerNormBackward(dinp: p[0], dweight: p[1], dbias: p[2], dout: dout, inp: x[0], weight: x[1], mean: mean, rstd: rstd, n: n, c: c)
+                layerNormBackward(dinp: p[0], dweight: p[1], dbias: p[2], dout: dout, inp: x[0], weight: x[1],
+                                  mean: mean, rstd: rstd, n: n, c: c)
             }
             return g
         }
@@ -75,7 +84,8 @@ import Testing
         }
         let errs = gradientCheck([rng.doubles(rows * cols, scale: 3)], forward: fwd) { x, dout in
             let y = fwd(x)
-            return [output(rows * cols) { softmaxBackward(dinp: $0, dout: dout, out: y, rows: rows, cols: cols, scale: scale, mask: mask) }]
+            return [output(rows * cols) { softmaxBackward(dinp: $0, dout: dout, out: y, rows: rows, cols: cols,
+                                                          scale: scale, mask: mask) }]
         }
         #expect(errs.allSatisfy { $0 < Self.tolerance }, "\(errs)")
     }
@@ -138,13 +148,15 @@ import Testing
         let labels: [Int32] = [0, 3, 4, 1]
         func fwd(_ x: [[Double]]) -> ([Double], [Double]) {
             var probs = [Double](repeating: 0, count: n * c)
-            let losses = output(n) { crossEntropyForward(losses: $0, probs: &probs, logits: x[0], labels: labels, n: n, c: c) }
+            let losses = output(n) { crossEntropyForward(losses: $0, probs: &probs, logits: x[0], labels: labels,
+                                                         n: n, c: c) }
             return (losses, probs)
         }
         // The scalar is the batch mean; the harness's random weights R multiply each row's loss.
         let errs = gradientCheck([rng.doubles(n * c, scale: 5)], forward: { fwd($0).0 }) { x, dloss in
             let probs = fwd(x).1
-            return [output(n * c) { crossEntropyBackward(dlogits: $0, dloss: dloss, probs: probs, labels: labels, n: n, c: c) }]
+            return [output(n * c) { crossEntropyBackward(dlogits: $0, dloss: dloss, probs: probs, labels: labels,
+                                                         n: n, c: c) }]
         }
         #expect(errs.allSatisfy { $0 < Self.tolerance }, "\(errs)")
     }
@@ -157,19 +169,21 @@ import Testing
         func fwd(_ x: [[Double]]) -> ([Double], [Double]) {
             var probs = [Double](repeating: 0, count: tq * tk)
             let out = output(tq * hd) {
-                attentionHeadForward(out: $0, ldo: hd, probs: &probs, q: x[0], ldq: hd, k: x[1], ldk: hd, v: x[2], ldv: hd,
+                attentionHeadForward(out: $0, ldo: hd, probs: &probs, q: x[0], ldq: hd, k: x[1], ldk: hd,
+                                     v: x[2], ldv: hd,
                                      tq: tq, tk: tk, headDim: hd, scale: scale, mask: mask)
             }
             return (out, probs)
         }
-        let errs = gradientCheck([rng.doubles(tq * hd), rng.doubles(tk * hd), rng.doubles(tk * hd)], forward: { fwd($0).0 }) { x, dout in
+        let errs = gradientCheck([rng.doubles(tq * hd), rng.doubles(tk * hd), rng.doubles(tk * hd)],
+                                 forward: { fwd($0).0 }) { x, dout in
             let probs = fwd(x).1
             var g = [[Double](repeating: 0, count: tq * hd), [Double](repeating: 0, count: tk * hd),
                      [Double](repeating: 0, count: tk * hd), [Double](repeating: 0, count: 2 * tq * tk)]
             withPointers(&g) { p in
                 attentionHeadBackward(dq: p[0], lddq: hd, dk: p[1], lddk: hd, dv: p[2], lddv: hd, scratch: p[3],
-                                      dout: dout, lddo: hd, probs: probs, q: x[0], ldq: hd, k: x[1], ldk: hd, v: x[2], ldv: hd,
-                                      tq: tq, tk: tk, headDim: hd, scale: scale, mask: mask)
+                                      dout: dout, lddo: hd, probs: probs, q: x[0], ldq: hd, k: x[1], ldk: hd,
+                                      v: x[2], ldv: hd, tq: tq, tk: tk, headDim: hd, scale: scale, mask: mask)
             }
             return Array(g.prefix(3))
         }
@@ -188,14 +202,16 @@ import Testing
                     output(tq * hd) {
                         attentionHeadForward(out: $0, ldo: hd, probs: &probs, q: x[0], ldq: hd, k: x[1], ldk: hd,
                                              v: x[2], ldv: hd,
-                                             prefix: KeyValueBlock(k: kp.baseAddress!, ldk: hd, v: vp.baseAddress!, ldv: hd, rows: tp),
+                                             prefix: KeyValueBlock(k: kp.baseAddress!, ldk: hd, v: vp.baseAddress!,
+                                                                   ldv: hd, rows: tp),
                                              tq: tq, tk: tq, headDim: hd, scale: scale, mask: mask)
                     }
                 }
             }
             return (out, probs)
         }
-        let inputs = [rng.doubles(tq * hd), rng.doubles(tq * hd), rng.doubles(tq * hd), rng.doubles(tp * hd), rng.doubles(tp * hd)]
+        let inputs = [rng.doubles(tq * hd), rng.doubles(tq * hd), rng.doubles(tq * hd), rng.doubles(tp * hd),
+                      rng.doubles(tp * hd)]
         let errs = gradientCheck(inputs, forward: { fwd($0).0 }) { x, dout in
             let probs = fwd(x).1
             var g = [[Double](repeating: 0, count: tq * hd), [Double](repeating: 0, count: tq * hd),
@@ -207,7 +223,8 @@ import Testing
                         attentionHeadBackward(dq: p[0], lddq: hd, dk: p[1], lddk: hd, dv: p[2], lddv: hd, scratch: p[5],
                                               dout: dout, lddo: hd, probs: probs, q: x[0], ldq: hd, k: x[1], ldk: hd,
                                               v: x[2], ldv: hd,
-                                              prefix: KeyValueBlock(k: kp.baseAddress!, ldk: hd, v: vp.baseAddress!, ldv: hd,
+                                              prefix: KeyValueBlock(k: kp.baseAddress!, ldk: hd,
+                                                                    v: vp.baseAddress!, ldv: hd,
                                                                     rows: tp, dk: p[3], lddk: hd, dv: p[4], lddv: hd),
                                               tq: tq, tk: tq, headDim: hd, scale: scale, mask: mask)
                     }
@@ -235,7 +252,8 @@ import Testing
                 output(tq * hd) {
                     attentionHeadForward(out: $0, ldo: hd, probs: &probs, q: Array(q[(tp * hd)...]), ldq: hd,
                                          k: Array(k[(tp * hd)...]), ldk: hd, v: Array(v[(tp * hd)...]), ldv: hd,
-                                         prefix: KeyValueBlock(k: kb.baseAddress!, ldk: hd, v: vb.baseAddress!, ldv: hd, rows: tp),
+                                         prefix: KeyValueBlock(k: kb.baseAddress!, ldk: hd, v: vb.baseAddress!,
+                                                               ldv: hd, rows: tp),
                                          tq: tq, tk: tq, headDim: hd, scale: scale, mask: .causal(offset: tp))
                 }
             }
@@ -250,7 +268,8 @@ import Testing
         func fwd(_ x: [[Double]]) -> ([Double], [Double]) {
             var probs = [Double](repeating: 0, count: b * h * t * t)
             let out = output(b * t * d) {
-                multiHeadAttentionForward(out: $0, probs: &probs, qkv: x[0], batch: b, t: t, width: d, heads: h, causal: causal)
+                multiHeadAttentionForward(out: $0, probs: &probs, qkv: x[0], batch: b, t: t, width: d, heads: h,
+                                          causal: causal)
             }
             return (out, probs)
         }

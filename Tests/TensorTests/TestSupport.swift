@@ -1,4 +1,5 @@
 import Testing
+import TestSupport
 @testable import Tensor
 
 /// SplitMix64: a tiny deterministic generator for test inputs.
@@ -16,17 +17,6 @@ struct TestRNG {
     mutating func uniform() -> Double { Double(next() >> 11) / Double(1 << 53) * 2 - 1 }
     mutating func doubles(_ n: Int, scale: Double = 1) -> [Double] { (0..<n).map { _ in uniform() * scale } }
     mutating func floats(_ n: Int, scale: Float = 1) -> [Float] { (0..<n).map { _ in Float(uniform()) * scale } }
-}
-
-/// Largest |a - b| divided by the largest |b| (normwise relative error).
-func normwiseError<T: BinaryFloatingPoint>(_ a: [T], _ b: [T]) -> Double {
-    precondition(a.count == b.count)
-    var num = 0.0, den = 0.0
-    for i in a.indices {
-        num = max(num, abs(Double(a[i]) - Double(b[i])))
-        den = max(den, abs(Double(b[i])))
-    }
-    return den == 0 ? num : num / den
 }
 
 /// Central finite differences of `loss` at `x` (step h), one coordinate at a time.

@@ -52,55 +52,79 @@ public struct UniformSequences: AttentionLayout {
 /// prefix, then the suffixes in member order. Under the causal mask the prefix's hidden
 /// states are the same for every member, so they are computed once; each suffix attends
 /// to the prefix's keys/values and causally to its own, and in the backward the prefix
-/// receives the sum of every suffix's key/value gradient.
+/// receives the sum of every suffix's key/value gradient. Groups may have different
+/// members (a rank's share of a step holds some classes of one image, all of another).
 public struct SharedPrefixLayout: AttentionLayout {
-    public let groups: Int
     public let prefixLength: Int
-    /// Suffix lengths of the members of every group (the same members in each group).
-    public let suffixLengths: [Int]
-    /// Row offset of each member's suffix within a group (after the prefix).
-    public let suffixOffsets: [Int]
-    /// Rows per group: prefix + all suffixes.
-    public let groupRows: Int
-    private let probsPerGroupHead: Int
+    /// The suffix lengths of each group's members.
+    public let members: [[Int]]
+    /// First row of each group.
+    public let groupStarts: [Int]
+    /// Row offset of each member's suffix within its group (after the prefix).
+    public let suffixOffsets: [[Int]]
+    /// Elements of saved probabilities per head of each group, and where each group's start.
+    private let probsPerHead: [Int], probsStarts: [Int]
     private let maxSuffix: Int
+    public let tokens: Int
 
+    /// `groups` groups with the same members.
     public init(groups: Int, prefixLength: Int, suffixLengths: [Int]) {
-        precondition(prefixLength > 0 && suffixLengths.allSatisfy { $0 > 0 })
-        self.groups = groups
-        self.prefixLength = prefixLength
-        self.suffixLengths = suffixLengths
-        var offsets: [Int] = [], o = prefixLength
-        for s in suffixLengths { offsets.append(o); o += s }
-        self.suffixOffsets = offsets
-        self.groupRows = o
-        self.probsPerGroupHead = prefixLength * prefixLength
-            + suffixLengths.reduce(0) { $0 + $1 * (prefixLength + $1) }
-        self.maxSuffix = suffixLengths.max() ?? 0
+        self.init(prefixLength: prefixLength, members: [[Int]](repeating: suffixLengths, count: groups))
     }
 
-    public var tokens: Int { groups * groupRows }
-    public func probsCount(heads: Int) -> Int { groups * heads * probsPerGroupHead }
+    /// One group per element of `members`, each with those suffix lengths.
+    public init(prefixLength: Int, members: [[Int]]) {
+        precondition(prefixLength > 0 && members.allSatisfy { $0.allSatisfy { $0 > 0 } })
+        self.prefixLength = prefixLength
+        self.members = members
+        var starts: [Int] = [], offsets: [[Int]] = [], perHead: [Int] = [], probsStarts: [Int] = []
+        var row = 0, probs = 0
+        for lengths in members {
+            starts.append(row)
+            var o = prefixLength, group: [Int] = []
+            for s in lengths { group.append(o); o += s }
+            offsets.append(group)
+            row += o
+            let p = prefixLength * prefixLength + lengths.reduce(0) { $0 + $1 * (prefixLength + $1) }
+            perHead.append(p)
+            probsStarts.append(probs)
+            probs += p
+        }
+        groupStarts = starts; suffixOffsets = offsets; probsPerHead = perHead
+        self.probsStarts = probsStarts
+        tokens = row
+        maxSuffix = members.flatMap { $0 }.max() ?? 0
+    }
+
+    public var groups: Int { members.count }
+    /// Rows of group `g`: its prefix and all its suffixes.
+    public func rows(group g: Int) -> Int { (g + 1 < groups ? groupStarts[g + 1] : tokens) - groupStarts[g] }
+    public func probsCount(heads: Int) -> Int { heads * probsPerHead.reduce(0, +) }
     public var scratchCount: Int {
         2 * max(prefixLength * prefixLength, maxSuffix * (prefixLength + maxSuffix))
     }
 
     /// Row index of member `m`'s EOT (its last suffix row) in group `g`.
     public func lastRow(group g: Int, member m: Int) -> Int {
-        g * groupRows + suffixOffsets[m] + suffixLengths[m] - 1
+        groupStarts[g] + suffixOffsets[g][m] + members[g][m] - 1
+    }
+
+    /// Where group `g`'s probabilities for `head` start.
+    private func probsStart(group g: Int, head: Int, heads: Int) -> Int {
+        probsStarts[g] * heads + head * probsPerHead[g]
     }
 
     public func forward(out: UnsafeMutablePointer<Float>, probs: UnsafeMutablePointer<Float>,
                         qkv: UnsafePointer<Float>, width: Int, heads: Int) {
         let ld = 3 * width, hd = width / heads
         visit(heads: heads) { group, head, _ in
-            let base = group * groupRows, h = head * hd
-            var probsAt = (group * heads + head) * probsPerGroupHead
+            let base = groupStarts[group], h = head * hd
+            var probsAt = probsStart(group: group, head: head, heads: heads)
             let prefix = KeyValueBlock(k: qkv + base * ld + width + h, ldk: ld,
                                        v: qkv + base * ld + 2 * width + h, ldv: ld, rows: prefixLength)
-            for block in -1 ..< suffixLengths.count {   // -1: the prefix itself
-                let rows = block < 0 ? base : base + suffixOffsets[block]
-                let tq = block < 0 ? prefixLength : suffixLengths[block]
+            for block in -1 ..< members[group].count {   // -1: the prefix itself
+                let rows = block < 0 ? base : base + suffixOffsets[group][block]
+                let tq = block < 0 ? prefixLength : members[group][block]
                 let q = qkv + rows * ld + h
                 attentionHeadForward(out: out + rows * width + h, ldo: width, probs: probs + probsAt,
                                      q: q, ldq: ld, k: q + width, ldk: ld, v: q + 2 * width, ldv: ld,
@@ -117,16 +141,16 @@ public struct SharedPrefixLayout: AttentionLayout {
                          qkv: UnsafePointer<Float>, width: Int, heads: Int) {
         let ld = 3 * width, hd = width / heads
         visit(heads: heads, scratch: scratch) { group, head, scratch in
-            let base = group * groupRows, h = head * hd
-            var probsAt = (group * heads + head) * probsPerGroupHead
+            let base = groupStarts[group], h = head * hd
+            var probsAt = probsStart(group: group, head: head, heads: heads)
             // The prefix's key/value gradients collect every suffix's contribution.
             let prefix = KeyValueBlock(k: qkv + base * ld + width + h, ldk: ld,
                                        v: qkv + base * ld + 2 * width + h, ldv: ld, rows: prefixLength,
                                        dk: dqkv + base * ld + width + h, lddk: ld,
                                        dv: dqkv + base * ld + 2 * width + h, lddv: ld)
-            for block in -1 ..< suffixLengths.count {
-                let rows = block < 0 ? base : base + suffixOffsets[block]
-                let tq = block < 0 ? prefixLength : suffixLengths[block]
+            for block in -1 ..< members[group].count {
+                let rows = block < 0 ? base : base + suffixOffsets[group][block]
+                let tq = block < 0 ? prefixLength : members[group][block]
                 let q = qkv + rows * ld + h, dq = dqkv + rows * ld + h
                 attentionHeadBackward(dq: dq, lddq: ld, dk: dq + width, lddk: ld,
                                       dv: dq + 2 * width, lddv: ld, scratch: scratch!,
@@ -147,7 +171,8 @@ public struct SharedPrefixLayout: AttentionLayout {
     /// get their own.
     private func visit(heads: Int, scratch: UnsafeMutablePointer<Float>? = nil,
                        _ body: (Int, Int, UnsafeMutablePointer<Float>?) -> Void) {
-        let grain = Swift.max(1, (1 << 14) / Swift.max(1, probsPerGroupHead * 64))
+        let perPair = probsPerHead.reduce(0, +) / Swift.max(1, groups)
+        let grain = Swift.max(1, (1 << 14) / Swift.max(1, perPair * 64))
         parallelFor(groups * heads, grain: grain, singleThreadedBLAS: true) { pairs in
             guard let scratch else {
                 for pair in pairs { body(pair / heads, pair % heads, nil) }

@@ -34,7 +34,8 @@ struct BPEVocabulary {
         let lines = try mergeLines(bytes, path: path, limit: openAIMergeCount + 1)
         guard lines.count >= openAIMergeCount + 1 else {
             throw TokenizerError.invalidMerges(path: path, line: 0,
-                reason: "expected at least \(openAIMergeCount) merges after the header line, found \(max(lines.count - 1, 0))")
+                reason: "expected at least \(openAIMergeCount) merges after the header line, "
+                        + "found \(max(lines.count - 1, 0))")
         }
         let pairs = try lines[1...].enumerated().map { k, line in try splitMerge(line, path: path, line: k + 2) }
 
@@ -49,12 +50,14 @@ struct BPEVocabulary {
 
     /// A Hugging Face `vocab.json` (token -> id) and `merges.txt` (`#version` header, then
     /// one `left right` pair per line, in rank order).
-    static func huggingFace(vocabJSON: [UInt8], vocabPath: String, merges: [UInt8], mergesPath: String) throws -> BPEVocabulary {
+    static func huggingFace(vocabJSON: [UInt8], vocabPath: String, merges: [UInt8],
+                            mergesPath: String) throws -> BPEVocabulary {
         let object: Any
         do {
             object = try JSONSerialization.jsonObject(with: Data(vocabJSON))
         } catch {
-            throw TokenizerError.invalidVocabulary(path: vocabPath, reason: "not valid JSON (\(error.localizedDescription))")
+            throw TokenizerError.invalidVocabulary(path: vocabPath,
+                                                   reason: "not valid JSON (\(error.localizedDescription))")
         }
         guard let dictionary = object as? [String: Any] else {
             throw TokenizerError.invalidVocabulary(path: vocabPath, reason: "top level is not a JSON object")
@@ -64,7 +67,8 @@ struct BPEVocabulary {
         var maxID = -1
         for (token, value) in dictionary {
             guard let number = value as? NSNumber, let id = Int32(exactly: number.doubleValue), id >= 0 else {
-                throw TokenizerError.invalidVocabulary(path: vocabPath, reason: "id of token \"\(token)\" is not a non-negative integer")
+                throw TokenizerError.invalidVocabulary(
+                    path: vocabPath, reason: "id of token \"\(token)\" is not a non-negative integer")
             }
             encoder[token] = id
             maxID = max(maxID, Int(id))
@@ -73,7 +77,8 @@ struct BPEVocabulary {
         var seen = [Bool](repeating: false, count: maxID + 1)
         for (token, id) in encoder {
             guard !seen[Int(id)] else {
-                throw TokenizerError.invalidVocabulary(path: vocabPath, reason: "id \(id) is used by more than one token")
+                throw TokenizerError.invalidVocabulary(path: vocabPath,
+                                                       reason: "id \(id) is used by more than one token")
             }
             seen[Int(id)] = true
             tokens[Int(id)] = token
@@ -159,7 +164,8 @@ struct BPEVocabulary {
         if !current.isEmpty { parts.append(String(current)) }
         guard parts.count == 2 else {
             throw TokenizerError.invalidMerges(path: path, line: number,
-                                               reason: "expected two symbols separated by a space, found \(parts.count) in \"\(line)\"")
+                                               reason: "expected two symbols separated by a space, "
+                                                       + "found \(parts.count) in \"\(line)\"")
         }
         return (parts[0], parts[1])
     }

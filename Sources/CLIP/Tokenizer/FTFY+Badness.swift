@@ -64,7 +64,8 @@ extension FTFY {
         for i in 0..<n {
             // Every alternative that starts with an ASCII character has a non-ASCII one among
             // its first three, so three ASCII characters in a row cannot start a match.
-            if text[i].isASCII && (i + 1 >= n || text[i + 1].isASCII) && (i + 2 >= n || text[i + 2].isASCII) { continue }
+            if text[i].isASCII && (i + 1 >= n || text[i + 1].isASCII)
+                && (i + 2 >= n || text[i + 2].isASCII) { continue }
             if badnessMatches(text, cls, at: i) { return true }
         }
         return false
@@ -150,7 +151,8 @@ extension FTFY {
         static let wide: MojibakeClass = [.lowerAccented, .upperAccented, .box, .startPunctuation, .endPunctuation,
                                           .currency, .numeric, .law]
         static let wideOrBad = wide.union(.bad)
-        static let beforeUpperAccented: MojibakeClass = [.lowerAccented, .lowerCommon, .box, .endPunctuation, .currency, .numeric]
+        static let beforeUpperAccented: MojibakeClass = [.lowerAccented, .lowerCommon, .box, .endPunctuation,
+                                                         .currency, .numeric]
         static let beforeLowerAccented: MojibakeClass = [.box, .endPunctuation, .currency, .numeric]
         static let beforeCurrency: MojibakeClass = [.lowerAccented, .box, .endPunctuation]
         static let upperAccentedOrBox: MojibakeClass = [.upperAccented, .box]

@@ -39,8 +39,10 @@ struct CodePage {
         return bytes
     }
 
-    static let latin1 = CodePage(name: "latin-1", isSloppy: false, high: (0x80...0xFF).map { Unicode.Scalar(UInt8($0)) })
-    static let sloppyWindows1252 = CodePage(name: "sloppy-windows-1252", isSloppy: true, high: Array(FTFYTables.sloppyWindows1252.unicodeScalars))
+    static let latin1 = CodePage(name: "latin-1", isSloppy: false,
+                                 high: (0x80...0xFF).map { Unicode.Scalar(UInt8($0)) })
+    static let sloppyWindows1252 = CodePage(name: "sloppy-windows-1252", isSloppy: true,
+                                            high: Array(FTFYTables.sloppyWindows1252.unicodeScalars))
 
     /// ftfy's `CHARMAP_ENCODINGS`, in the order they are tried.
     static let all: [CodePage] = [
@@ -281,8 +283,10 @@ extension FTFY {
         let b0 = byte(0), b1 = byte(1), b2 = byte(2), b3 = byte(3), b4 = byte(4), b5 = byte(5)
         if inRange(b0, 0xC2...0xDF) && lost(b1) { return 2 }
         if inRange(b0, 0xC2...0xC3) && b1 == 0x3F { return 2 }
-        if b0 == 0xED && inRange(b1, 0xA0...0xAF) && lostOrQ(b2) && b3 == 0xED && inRange(b4, 0xB0...0xBF) && any(b5) { return 6 }
-        if b0 == 0xED && inRange(b1, 0xA0...0xAF) && any(b2) && b3 == 0xED && inRange(b4, 0xB0...0xBF) && lostOrQ(b5) { return 6 }
+        if b0 == 0xED && inRange(b1, 0xA0...0xAF) && lostOrQ(b2)
+            && b3 == 0xED && inRange(b4, 0xB0...0xBF) && any(b5) { return 6 }
+        if b0 == 0xED && inRange(b1, 0xA0...0xAF) && any(b2)
+            && b3 == 0xED && inRange(b4, 0xB0...0xBF) && lostOrQ(b5) { return 6 }
         if inRange(b0, 0xE0...0xEF) && lostOrQ(b1) && lostOrCont(b2) { return 3 }
         if inRange(b0, 0xE0...0xEF) && lostOrCont(b1) && lostOrQ(b2) { return 3 }
         if inRange(b0, 0xF0...0xF4) {

@@ -77,7 +77,11 @@ enum FTFY {
         var out: [Unicode.Scalar] = []
         out.reserveCapacity(text.count + 4)
         for s in text {
-            if let replacement = ligatures[s.value] { out.append(contentsOf: replacement.unicodeScalars) } else { out.append(s) }
+            if let replacement = ligatures[s.value] {
+                out.append(contentsOf: replacement.unicodeScalars)
+            } else {
+                out.append(s)
+            }
         }
         return out
     }
@@ -205,7 +209,9 @@ enum FTFY {
         var table: [UInt32: [Unicode.Scalar]] = [:]
         for entry in FTFYTables.widthMap.split(separator: " ") {
             let parts = entry.split(separator: "=")
-            table[UInt32(parts[0], radix: 16)!] = parts[1].split(separator: ",").map { Unicode.Scalar(UInt32($0, radix: 16)!)! }
+            table[UInt32(parts[0], radix: 16)!] = parts[1].split(separator: ",").map {
+                Unicode.Scalar(UInt32($0, radix: 16)!)!
+            }
         }
         return table
     }()

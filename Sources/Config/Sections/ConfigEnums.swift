@@ -98,6 +98,16 @@ public enum FinalModel: String, ConfigEnum, Sendable {
     case bestVal = "best_val"
 }
 
+/// RUNTIME.STEP_SPLIT (cocoop-swift): how a training step is divided over the ranks.
+public enum StepSplit: String, ConfigEnum, Sendable {
+    /// `prompts` unless the global batch divides evenly over the ranks.
+    case auto
+    /// Whole images of the global batch per rank (data parallel).
+    case images
+    /// The step's (image, class) prompts split over the ranks, image features shared.
+    case prompts
+}
+
 /// DATASET.ON_BAD_IMAGE (cocoop-swift): what to do with a missing or undecodable image.
 public enum BadImagePolicy: String, ConfigEnum, Sendable {
     /// Stop with an error naming the file (the default).

@@ -26,6 +26,12 @@ public struct RuntimeConfig: Equatable, Sendable {
     public var blasThreads = 0
     /// TENSORBOARD: write TensorBoard event files to OUTPUT_DIR (rank 0). Default True.
     public var tensorboard = true
+    /// STEP_SPLIT: how a training step's work is divided over the ranks: `images` (each
+    /// rank takes whole images of the global batch), `prompts` (the step's class prompts are
+    /// split over the ranks and the image tower's work is shared), or `auto` (prompts
+    /// unless the batch divides evenly over the ranks). The result does not depend on it.
+    /// Default "auto".
+    public var stepSplit: StepSplit = .auto
 
     /// cocoop-swift's defaults.
     public init() {}
@@ -58,6 +64,7 @@ extension RuntimeConfig: ConfigSection {
             .value("FEATURE_CACHE_MB", \.featureCacheMB),
             .value("BLAS_THREADS", \.blasThreads),
             .value("TENSORBOARD", \.tensorboard),
+            .value("STEP_SPLIT", \.stepSplit),
         ]
     }
 }

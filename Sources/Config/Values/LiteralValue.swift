@@ -166,7 +166,8 @@ enum PythonLiteral {
                     case "x", "u", "U":
                         let count = e == "x" ? 2 : (e == "u" ? 4 : 8)
                         guard index + count <= chars.count,
-                              let code = UInt32(String(String.UnicodeScalarView(chars[index..<index + count])), radix: 16),
+                              let code = UInt32(String(String.UnicodeScalarView(chars[index..<index + count])),
+                                                radix: 16),
                               let scalar = Unicode.Scalar(code) else { return nil }
                         index += count
                         result.unicodeScalars.append(scalar)
@@ -202,15 +203,20 @@ enum PythonLiteral {
     /// Parses one unsigned Python number token, or nil.
     static func number(_ token: String) -> LiteralValue? {
         let lower = token.lowercased()
-        for (prefix, radix, digits) in [("0x", 16, "0123456789abcdef"), ("0o", 8, "01234567"), ("0b", 2, "01")] where lower.hasPrefix(prefix) {
+        for (prefix, radix, digits) in [("0x", 16, "0123456789abcdef"), ("0o", 8, "01234567"), ("0b", 2, "01")]
+        where lower.hasPrefix(prefix) {
             let body = String(lower.dropFirst(2))
             guard let cleaned = underscoresRemoved(body, digits: digits, allowLeadingUnderscore: true),
                   let value = Int(cleaned, radix: radix) else { return nil }
             return .int(value)
         }
         if lower.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == "_") }) {
-            guard let cleaned = underscoresRemoved(lower, digits: "0123456789", allowLeadingUnderscore: false) else { return nil }
-            if cleaned.count > 1 && cleaned.hasPrefix("0") && cleaned.contains(where: { $0 != "0" }) { return nil }  // 007
+            guard let cleaned = underscoresRemoved(lower, digits: "0123456789", allowLeadingUnderscore: false) else {
+                return nil
+            }
+            if cleaned.count > 1 && cleaned.hasPrefix("0") && cleaned.contains(where: { $0 != "0" }) {  // 007
+                return nil
+            }
             guard let value = Int(cleaned) else { return nil }
             return .int(value)
         }
@@ -221,14 +227,17 @@ enum PythonLiteral {
             mantissa = String(lower[..<e])
             exponent = String(lower[lower.index(after: e)...])
             if exponent.hasPrefix("+") || exponent.hasPrefix("-") { exponent.removeFirst() }
-            guard !exponent.isEmpty, underscoresRemoved(exponent, digits: "0123456789", allowLeadingUnderscore: false) != nil
+            guard !exponent.isEmpty,
+                  underscoresRemoved(exponent, digits: "0123456789", allowLeadingUnderscore: false) != nil
             else { return nil }
         }
         let parts = mantissa.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count <= 2, !(parts.count == 1 && exponent.isEmpty),
               parts.contains(where: { !$0.isEmpty }) else { return nil }
         for part in parts where !part.isEmpty {
-            guard underscoresRemoved(String(part), digits: "0123456789", allowLeadingUnderscore: false) != nil else { return nil }
+            guard underscoresRemoved(String(part), digits: "0123456789", allowLeadingUnderscore: false) != nil else {
+                return nil
+            }
         }
         guard let value = Double(lower.replacingOccurrences(of: "_", with: "")) else { return nil }
         return .float(value)

@@ -39,7 +39,8 @@ public enum YAMLReader {
         if bytes.isEmpty { return YAMLDocument(file: file, root: nil) }
         var parser = yaml_parser_t()
         guard yaml_parser_initialize(&parser) == 1 else {
-            throw ConfigError.yamlSyntax(file: file, line: 1, column: 1, problem: "libyaml could not initialise a parser")
+            throw ConfigError.yamlSyntax(file: file, line: 1, column: 1,
+                                         problem: "libyaml could not initialise a parser")
         }
         defer { yaml_parser_delete(&parser) }
         return try bytes.withUnsafeBufferPointer { buffer in
@@ -140,7 +141,8 @@ private struct TreeBuilder {
         nodeCount += size
         if nodeCount > YAMLReader.maximumNodeCount {
             throw ConfigError.unsupportedYAML(file: file, line: node.line, column: node.column,
-                                              problem: "document expands to more than \(YAMLReader.maximumNodeCount) nodes (aliases?)")
+                                              problem: "document expands to more than "
+                                                       + "\(YAMLReader.maximumNodeCount) nodes (aliases?)")
         }
         if let anchor { anchors[anchor] = (node, nodeSize(node)) }
         guard let top = stack.popLast() else {
@@ -159,7 +161,8 @@ private struct TreeBuilder {
             } else {
                 guard case .scalar(let key, _) = node.kind else {
                     throw ConfigError.unsupportedYAML(file: file, line: node.line, column: node.column,
-                                                      problem: "a mapping key must be a scalar, found \(node.kindDescription)")
+                                                      problem: "a mapping key must be a scalar, "
+                                                               + "found \(node.kindDescription)")
                 }
                 if let first = firstLines[key] {
                     throw ConfigError.duplicateKey(key: dottedPath(appending: key), file: file,

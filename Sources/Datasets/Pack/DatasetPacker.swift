@@ -111,7 +111,8 @@ public enum DatasetPacker {
             try h5.setAttribute("sha256", .string(digest), on: PackLayout.bytes)
             let attributes: [(String, HDF5AttributeValue)] = [
                 ("format", .string(PackLayout.format)), ("format_version", .int64(PackLayout.formatVersion)),
-                ("dataset_name", .string(splits.name)), ("created", .string(ISO8601DateFormatter().string(from: Date()))),
+                ("dataset_name", .string(splits.name)),
+                ("created", .string(ISO8601DateFormatter().string(from: Date()))),
                 ("software", .string(software)), ("is_test_only", .int64(splits.isTestOnly ? 1 : 0)),
                 ("dataset_dir", .string(recorded(splits.datasetDirectory, root: root))),
                 ("image_root", .string(recorded(splits.imageRoot, root: root))),
@@ -122,7 +123,8 @@ public enum DatasetPacker {
             guard rename(tmp.path, file.path) == 0 else {
                 throw PackError.writeFailed(path: file.path, reason: String(cString: strerror(errno)))
             }
-            return Summary(images: images.count, bytes: total, items: entries.mapValues { $0.images.count }, sha256: digest)
+            return Summary(images: images.count, bytes: total, items: entries.mapValues { $0.images.count },
+                           sha256: digest)
         } catch let error as HDF5Error {
             try? FileManager.default.removeItem(at: tmp)
             throw PackError.writeFailed(path: file.path, reason: error.description)
@@ -148,7 +150,9 @@ public enum DatasetPacker {
         for (i, d) in images.enumerated() {
             let bytes = try FolderImageSource.readFile(d.imagePath)
             guard bytes.count == sizes[i] else {
-                throw PackError.sourceChanged(path: d.imagePath, reason: "size changed from \(sizes[i]) to \(bytes.count) bytes while packing")
+                throw PackError.sourceChanged(path: d.imagePath,
+                                              reason: "size changed from \(sizes[i]) to \(bytes.count) bytes "
+                                                      + "while packing")
             }
             if buffer.count + bytes.count > writeBufferBytes && !buffer.isEmpty { try flush() }
             buffer += bytes

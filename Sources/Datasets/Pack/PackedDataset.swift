@@ -59,10 +59,14 @@ public final class PackedDataset: @unchecked Sendable {
             var attrs: [String: HDF5AttributeValue] = [:]
             for name in try h5.attributeNames() { attrs[name] = try h5.attribute(name) }
             guard attrs["format"]?.stringValue == PackLayout.format else {
-                throw PackError.notAPack(path: path, reason: "root attribute format is \(attrs["format"].map { "\($0)" } ?? "absent"), expected \(PackLayout.format)")
+                throw PackError.notAPack(
+                    path: path, reason: "root attribute format is \(attrs["format"].map { "\($0)" } ?? "absent"), "
+                                        + "expected \(PackLayout.format)")
             }
             guard let version = attrs["format_version"]?.int64Value, version <= PackLayout.formatVersion else {
-                throw PackError.notAPack(path: path, reason: "format_version \(attrs["format_version"].map { "\($0)" } ?? "absent") is newer than \(PackLayout.formatVersion), the version this program reads")
+                throw PackError.notAPack(
+                    path: path, reason: "format_version \(attrs["format_version"].map { "\($0)" } ?? "absent") "
+                                        + "is newer than \(PackLayout.formatVersion), the version this program reads")
             }
             attributes = attrs
             datasetName = attrs["dataset_name"]?.stringValue ?? ""
@@ -77,7 +81,9 @@ public final class PackedDataset: @unchecked Sendable {
                 let images = try h5.readInt64s(PackLayout.splitImages(split))
                 let labels = try h5.readInt64s(PackLayout.splitLabels(split))
                 guard images.count == labels.count else {
-                    throw PackError.inconsistent(path: path, reason: "split \(split.rawValue): \(images.count) images but \(labels.count) labels")
+                    throw PackError.inconsistent(
+                        path: path, reason: "split \(split.rawValue): \(images.count) images "
+                                            + "but \(labels.count) labels")
                 }
                 items[split] = zip(images, labels).map { (Int($0), Int($1)) }
             }
@@ -103,14 +109,21 @@ public final class PackedDataset: @unchecked Sendable {
     private static func check(path: String, paths: [String], offsets: [Int64], lengths: [Int64], byteCount: Int,
                               items: [Split: [(image: Int, label: Int)]], classCount: Int) throws {
         guard offsets.count == paths.count, lengths.count == paths.count else {
-            throw PackError.inconsistent(path: path, reason: "\(paths.count) paths, \(offsets.count) offsets, \(lengths.count) lengths")
+            throw PackError.inconsistent(
+                path: path, reason: "\(paths.count) paths, \(offsets.count) offsets, \(lengths.count) lengths")
         }
         for i in paths.indices where offsets[i] < 0 || lengths[i] < 0 || offsets[i] + lengths[i] > Int64(byteCount) {
-            throw PackError.inconsistent(path: path, reason: "image \(i) (\(paths[i])) at \(offsets[i]) + \(lengths[i]) lies outside the \(byteCount) stored bytes")
+            throw PackError.inconsistent(
+                path: path, reason: "image \(i) (\(paths[i])) at \(offsets[i]) + \(lengths[i]) "
+                                    + "lies outside the \(byteCount) stored bytes")
         }
         for (split, list) in items {
-            if let bad = list.firstIndex(where: { !paths.indices.contains($0.image) || !(0..<classCount).contains($0.label) }) {
-                throw PackError.inconsistent(path: path, reason: "\(split.rawValue)[\(bad)]: image \(list[bad].image) of \(paths.count), label \(list[bad].label) of \(classCount) classes")
+            if let bad = list.firstIndex(where: {
+                !paths.indices.contains($0.image) || !(0..<classCount).contains($0.label)
+            }) {
+                throw PackError.inconsistent(
+                    path: path, reason: "\(split.rawValue)[\(bad)]: image \(list[bad].image) of \(paths.count), "
+                                        + "label \(list[bad].label) of \(classCount) classes")
             }
         }
     }
@@ -122,7 +135,9 @@ public final class PackedDataset: @unchecked Sendable {
         var info = stat()
         guard fstat(fd, &info) == 0, Int(info.st_size) >= range.upperBound else {
             close(fd)
-            throw PackError.inconsistent(path: path, reason: "file is \(info.st_size) bytes, its image bytes end at \(range.upperBound) (truncated copy?)")
+            throw PackError.inconsistent(
+                path: path, reason: "file is \(info.st_size) bytes, its image bytes end at \(range.upperBound) "
+                                    + "(truncated copy?)")
         }
         return .direct(fd: fd, base: range.lowerBound)
     }
@@ -166,7 +181,8 @@ public final class PackedDataset: @unchecked Sendable {
     public func index(ofRelativePath relativePath: String) -> Int? {
         lookupLock.lock(); defer { lookupLock.unlock() }
         if indexByPath == nil {
-            indexByPath = Dictionary(relativePaths.enumerated().map { ($0.element, $0.offset) }, uniquingKeysWith: { a, _ in a })
+            indexByPath = Dictionary(relativePaths.enumerated().map { ($0.element, $0.offset) },
+                                     uniquingKeysWith: { a, _ in a })
         }
         return indexByPath![relativePath]
     }
@@ -180,7 +196,8 @@ public final class PackedDataset: @unchecked Sendable {
         var end: Int64 = 0
         for i in sorted where lengths[i] > 0 {
             guard offsets[i] == end else {
-                throw PackError.inconsistent(path: url.path, reason: "image bytes are not stored back to back at \(relativePaths[i])")
+                throw PackError.inconsistent(path: url.path,
+                                             reason: "image bytes are not stored back to back at \(relativePaths[i])")
             }
             sha.update(try encodedImage(at: i))
             end = offsets[i] + lengths[i]
@@ -203,7 +220,9 @@ public final class PackedDataset: @unchecked Sendable {
     /// read from this pack.
     public func splits(root: URL) -> DatasetSplits {
         func resolve(_ recorded: String) -> URL {
-            recorded.hasPrefix("/") ? URL(fileURLWithPath: recorded) : (recorded.isEmpty ? root : root.appendingPathComponent(recorded))
+            recorded.hasPrefix("/")
+                ? URL(fileURLWithPath: recorded)
+                : (recorded.isEmpty ? root : root.appendingPathComponent(recorded))
         }
         let imageRoot = resolve(recordedImageRoot)
         let prefix = imageRoot.path.hasSuffix("/") ? imageRoot.path : imageRoot.path + "/"
@@ -215,7 +234,8 @@ public final class PackedDataset: @unchecked Sendable {
             }
         }
         let splitFile = attributes["split_file"]?.stringValue.flatMap { $0.isEmpty ? nil : resolve($0) }
-        var out = DatasetSplits(name: datasetName, datasetDirectory: resolve(recordedDatasetDirectory), imageRoot: imageRoot,
+        var out = DatasetSplits(name: datasetName, datasetDirectory: resolve(recordedDatasetDirectory),
+                                imageRoot: imageRoot,
                                 train: list(.train), val: list(.val), test: list(.test), classnames: classnames,
                                 isTestOnly: attributes["is_test_only"]?.int64Value == 1, splitFile: splitFile)
         out.imageSource = PackedImageSource(pack: self, imageRoot: imageRoot)

@@ -66,14 +66,16 @@ public final class BatchLoader: @unchecked Sendable {
     public init(loader: ImageLoader, items: [Datum], nextRequest: @escaping () -> BatchRequest?,
                 options: Options = Options()) throws {
         guard options.workers >= 0 else {
-            throw DatasetError.invalidOption(name: "DATALOADER.NUM_WORKERS", value: "\(options.workers)", reason: "must be >= 0")
+            throw DatasetError.invalidOption(name: "DATALOADER.NUM_WORKERS", value: "\(options.workers)",
+                                             reason: "must be >= 0")
         }
         guard options.prefetch >= 1 else {
             throw DatasetError.invalidOption(name: "prefetch", value: "\(options.prefetch)", reason: "must be >= 1")
         }
         let slots = SlotLoader(loader: loader, items: items, policy: options.policy, registry: options.registry,
                                onBadImage: options.onBadImage)
-        state = LoaderState(slots: slots, nextRequest: nextRequest, prefetch: options.prefetch, workers: options.workers)
+        state = LoaderState(slots: slots, nextRequest: nextRequest, prefetch: options.prefetch,
+                            workers: options.workers)
         state.start()
     }
 
@@ -116,7 +118,8 @@ struct SlotLoader: @unchecked Sendable {
                 return .loaded(sampleIndex: item.sampleIndex, skipped: nil)
             }
             guard let order = item.substitutes else {
-                return .dropped(.init(sampleIndex: item.sampleIndex, path: bad.path, reason: bad.reason, substitute: nil))
+                return .dropped(.init(sampleIndex: item.sampleIndex, path: bad.path, reason: bad.reason,
+                                      substitute: nil))
             }
             var tried = 0
             for candidate in order.candidates {
@@ -202,8 +205,8 @@ final class PendingBatch {
             }
         }
         handedOver = true
-        return LoadedBatch(tag: request.tag, count: next, imageCount: imageCount, labels: labels, sampleIndices: indices,
-                           keys: keys, skipped: skipped, storage: storage)
+        return LoadedBatch(tag: request.tag, count: next, imageCount: imageCount, labels: labels,
+                           sampleIndices: indices, keys: keys, skipped: skipped, storage: storage)
     }
 }
 

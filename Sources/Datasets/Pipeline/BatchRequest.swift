@@ -74,10 +74,25 @@ extension EpochPlan {
         }
     }
 
+    /// The images of the global batches of `steps`, in order, that fall to rank `rank`
+    /// when image j of them goes to rank j mod `worldSize`: each rank loads (and encodes)
+    /// its own images of a window of steps, and the ranks exchange the features.
+    public func windowItems(steps: Range<Int>, rank: Int, worldSize: Int) -> [BatchItem] {
+        let first = steps.lowerBound * sampler.batchSize
+        let last = min(steps.upperBound * sampler.batchSize, order.count)
+        return stride(from: first + rank, to: last, by: worldSize).map { position in
+            let index = order[position]
+            return BatchItem(sampleIndex: index, key: augmentationKey(sampleIndex: index),
+                             substitutes: SubstituteOrder(order: order, position: position))
+        }
+    }
+
     /// Requests for every step of the epoch (or `steps`), rank `rank`'s share each,
     /// tagged with the step.
     public func batchRequests(rank: Int, worldSize: Int, steps: Range<Int>? = nil) -> [BatchRequest] {
-        (steps ?? 0..<self.steps).map { BatchRequest(tag: $0, items: batchItems(step: $0, rank: rank, worldSize: worldSize)) }
+        (steps ?? 0..<self.steps).map {
+            BatchRequest(tag: $0, items: batchItems(step: $0, rank: rank, worldSize: worldSize))
+        }
     }
 }
 

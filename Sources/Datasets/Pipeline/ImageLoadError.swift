@@ -28,7 +28,8 @@ public enum ImageLoadError: Error, CustomStringConvertible, Equatable, Sendable 
         case let .notInPack(path, pack):
             return "image \(path) is not in the pack \(pack) (re-run cocoop pack after changing the dataset)"
         case let .noUsableImage(path, tried):
-            return "image \(path) is bad and none of the \(tried) images after it in the epoch's order could be loaded instead"
+            return "image \(path) is bad and none of the \(tried) images after it in the epoch's order "
+                + "could be loaded instead"
         case .loaderShutDown:
             return "the batch loader was shut down"
         }

@@ -62,7 +62,8 @@ public struct FolderImageSource: ImageSource {
                 if n < 0 && errno == EINTR { continue }
                 guard n > 0 else {
                     count = 0
-                    let reason = n == 0 ? "file shrank while reading (\(done) of \(size) bytes)" : String(cString: strerror(errno))
+                    let reason = n == 0 ? "file shrank while reading (\(done) of \(size) bytes)"
+                                        : String(cString: strerror(errno))
                     throw ImageLoadError.unreadable(path: path, reason: reason)
                 }
                 done += n

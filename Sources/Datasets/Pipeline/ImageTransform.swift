@@ -94,7 +94,8 @@ public struct ImageTransform: Sendable {
         }
         normalizes = names.contains("normalize")
         toTensor = normalizes
-            ? CLIPPreprocessor(resolution: max(settings.height, settings.width), mean: settings.pixelMean, std: settings.pixelStd)
+            ? CLIPPreprocessor(resolution: max(settings.height, settings.width), mean: settings.pixelMean,
+                               std: settings.pixelStd)
             : CLIPPreprocessor(resolution: max(settings.height, settings.width), mean: [0, 0, 0], std: [1, 1, 1])
     }
 
@@ -181,7 +182,8 @@ public struct ImageTransform: Sendable {
     /// ToTensor (+ Normalize) of an image already of the output size.
     public func toTensor(_ image: RGBImage, into destination: UnsafeMutablePointer<Float>) {
         precondition(image.width == settings.width && image.height == settings.height,
-                     "toTensor: \(image.width) x \(image.height) image, expected \(settings.width) x \(settings.height)")
+                     "toTensor: \(image.width) x \(image.height) image, "
+                     + "expected \(settings.width) x \(settings.height)")
         toTensor.normalize(image, into: destination)
     }
 
@@ -196,7 +198,8 @@ public struct ImageTransform: Sendable {
             return centerCrop(image, width: width, height: height)
         }
         guard size.width >= width && size.height >= height else {
-            return centerCrop(resizeBicubic(image, width: size.width, height: size.height), width: width, height: height)
+            return centerCrop(resizeBicubic(image, width: size.width, height: size.height), width: width,
+                              height: height)
         }
         let window = centerCropRect(imageWidth: size.width, imageHeight: size.height, width: width, height: height)
         return resizeBicubic(image, from: PixelRect(x: 0, y: 0, width: image.width, height: image.height),

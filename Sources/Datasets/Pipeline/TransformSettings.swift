@@ -83,7 +83,8 @@ public enum TransformError: Error, CustomStringConvertible, Equatable, Sendable 
         case let .unknownTransform(name, known):
             return "INPUT.TRANSFORMS: unknown transform '\(name)' (Dassl's names: \(known.joined(separator: ", ")))"
         case let .unsupportedTransform(name, supported):
-            return "INPUT.TRANSFORMS: transform '\(name)' is not implemented by cocoop-swift (supported: \(supported.sorted().joined(separator: ", ")))"
+            return "INPUT.TRANSFORMS: transform '\(name)' is not implemented by cocoop-swift "
+                + "(supported: \(supported.sorted().joined(separator: ", ")))"
         case let .unsupportedInterpolation(name):
             return "INPUT.INTERPOLATION '\(name)' is not implemented (only 'bicubic', the CLIP setting)"
         case let .invalidSetting(key, value, reason):

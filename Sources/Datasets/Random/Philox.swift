@@ -24,7 +24,8 @@ public struct Philox4x32: Sendable, Hashable {
     }
 
     /// The block function with an explicit key (for known-answer tests).
-    public static func block(_ counter: (UInt32, UInt32, UInt32, UInt32), key: (UInt32, UInt32)) -> (UInt32, UInt32, UInt32, UInt32) {
+    public static func block(_ counter: (UInt32, UInt32, UInt32, UInt32),
+                             key: (UInt32, UInt32)) -> (UInt32, UInt32, UInt32, UInt32) {
         let m0: UInt64 = 0xD251_1F53, m1: UInt64 = 0xCD9E_8D57
         let w0: UInt32 = 0x9E37_79B9, w1: UInt32 = 0xBB67_AE85
         var (c0, c1, c2, c3) = counter

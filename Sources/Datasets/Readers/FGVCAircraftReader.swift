@@ -21,7 +21,8 @@ enum FGVCAircraftReader {
             return try FileListing.strippedLines(of: url, what: "FGVCAircraft split list").map { line in
                 let parts = FileListing.splitOnSpace(line.text)
                 guard parts.count >= 2, !parts[0].isEmpty else {
-                    throw DatasetError.badLine(path: url.path, line: line.number, reason: "expected '<image id> <class name>', found '\(line.text)'")
+                    throw DatasetError.badLine(path: url.path, line: line.number,
+                                               reason: "expected '<image id> <class name>', found '\(line.text)'")
                 }
                 let classname = parts[1...].joined(separator: " ")
                 guard let label = labelOf[classname] else {

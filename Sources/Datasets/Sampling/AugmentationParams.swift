@@ -116,7 +116,8 @@ public struct AugmentationParams: Hashable, Sendable, CustomStringConvertible {
     /// `get_params` with the random source passed in (`uniform()` in [0, 1),
     /// `randint(lo...hi)`), so tests can force the fallback. `flip` is left false.
     public static func randomResizedCrop(width: Int, height: Int, spec: RandomResizedCropSpec,
-                                         uniform: () -> Double, randint: (ClosedRange<Int>) -> Int) -> AugmentationParams {
+                                         uniform: () -> Double,
+                                         randint: (ClosedRange<Int>) -> Int) -> AugmentationParams {
         precondition(width > 0 && height > 0, "image size must be positive")
         let area = Double(height) * Double(width)
         let logLo = Foundation.log(spec.ratio.0), logHi = Foundation.log(spec.ratio.1)

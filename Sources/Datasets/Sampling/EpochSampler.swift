@@ -21,7 +21,8 @@ public struct EpochSampler: Sendable, Equatable {
     /// - Throws: `DatasetError.invalidOption` when `batchSize < 1` or `count < 1`.
     public init(count: Int, batchSize: Int, seed: UInt64, dropLast: Bool? = nil) throws {
         guard batchSize >= 1 else {
-            throw DatasetError.invalidOption(name: "DATALOADER.TRAIN_X.BATCH_SIZE", value: "\(batchSize)", reason: "must be >= 1")
+            throw DatasetError.invalidOption(name: "DATALOADER.TRAIN_X.BATCH_SIZE", value: "\(batchSize)",
+                                             reason: "must be >= 1")
         }
         guard count >= 1 else {
             throw DatasetError.invalidOption(name: "training set size", value: "\(count)", reason: "no training items")

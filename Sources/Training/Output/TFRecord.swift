@@ -24,7 +24,9 @@ public enum TFRecord {
                 throw TensorBoardError.corruptRecord(offset: offset, problem: "truncated header")
             }
             let lengthBytes = Array(bytes[offset..<offset + 8])
-            let length = lengthBytes.enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
+            let length = lengthBytes.enumerated().reduce(UInt64(0)) {
+                $0 | UInt64($1.element) << (8 * UInt64($1.offset))
+            }
             guard readUInt32(bytes, at: offset + 8) == CRC32C.masked(CRC32C.checksum(lengthBytes)) else {
                 throw TensorBoardError.corruptRecord(offset: offset, problem: "length CRC mismatch")
             }

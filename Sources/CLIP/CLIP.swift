@@ -1,2 +1,0 @@
-/// The frozen CLIP model: weights, tokeniser, text and vision encoders.
-public enum CLIP {}

@@ -1,2 +1,0 @@
-/// Small utilities every layer may use (hashing, file helpers). Depends on nothing.
-public enum Support {}
