@@ -1,6 +1,7 @@
 import Foundation
 import Support
 import Tensor
+import TestSupport
 import Testing
 @testable import CLIP
 
@@ -55,8 +56,7 @@ import Testing
             seen.append(name)
             let reference = (try? f.doubles("image0/" + name)) ?? []
             let actual = map.channelsFirst(image: 0)
-            guard actual.count == reference.count else { failures.append("\(name): size"); return }
-            let err = Self.normwise(actual, reference)
+            let err = normwiseError(actual, reference)
             if !(err < 1e-5) { failures.append("\(name): \(err)") }
         }
         #expect(seen == ["stem_conv", "stem", "layer1", "layer2", "layer3", "layer4"])
@@ -91,13 +91,6 @@ import Testing
         let model = try Self.model(), pixels = try Self.pixels(Self.reference())
         let whole = model.vision.encode(pixels: pixels, chunk: 4)
         let parts = KernelThreads.$override.withValue(chunk) { model.vision.encode(pixels: pixels, chunk: chunk) }
-        #expect(EncoderFixtureTests.normwise(parts.data, whole.array.map(Double.init)) < 1e-6)
-    }
-
-    /// max|a - b| / max|b|.
-    static func normwise(_ a: [Double], _ b: [Double]) -> Double {
-        var num = 0.0, den = 0.0
-        for i in b.indices { num = max(num, abs(a[i] - b[i])); den = max(den, abs(b[i])) }
-        return num / den
+        #expect(normwiseError(parts.array, whole.array) < 1e-6)
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Support
 import Tensor
+import TestSupport
 import Testing
 @testable import CLIP
 
@@ -13,12 +14,6 @@ import Testing
     static let small = CLIPArchitecture(
         embedDim: 24, imageResolution: 64, visionStages: [1, 2, 1, 2], visionWidth: 8, visionHeads: 4,
         contextLength: 12, vocabSize: 50, textWidth: 64, textHeads: 1, textLayers: 2)
-
-    static func temporaryFolder() throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("resnet-tests-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
-    }
 
     @Test func openAIParameterCounts() {
         // What `sum(p.numel() for p in model.parameters())` prints for OpenAI's models: the
@@ -43,8 +38,7 @@ import Testing
     @Test("Every OpenAI ResNet is inferred from a file of its real shapes", arguments: resNets.map(\.0))
     func inferFromRealShapes(name: String) throws {
         let architecture = try #require(CLIPArchitecture(openAIName: name))
-        let folder = try Self.temporaryFolder()
-        defer { try? FileManager.default.removeItem(at: folder) }
+        let directory = try TemporaryDirectory("resnet-shapes"), folder = directory.url
         // Every tensor at its real shape (a sparse file: no data written), counters included.
         var entries = CLIPParameter.all(for: architecture).map { ($0.openAIName, $0.shape(architecture)) }
         entries += ResNetParameter.counterNames(for: architecture).map { ($0, [Int]()) }
@@ -60,8 +54,7 @@ import Testing
     }
 
     @Test func randomResNetWeightsLoadFoldAndRun() throws {
-        let folder = try Self.temporaryFolder()
-        defer { try? FileManager.default.removeItem(at: folder) }
+        let directory = try TemporaryDirectory("resnet-random"), folder = directory.url
         let a = Self.small
         for dtype in [RandomWeights.DType.f32, .f16] {
             let url = folder.appendingPathComponent("rn-\(dtype).safetensors")
@@ -84,9 +77,11 @@ import Testing
             #expect(tower.stages[1][1].conv2.weight.array == expected.weight.array)
             #expect(tower.stages[1][1].conv2.bias.array == expected.bias.array)
             let c = a.resNetFeatureWidth
-            #expect(tower.attentionPool.keyValue.weight.rows(c ..< 2 * c).array == stored(.attentionPool(.vWeight)).array)
+            let values = tower.attentionPool.keyValue.weight.rows(c ..< 2 * c).array
+            #expect(values == stored(.attentionPool(.vWeight)).array)
             let model = CLIPModel(weights: weights)
-            let pixels = Tensor(shape: [2, 3, 64, 64], values: (0..<(2 * 3 * 64 * 64)).map { Float($0 % 17) / 17 - 0.5 })
+            let pixels = Tensor(shape: [2, 3, 64, 64],
+                                values: (0..<(2 * 3 * 64 * 64)).map { Float($0 % 17) / 17 - 0.5 })
             let features = model.vision.encode(pixels: pixels)
             #expect(features.shape == [2, 24] && features.array.allSatisfy(\.isFinite))
             #expect(features.array.contains { $0 != 0 })
@@ -106,7 +101,8 @@ import Testing
         let x = values(side * side * inputs) { cos(Double($0) * 0.7) }
         func t(_ v: [Double], _ shape: [Int]) -> Tensor { Tensor(shape: shape, values: v.map(Float.init)) }
         let folded = FoldedConvolution(conv: t(conv, [out, inputs, k, k]), batchNorm: [
-            .weight: t(gamma, [out]), .bias: t(beta, [out]), .runningMean: t(mean, [out]), .runningVar: t(variance, [out]),
+            .weight: t(gamma, [out]), .bias: t(beta, [out]),
+            .runningMean: t(mean, [out]), .runningVar: t(variance, [out]),
         ])
         let shape = ConvolutionShape(batch: 1, height: side, width: side, inChannels: inputs, outChannels: out,
                                      kernel: k, padding: 1)
@@ -127,15 +123,13 @@ import Testing
             let v = Double(Float(variance[o]))
             reference[i] = (reference[i] - m) / (v + 1e-5).squareRoot() * g + b
         }
-        let num = zip(y.array, reference).map { abs(Double($0) - $1) }.max()!
-        #expect(num / reference.map(abs).max()! < 1e-6)
+        #expect(normwiseError(y.array, reference) < 1e-6)
     }
 
     @Test func float16FileGivesTheSameFeaturesAsItsFloat32Values() throws {
         // The same tiny ResNet stored as F16 and as F32 holding the F16-rounded values: the
         // F16 tensors are converted copies, freed after folding; both towers must agree bit for bit.
-        let folder = try Self.temporaryFolder()
-        defer { try? FileManager.default.removeItem(at: folder) }
+        let directory = try TemporaryDirectory("resnet-f16"), folder = directory.url
         let source = try SafetensorsFile(url: ResNetFixtureTests.weights)
         var half = SafetensorsWriter(), single = SafetensorsWriter()
         for name in source.names {
@@ -148,7 +142,8 @@ import Testing
             try half.add(name, shape: source.shape(name), floats: rounded, as: .f16)
             try single.add(name, shape: source.shape(name), floats: rounded, as: .f32)
         }
-        let f16 = folder.appendingPathComponent("f16.safetensors"), f32 = folder.appendingPathComponent("f32.safetensors")
+        let f16 = folder.appendingPathComponent("f16.safetensors")
+        let f32 = folder.appendingPathComponent("f32.safetensors")
         try half.write(to: f16)
         try single.write(to: f32)
         let pixels = try ResNetFixtureTests.pixels(ResNetFixtureTests.reference())

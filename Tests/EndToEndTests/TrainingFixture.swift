@@ -41,7 +41,8 @@ struct TrainingFixture {
         let configFile = config.map { Cocoop.packageRoot.appendingPathComponent("Configs/" + $0).path }
         return ["train", "--weights", weights ?? self.weights, "--root", root.path, "--config-file",
                 configFile ?? Self.trainerConfig, "--output-dir", output.path, "--trainer", trainer, "--seed", "1",
-                "DATASET.NAME", "SplitFile", "DATASET.SPLIT_FILE", "tiny/split.json", "INPUT.SIZE", "[\(size), \(size)]",
+                "DATASET.NAME", "SplitFile", "DATASET.SPLIT_FILE", "tiny/split.json",
+                "INPUT.SIZE", "[\(size), \(size)]",
                 "OPTIM.MAX_EPOCH", "\(epochs)", "OPTIM.LR", "0.5", "DATALOADER.TRAIN_X.BATCH_SIZE", "\(batch)",
                 "DATALOADER.TEST.BATCH_SIZE", "4", "TRAIN.PRINT_FREQ", "1"] + extra
     }

@@ -1,3 +1,4 @@
+import TestSupport
 import Testing
 @testable import Tensor
 
@@ -5,17 +6,15 @@ import Testing
 /// oracle, in Double (the same generic kernel), and the average pool and layout change by hand.
 /// Forward only: the image towers these serve are frozen.
 @Suite struct ConvolutionTests {
+    /// (batch, side y, side x, in, out, kernel, stride, padding).
     static let shapes: [ConvolutionShape] = [
-        ConvolutionShape(batch: 2, height: 5, width: 7, inChannels: 3, outChannels: 4, kernel: 3, stride: 1, padding: 1),
-        ConvolutionShape(batch: 1, height: 9, width: 8, inChannels: 3, outChannels: 5, kernel: 3, stride: 2, padding: 1),
-        ConvolutionShape(batch: 3, height: 6, width: 6, inChannels: 8, outChannels: 6, kernel: 1),
-        ConvolutionShape(batch: 2, height: 4, width: 4, inChannels: 2, outChannels: 3, kernel: 3, stride: 1, padding: 0),
+        (2, 5, 7, 3, 4, 3, 1, 1), (1, 9, 8, 3, 5, 3, 2, 1), (3, 6, 6, 8, 6, 1, 1, 0), (2, 4, 4, 2, 3, 3, 1, 0),
         // Enough rows (2 x 30 x 30 = 1,800) for several tiles per thread.
-        ConvolutionShape(batch: 2, height: 30, width: 30, inChannels: 4, outChannels: 3, kernel: 3, stride: 1, padding: 1),
+        (2, 30, 30, 4, 3, 3, 1, 1),
         // Over 1 MiB of float weights: blocks of rows through one multi-threaded GEMM each.
-        ConvolutionShape(batch: 1, height: 5, width: 4, inChannels: 64, outChannels: 520, kernel: 3, stride: 1, padding: 1),
-        ConvolutionShape(batch: 2, height: 3, width: 3, inChannels: 1100, outChannels: 256, kernel: 1),
-    ]
+        (1, 5, 4, 64, 520, 3, 1, 1), (2, 3, 3, 1100, 256, 1, 1, 0),
+    ].map { ConvolutionShape(batch: $0.0, height: $0.1, width: $0.2, inChannels: $0.3, outChannels: $0.4,
+                             kernel: $0.5, stride: $0.6, padding: $0.7) }
 
     @Test(arguments: shapes)
     func matchesTheOracle(shape s: ConvolutionShape) {
@@ -36,7 +35,8 @@ import Testing
                     let v = reference[i] + (accumulate ? previous[i] : 0)
                     return relu ? max(v, 0) : v
                 }
-                #expect(normwiseError(y, expected) < 1e-14, "\(s) threads \(threads) accumulate \(accumulate) relu \(relu)")
+                #expect(normwiseError(y, expected) < 1e-14,
+                        "\(s) threads \(threads) accumulate \(accumulate) relu \(relu)")
             }
         }
     }
@@ -47,7 +47,8 @@ import Testing
     }
 
     @Test func floatPathAgreesWithDouble() {
-        let s = ConvolutionShape(batch: 2, height: 12, width: 12, inChannels: 16, outChannels: 24, kernel: 3, padding: 1)
+        let s = ConvolutionShape(batch: 2, height: 12, width: 12, inChannels: 16, outChannels: 24, kernel: 3,
+                                 padding: 1)
         var rng = TestRNG(seed: 9)
         let x = rng.doubles(s.batch * s.height * s.width * s.inChannels)
         let w = rng.doubles(s.outChannels * s.patchLength, scale: 0.2), b = rng.doubles(s.outChannels)

@@ -43,7 +43,8 @@ struct CLIPCheckpointReader {
         if case .openAI = naming, file.contains(naming.prefix + stem.openAIName) {
             let width = try shape(.resNet(stem), rank: 4)[0]
             let positions = try shape(.resNet(.attentionPool(.positionalEmbedding)), rank: 2)
-            a.visionTower = .resNet(stages: (1...4).map { naming.blockCount(under: "visual.layer\($0).", in: file.names) })
+            let stages = (1...4).map { naming.blockCount(under: "visual.layer\($0).", in: file.names) }
+            a.visionTower = .resNet(stages: stages)
             a.visionWidth = width
             a.visionHeads = width * 32 / 64
             a.imageResolution = grid(positions) * CLIPArchitecture.resNetStride
@@ -69,7 +70,8 @@ struct CLIPCheckpointReader {
         guard file.contains(name) else { throw CLIPWeightsError.missingTensor(file: path, name: name) }
         let shape = try file.shape(name)
         guard shape.count == rank else {
-            throw CLIPWeightsError.unsupportedArchitecture(source: path, reason: "tensor '\(name)' has shape \(shape), expected \(rank) dimensions")
+            throw CLIPWeightsError.unsupportedArchitecture(
+                source: path, reason: "tensor '\(name)' has shape \(shape), expected \(rank) dimensions")
         }
         return naming.transform(parameter) == .transpose ? shape.reversed() : shape
     }

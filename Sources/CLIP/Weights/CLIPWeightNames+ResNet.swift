@@ -18,7 +18,8 @@ public enum ResNetConv: Hashable, Sendable {
         switch self {
         case let .stem(i): return ("visual.conv\(i).", "visual.bn\(i).")
         case let .bottleneck(s, b, i): return ("visual.layer\(s).\(b).conv\(i).", "visual.layer\(s).\(b).bn\(i).")
-        case let .downsample(s, b): return ("visual.layer\(s).\(b).downsample.0.", "visual.layer\(s).\(b).downsample.1.")
+        case let .downsample(s, b):
+            return ("visual.layer\(s).\(b).downsample.0.", "visual.layer\(s).\(b).downsample.1.")
         }
     }
 

@@ -39,7 +39,8 @@ public enum CLIPParameter: Hashable, Sendable {
     /// Every tensor of a model with `architecture`: globals first (a ViT's own ones only with
     /// a ViT), then text and ViT blocks, then a ResNet tower's tensors.
     public static func all(for architecture: CLIPArchitecture) -> [CLIPParameter] {
-        var result = CLIPGlobalParameter.allCases.filter { !$0.isViT || !architecture.isResNet }.map(CLIPParameter.global)
+        var result = CLIPGlobalParameter.allCases.filter { !$0.isViT || !architecture.isResNet }
+            .map(CLIPParameter.global)
         for tower in CLIPTower.allCases {
             let layers = tower == .text ? architecture.textLayers : architecture.visionLayers
             for index in 0..<layers {

@@ -36,8 +36,8 @@ public struct FoldedConvolution {
             for c in 0..<inputs {
                 for ky in 0..<k {
                     for kx in 0..<k {
-                        let source = ((o * inputs + c) * k + ky) * k + kx
-                        w.data[o * k * k * inputs + (ky * k + kx) * inputs + c] = Float(scale * Double(conv.data[source]))
+                        let source = ((o * inputs + c) * k + ky) * k + kx, target = (ky * k + kx) * inputs + c
+                        w.data[o * k * k * inputs + target] = Float(scale * Double(conv.data[source]))
                     }
                 }
             }
