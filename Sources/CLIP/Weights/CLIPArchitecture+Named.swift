@@ -15,21 +15,13 @@ extension CLIPArchitecture {
     /// RN50x64 (OpenAI).
     public static let rn50x64 = resNet(embed: 1024, resolution: 448, stages: [3, 15, 36, 10], width: 128, text: 1024)
     /// ViT-B/32 (OpenAI).
-    public static let vitB32 = CLIPArchitecture(
-        embedDim: 512, imageResolution: 224, visionLayers: 12, visionWidth: 768, visionHeads: 12, visionPatchSize: 32,
-        contextLength: 77, vocabSize: 49408, textWidth: 512, textHeads: 8, textLayers: 12)
+    public static let vitB32 = vit(embed: 512, resolution: 224, layers: 12, width: 768, patch: 32, text: 512)
     /// ViT-B/16 (OpenAI).
-    public static let vitB16 = CLIPArchitecture(
-        embedDim: 512, imageResolution: 224, visionLayers: 12, visionWidth: 768, visionHeads: 12, visionPatchSize: 16,
-        contextLength: 77, vocabSize: 49408, textWidth: 512, textHeads: 8, textLayers: 12)
+    public static let vitB16 = vit(embed: 512, resolution: 224, layers: 12, width: 768, patch: 16, text: 512)
     /// ViT-L/14 (OpenAI, 224 px).
-    public static let vitL14 = CLIPArchitecture(
-        embedDim: 768, imageResolution: 224, visionLayers: 24, visionWidth: 1024, visionHeads: 16, visionPatchSize: 14,
-        contextLength: 77, vocabSize: 49408, textWidth: 768, textHeads: 12, textLayers: 12)
+    public static let vitL14 = vit(embed: 768, resolution: 224, layers: 24, width: 1024, patch: 14, text: 768)
     /// ViT-L/14@336px (OpenAI).
-    public static let vitL14At336 = CLIPArchitecture(
-        embedDim: 768, imageResolution: 336, visionLayers: 24, visionWidth: 1024, visionHeads: 16, visionPatchSize: 14,
-        contextLength: 77, vocabSize: 49408, textWidth: 768, textHeads: 12, textLayers: 12)
+    public static let vitL14At336 = vit(embed: 768, resolution: 336, layers: 24, width: 1024, patch: 14, text: 768)
 
     /// OpenAI's models in `clip.available_models()` order, by name.
     public static let openAIModels: [(name: String, architecture: CLIPArchitecture)] = [
@@ -49,11 +41,20 @@ extension CLIPArchitecture {
         Self.openAIModels.first { $0.architecture == self }?.name
     }
 
-    /// OpenAI's ResNet CLIPs: heads = width * 32 / 64 for both towers' conventions.
+    /// OpenAI's ResNet CLIPs: attention-pool heads width x 32 / 64, text heads width / 64,
+    /// 12 text layers over 77 positions and 49,408 tokens.
     private static func resNet(embed: Int, resolution: Int, stages: [Int], width: Int, text: Int) -> CLIPArchitecture {
         CLIPArchitecture(embedDim: embed, imageResolution: resolution, visionStages: stages, visionWidth: width,
                          visionHeads: width * 32 / 64, contextLength: 77, vocabSize: 49408, textWidth: text,
                          textHeads: text / 64, textLayers: 12)
+    }
+
+    /// OpenAI's ViT CLIPs: heads width / 64 in both towers, the same text tower as above.
+    private static func vit(embed: Int, resolution: Int, layers: Int, width: Int, patch: Int,
+                            text: Int) -> CLIPArchitecture {
+        CLIPArchitecture(embedDim: embed, imageResolution: resolution, visionLayers: layers, visionWidth: width,
+                         visionHeads: width / 64, visionPatchSize: patch, contextLength: 77, vocabSize: 49408,
+                         textWidth: text, textHeads: text / 64, textLayers: 12)
     }
 
     // MARK: - Checking a backbone name
