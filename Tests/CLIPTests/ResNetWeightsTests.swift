@@ -128,7 +128,10 @@ import Testing
 
     @Test func float16FileGivesTheSameFeaturesAsItsFloat32Values() throws {
         // The same tiny ResNet stored as F16 and as F32 holding the F16-rounded values: the
-        // F16 tensors are converted copies, freed after folding; both towers must agree bit for bit.
+        // F16 tensors are converted copies, freed after folding; both towers hold the same
+        // folded weights. (Not compared bit for bit: tests run side by side, and another
+        // test's single-threaded BLAS section changes how OpenBLAS splits a GEMM, which can
+        // move the last bit.)
         let directory = try TemporaryDirectory("resnet-f16"), folder = directory.url
         let source = try SafetensorsFile(url: ResNetFixtureTests.weights)
         var half = SafetensorsWriter(), single = SafetensorsWriter()
@@ -149,7 +152,7 @@ import Testing
         let pixels = try ResNetFixtureTests.pixels(ResNetFixtureTests.reference())
         let a = try CLIPModel(contentsOf: f16).vision.encode(pixels: pixels)
         let b = try CLIPModel(contentsOf: f32).vision.encode(pixels: pixels)
-        #expect(a.array == b.array)
+        #expect(normwiseError(a.array, b.array) < 1e-6)
     }
 
     @Test func backboneNameRule() throws {
