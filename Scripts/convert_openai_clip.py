@@ -4,7 +4,8 @@
 The files `clip.load("ViT-B/16")` downloads (~/.cache/clip/ViT-B-16.pt, the ones CoOp
 uses) are TorchScript archives; plain `torch.save`d state dicts work too. The tensors keep
 OpenAI's names (visual.conv1.weight, transformer.resblocks.0.attn.in_proj_weight, ...,
-text_projection, logit_scale); the three scalar entries OpenAI's build_model drops
+text_projection, logit_scale; a ResNet's visual.layer1.0.conv1.weight, its BatchNorm
+statistics and int64 step counters); the three scalar entries OpenAI's build_model drops
 (input_resolution, context_length, vocab_size) are dropped here too.
 
     pip install torch safetensors
@@ -44,7 +45,7 @@ def main():
 
     state = load_state_dict(args.checkpoint)
     if "visual.conv1.weight" not in state or "token_embedding.weight" not in state:
-        sys.exit(f"{args.checkpoint}: not an OpenAI CLIP checkpoint with a ViT image tower "
+        sys.exit(f"{args.checkpoint}: not an OpenAI CLIP checkpoint "
                  "(no visual.conv1.weight / token_embedding.weight)")
     dtype = DTYPES[args.dtype]
     tensors = {}

@@ -47,6 +47,25 @@ public func parallelFor(_ count: Int, grain: Int, singleThreadedBLAS: Bool = fal
     }
 }
 
+/// Calls `body(index, range)` on `chunks` contiguous, disjoint ranges covering `0 ..< count`,
+/// all at once, range `index` on its own thread (`chunks` <= 1: inline), so that `body` can
+/// use a scratch buffer per range index. With `singleThreadedBLAS`, as ``parallelFor``.
+public func parallelChunks(_ chunks: Int, of count: Int, singleThreadedBLAS: Bool = false,
+                           _ body: (Int, Range<Int>) -> Void) {
+    if chunks <= 1 || count <= 1 {
+        if count > 0 { body(0, 0 ..< count) }
+        return
+    }
+    withoutActuallyEscaping(body) { body in
+        let run = {
+            DispatchQueue.concurrentPerform(iterations: chunks) { c in
+                body(c, c * count / chunks ..< (c + 1) * count / chunks)
+            }
+        }
+        if singleThreadedBLAS { BLASInfo.singleThreaded(run) } else { run() }
+    }
+}
+
 /// Runs `body` on `chunks` contiguous ranges of `0 ..< count` at once.
 @usableFromInline
 func runChunks(_ chunks: Int, of count: Int, _ body: (Range<Int>) -> Void) {

@@ -92,6 +92,12 @@ public final class RunSetup {
             throw TrainingError.invalidSetting(key: key, problem: problem)
         }
         outputDir = URL(fileURLWithPath: config.outputDir)
+        // The architecture first (from the file's header alone): a mismatch stops before the
+        // tensors are read.
+        let architecture = try options.clip?.weights.architecture ?? CLIPWeights.architecture(at: options.weights)
+        if let problem = Self.backboneMismatch(config.model.backbone.name, architecture, weights: options.weights) {
+            throw TrainingError.invalidSetting(key: "MODEL.BACKBONE.NAME", problem: problem)
+        }
         clip = try options.clip ?? CLIPModel(contentsOf: options.weights)
         let size = config.input.size
         guard size.count == 2, size[0] == size[1], size[0] == clip.vision.resolution else {
@@ -146,6 +152,15 @@ public final class RunSetup {
         default:
             return nil
         }
+    }
+
+    /// Why the weights at `weights` (of `architecture`) are not the backbone `name`
+    /// (MODEL.BACKBONE.NAME), or nil: see `CLIPArchitecture.backboneMismatch(named:)`. An
+    /// empty name, or one that is none of OpenAI's models, is not checked.
+    static func backboneMismatch(_ name: String, _ architecture: CLIPArchitecture, weights: URL) -> String? {
+        guard let phrase = architecture.backboneMismatch(named: name) else { return nil }
+        return "\(phrase) (\(weights.path)); give --weights of \(name), or set MODEL.BACKBONE.NAME \"\" "
+            + "to run these weights on purpose"
     }
 
     /// The first Dassl setting this program would otherwise ignore while it changes what the
@@ -210,7 +225,13 @@ public final class RunSetup {
     public var globalBatch: Int { config.dataloader.trainX.batchSize }
 
     /// Dassl's schedule for OPTIM.
-    public var schedule: LRSchedule {
+    public var schedule: LRSchedule { Self.schedule(config) }
+
+    /// Dassl's SGD settings.
+    public var optimizer: SGD { Self.optimizer(config) }
+
+    /// Dassl's schedule for `config`'s OPTIM section.
+    public static func schedule(_ config: RunConfig) -> LRSchedule {
         let o = config.optim
         let kind: LRSchedule.Kind
         switch o.lrScheduler {
@@ -226,8 +247,8 @@ public final class RunSetup {
                           warmupEpochs: max(o.warmupEpoch, 0), warmupRecount: o.warmupRecount)
     }
 
-    /// Dassl's SGD settings.
-    public var optimizer: SGD {
+    /// Dassl's SGD settings for `config`'s OPTIM section.
+    public static func optimizer(_ config: RunConfig) -> SGD {
         let o = config.optim
         return SGD(momentum: Float(o.momentum), weightDecay: Float(o.weightDecay),
                    dampening: Float(o.sgdDampning), nesterov: o.sgdNesterov)

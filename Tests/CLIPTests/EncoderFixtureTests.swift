@@ -113,7 +113,8 @@ import TestSupport
         let h = try Self.file("features/hidden_vision.safetensors")
         let pixels = Tensor(shape: [1, 3, 32, 32], values: try h.floats("pixels"))
         var failures: [String] = []
-        let feature = model.vision.encode(pixels: pixels, chunk: 1) { i, a, out in
+        let vision = try #require(model.vision.transformer)
+        let feature = vision.encode(pixels: pixels, chunk: 1) { i, a, out in
             for (name, values) in [("block\(i)/ln_1", a.ln1.data), ("block\(i)/after_attn", a.residual1.data),
                                    ("block\(i)/ln_2", a.ln2.data), ("block\(i)/mlp_fc", a.fc.data),
                                    ("block\(i)/mlp_gelu", a.gelu.data), ("block\(i)/out", out.data)] {

@@ -33,13 +33,18 @@ struct TrainingFixture {
 
     func remove() { try? FileManager.default.removeItem(at: root) }
 
-    /// `cocoop train` arguments for a CoCoOp run into `output` (32x32 input, tiny data).
-    func arguments(output: URL, epochs: Int = 2, batch: Int = 4, extra: [String] = []) -> [String] {
-        ["train", "--weights", weights, "--root", root.path, "--config-file", Self.trainerConfig,
-         "--output-dir", output.path, "--trainer", "CoCoOp", "--seed", "1",
-         "DATASET.NAME", "SplitFile", "DATASET.SPLIT_FILE", "tiny/split.json", "INPUT.SIZE", "[32, 32]",
-         "OPTIM.MAX_EPOCH", "\(epochs)", "OPTIM.LR", "0.5", "DATALOADER.TRAIN_X.BATCH_SIZE", "\(batch)",
-         "DATALOADER.TEST.BATCH_SIZE", "4", "TRAIN.PRINT_FREQ", "1"] + extra
+    /// `cocoop train` arguments for a CoCoOp run into `output` (32x32 input, tiny data); or a
+    /// run of `trainer` with `config` (a path under Configs/) on other `weights` of `size` pixels.
+    func arguments(output: URL, epochs: Int = 2, batch: Int = 4, extra: [String] = [],
+                   trainer: String = "CoCoOp", config: String? = nil, weights: String? = nil,
+                   size: Int = 32) -> [String] {
+        let configFile = config.map { Cocoop.packageRoot.appendingPathComponent("Configs/" + $0).path }
+        return ["train", "--weights", weights ?? self.weights, "--root", root.path, "--config-file",
+                configFile ?? Self.trainerConfig, "--output-dir", output.path, "--trainer", trainer, "--seed", "1",
+                "DATASET.NAME", "SplitFile", "DATASET.SPLIT_FILE", "tiny/split.json",
+                "INPUT.SIZE", "[\(size), \(size)]",
+                "OPTIM.MAX_EPOCH", "\(epochs)", "OPTIM.LR", "0.5", "DATALOADER.TRAIN_X.BATCH_SIZE", "\(batch)",
+                "DATALOADER.TEST.BATCH_SIZE", "4", "TRAIN.PRINT_FREQ", "1"] + extra
     }
 
     /// Runs with `ranks` MPI ranks (plain process when 0).

@@ -5,14 +5,14 @@ import Tensor
 public final class CLIPModel {
     public let weights: CLIPWeights
     public let text: TextEncoder
-    public let vision: VisionEncoder
+    /// The image tower: a ViT or a ModifiedResNet, as the weights are.
+    public let vision: ImageTower
 
     public init(weights: CLIPWeights) {
         let a = weights.architecture
         self.weights = weights
         text = TextEncoder(weights: weights.text, heads: a.textHeads)
-        vision = VisionEncoder(weights: weights.vision, heads: a.visionHeads,
-                               patchSize: a.visionPatchSize, resolution: a.imageResolution)
+        vision = ImageTower(weights: weights.image, architecture: a)
     }
 
     /// Loads weights from a Hugging Face folder or a safetensors file (either naming).

@@ -22,37 +22,58 @@ struct CLIPCheckpointReader {
 
     // MARK: - Architecture from shapes
 
-    /// The architecture implied by the tensor shapes, as OpenAI's `build_model` infers it:
-    /// widths from conv1 / ln_final, patch from conv1's kernel, grid from the vision
-    /// positional embedding, heads = width / 64, layers = number of distinct block indices.
+    /// The architecture implied by the tensor shapes, as OpenAI's `build_model` infers it.
+    ///
+    /// Text tower: width from ln_final, heads = width / 64, layers = distinct block indices.
+    /// ViT: width and patch from conv1, grid from the positional embedding, heads = width / 64.
+    /// ModifiedResNet (a `visual.layer1.0.conv1.weight` present): blocks per stage = distinct
+    /// indices under `visual.layer1` ... `layer4`, width from `layer1.0.conv1`, grid from the
+    /// attention pool's positional embedding, resolution = grid x 32, heads = width x 32 / 64.
     func inferArchitecture() throws -> CLIPArchitecture {
-        if file.names.contains(where: { $0.hasSuffix("visual.layer1.0.conv1.weight") }) {
-            throw CLIPWeightsError.unsupportedArchitecture(source: path, reason: "ResNet image towers (RN50, ...) are not supported; use a ViT model")
-        }
-        let conv = try openAIShape(.patchEmbedding, rank: 4)
-        let visionPositions = try openAIShape(.visionPositionalEmbedding, rank: 2)
         let projection = try openAIShape(.textProjection, rank: 2)
         let textPositions = try openAIShape(.textPositionalEmbedding, rank: 2)
         let tokens = try openAIShape(.tokenEmbedding, rank: 2)
         let lnFinal = try openAIShape(.lnFinalWeight, rank: 1)
-        let grid = Int(Double(max(visionPositions[0] - 1, 0)).squareRoot().rounded())
-        let patch = conv[3]
-        return CLIPArchitecture(
-            embedDim: projection[1], imageResolution: patch * grid,
-            visionLayers: naming.blockCount(.vision, in: file.names), visionWidth: conv[0], visionHeads: conv[0] / 64,
-            visionPatchSize: patch, contextLength: textPositions[0], vocabSize: tokens[0],
+        func grid(_ positions: [Int]) -> Int { Int(Double(max(positions[0] - 1, 0)).squareRoot().rounded()) }
+        var a = CLIPArchitecture(
+            embedDim: projection[1], imageResolution: 0, visionLayers: 0, visionWidth: 0, visionHeads: 0,
+            visionPatchSize: 0, contextLength: textPositions[0], vocabSize: tokens[0],
             textWidth: lnFinal[0], textHeads: lnFinal[0] / 64, textLayers: naming.blockCount(.text, in: file.names))
+        let stem = ResNetParameter.convWeight(.bottleneck(stage: 1, block: 0, conv: 1))
+        if case .openAI = naming, file.contains(naming.prefix + stem.openAIName) {
+            let width = try shape(.resNet(stem), rank: 4)[0]
+            let positions = try shape(.resNet(.attentionPool(.positionalEmbedding)), rank: 2)
+            let stages = (1...4).map { naming.blockCount(under: "visual.layer\($0).", in: file.names) }
+            a.visionTower = .resNet(stages: stages)
+            a.visionWidth = width
+            a.visionHeads = width * 32 / 64
+            a.imageResolution = grid(positions) * CLIPArchitecture.resNetStride
+            return a
+        }
+        let conv = try openAIShape(.patchEmbedding, rank: 4)
+        let visionPositions = try openAIShape(.visionPositionalEmbedding, rank: 2)
+        a.visionTower = .transformer(layers: naming.blockCount(.vision, in: file.names), patchSize: conv[3])
+        a.visionWidth = conv[0]
+        a.visionHeads = conv[0] / 64
+        a.imageResolution = conv[3] * grid(visionPositions)
+        return a
     }
 
     /// The shape of a global tensor in OpenAI's layout, which must have `rank` dimensions.
     private func openAIShape(_ parameter: CLIPGlobalParameter, rank: Int) throws -> [Int] {
-        let name = naming.fileNames(.global(parameter))[0]
+        try shape(.global(parameter), rank: rank)
+    }
+
+    /// The shape of `parameter` in OpenAI's layout, which must have `rank` dimensions.
+    private func shape(_ parameter: CLIPParameter, rank: Int) throws -> [Int] {
+        let name = naming.fileNames(parameter)[0]
         guard file.contains(name) else { throw CLIPWeightsError.missingTensor(file: path, name: name) }
         let shape = try file.shape(name)
         guard shape.count == rank else {
-            throw CLIPWeightsError.unsupportedArchitecture(source: path, reason: "tensor '\(name)' has shape \(shape), expected \(rank) dimensions")
+            throw CLIPWeightsError.unsupportedArchitecture(
+                source: path, reason: "tensor '\(name)' has shape \(shape), expected \(rank) dimensions")
         }
-        return naming.transform(.global(parameter)) == .transpose ? shape.reversed() : shape
+        return naming.transform(parameter) == .transpose ? shape.reversed() : shape
     }
 
     // MARK: - Validation
@@ -83,6 +104,8 @@ struct CLIPCheckpointReader {
                 used.insert(name)
             }
         }
+        // BatchNorm step counters are part of OpenAI's ResNet files and mean nothing here.
+        used.formUnion(ResNetParameter.counterNames(for: architecture).map { naming.prefix + $0 })
         return file.names.filter { !used.contains($0) }.map { "\(path): ignoring unexpected tensor '\($0)'" }
     }
 

@@ -33,17 +33,21 @@ public enum CLIPGlobalParameter: CaseIterable, Sendable {
 public enum CLIPParameter: Hashable, Sendable {
     case global(CLIPGlobalParameter)
     case block(CLIPTower, Int, CLIPBlockParameter)
+    /// A tensor of a ModifiedResNet image tower (see CLIPWeightNames+ResNet.swift).
+    case resNet(ResNetParameter)
 
-    /// Every tensor of a model with `architecture`, globals first, then text and vision blocks.
+    /// Every tensor of a model with `architecture`: globals first (a ViT's own ones only with
+    /// a ViT), then text and ViT blocks, then a ResNet tower's tensors.
     public static func all(for architecture: CLIPArchitecture) -> [CLIPParameter] {
-        var result = CLIPGlobalParameter.allCases.map(CLIPParameter.global)
+        var result = CLIPGlobalParameter.allCases.filter { !$0.isViT || !architecture.isResNet }
+            .map(CLIPParameter.global)
         for tower in CLIPTower.allCases {
             let layers = tower == .text ? architecture.textLayers : architecture.visionLayers
             for index in 0..<layers {
                 result += CLIPBlockParameter.allCases.map { .block(tower, index, $0) }
             }
         }
-        return result
+        return result + ResNetParameter.all(for: architecture).map(CLIPParameter.resNet)
     }
 }
 
@@ -81,6 +85,17 @@ struct CLIPNameRule {
 }
 
 extension CLIPGlobalParameter {
+    /// Whether only a ViT image tower has this tensor.
+    var isViT: Bool {
+        switch self {
+        case .patchEmbedding, .classEmbedding, .visionPositionalEmbedding, .lnPreWeight, .lnPreBias,
+             .lnPostWeight, .lnPostBias, .visionProjection:
+            return true
+        case .tokenEmbedding, .textPositionalEmbedding, .lnFinalWeight, .lnFinalBias, .textProjection, .logitScale:
+            return false
+        }
+    }
+
     /// Names and transform (see the table in the fixtures README, "clip_hf").
     var rule: CLIPNameRule {
         switch self {
@@ -173,6 +188,9 @@ extension CLIPParameter {
             let rule = parameter.rule
             return CLIPNameRule(tower.blockPrefix(index, openAI: true) + rule.openAI,
                                 tower.blockPrefix(index, openAI: false) + rule.huggingFace, rule.transform)
+        case let .resNet(parameter):
+            // transformers' CLIPModel has no ResNet tower: such files only come in OpenAI's names.
+            return CLIPNameRule(parameter.openAIName, parameter.openAIName)
         }
     }
 
@@ -182,6 +200,8 @@ extension CLIPParameter {
         case let .global(parameter): return parameter.shape(architecture)
         case let .block(tower, _, parameter):
             return parameter.shape(width: tower == .text ? architecture.textWidth : architecture.visionWidth)
+        case let .resNet(parameter):
+            return parameter.shape(architecture)
         }
     }
 
@@ -247,6 +267,24 @@ public enum CLIPCheckpointNaming: Equatable, Sendable {
     /// OpenAI's build_model counts them).
     func blockCount(_ tower: CLIPTower, in names: [String]) -> Int {
         let stem = String(blockPrefix(tower, 0).dropLast(2))  // "...resblocks." without "0."
+        return indexCount(after: stem, in: names)
+    }
+
+    /// The prefix every key carries (e.g. "model.", often "").
+    var prefix: String {
+        switch self {
+        case let .openAI(prefix), let .huggingFace(prefix): return prefix
+        }
+    }
+
+    /// How many blocks the names hold under `stem` (e.g. "visual.layer2.") after the
+    /// checkpoint's prefix: distinct indices right after it.
+    func blockCount(under stem: String, in names: [String]) -> Int {
+        indexCount(after: prefix + stem, in: names)
+    }
+
+    /// Distinct integers `i` among the names that start with `stem` + "i.".
+    private func indexCount(after stem: String, in names: [String]) -> Int {
         var indices = Set<Int>()
         for name in names where name.hasPrefix(stem) {
             let rest = name.dropFirst(stem.count)

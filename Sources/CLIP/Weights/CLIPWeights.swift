@@ -2,19 +2,28 @@ import Foundation
 import Support
 import Tensor
 
+/// The weights of one of CLIP's image towers.
+public enum ImageTowerWeights {
+    /// A vision transformer's.
+    case transformer(VisionTowerWeights)
+    /// A ModifiedResNet's (BatchNorms folded into the convolutions).
+    case resNet(ResNetTowerWeights)
+}
+
 /// The frozen weights of a CLIP model, in OpenAI's layout, ready for the encoders.
 ///
 /// Loaded from a safetensors checkpoint in OpenAI or Hugging Face naming (detected from
 /// the keys), in F32, F16, BF16 or F64. The file is memory-mapped shared, so all ranks on
 /// one node share its pages; F32 tensors that need no rearranging point straight into the
 /// mapping (read-only: never write into them), the rest are converted to owned float32.
+/// A ResNet tower is the exception: its BatchNorms are folded into owned copies at load.
 public final class CLIPWeights {
     /// The model's hyper-parameters (from config.json or inferred from the shapes).
     public let architecture: CLIPArchitecture
     /// The text tower.
     public let text: TextTowerWeights
-    /// The vision tower.
-    public let vision: VisionTowerWeights
+    /// The image tower.
+    public let image: ImageTowerWeights
     /// Logits are multiplied by `exp(logitScale)`.
     public let logitScale: Float
     /// The safetensors file the weights came from.
@@ -31,8 +40,9 @@ public final class CLIPWeights {
     private let hashLock = NSLock()
     private var cachedSHA256: String?
 
-    private init(architecture: CLIPArchitecture, parameters: [CLIPParameter: Tensor], logitScale: Float,
-                 file: SafetensorsFile, configSource: URL?, naming: CLIPCheckpointNaming, warnings: [String]) {
+    private init(architecture: CLIPArchitecture, parameters: [CLIPParameter: Tensor], resNet: ResNetTowerWeights?,
+                 logitScale: Float, file: SafetensorsFile, configSource: URL?, naming: CLIPCheckpointNaming,
+                 warnings: [String]) {
         self.architecture = architecture
         self.parameters = parameters
         self.logitScale = logitScale
@@ -57,13 +67,29 @@ public final class CLIPWeights {
             blocks: (0..<architecture.textLayers).map { block(.text, $0) },
             lnFinal: LayerNormWeights(weight: g(.lnFinalWeight), bias: g(.lnFinalBias)),
             projection: g(.textProjection))
-        vision = VisionTowerWeights(
+        if let resNet {
+            image = .resNet(resNet)
+            return
+        }
+        image = .transformer(VisionTowerWeights(
             patchEmbedding: g(.patchEmbedding).reshaped([architecture.visionWidth, architecture.patchInputs]),
             classEmbedding: g(.classEmbedding), positionalEmbedding: g(.visionPositionalEmbedding),
             lnPre: LayerNormWeights(weight: g(.lnPreWeight), bias: g(.lnPreBias)),
             blocks: (0..<architecture.visionLayers).map { block(.vision, $0) },
             lnPost: LayerNormWeights(weight: g(.lnPostWeight), bias: g(.lnPostBias)),
-            projection: g(.visionProjection))
+            projection: g(.visionProjection)))
+    }
+
+    /// The ViT tower's weights (nil for a ResNet model).
+    public var vision: VisionTowerWeights? {
+        if case let .transformer(weights) = image { return weights }
+        return nil
+    }
+
+    /// The ModifiedResNet tower's weights (nil for a ViT model).
+    public var resNet: ResNetTowerWeights? {
+        if case let .resNet(weights) = image { return weights }
+        return nil
     }
 
     // MARK: - Loading
@@ -78,6 +104,29 @@ public final class CLIPWeights {
     /// - Throws: ``CLIPWeightsError``, ``SafetensorsError`` or ``MappedFileError``, each
     ///   naming the file and, where one is at fault, the tensor.
     public static func load(from url: URL) throws -> CLIPWeights {
+        let (file, reader, architecture, configURL) = try open(url)
+        let warnings = try reader.validate(architecture)
+        var parameters: [CLIPParameter: Tensor] = [:]
+        for parameter in CLIPParameter.all(for: architecture) where parameter != .global(.logitScale) {
+            if case .resNet = parameter { continue }  // folded below, not kept as stored
+            parameters[parameter] = try reader.tensor(parameter, architecture)
+        }
+        let resNet = try architecture.isResNet
+            ? ResNetTowerWeights(architecture: architecture) { try reader.tensor(.resNet($0), architecture) } : nil
+        return CLIPWeights(architecture: architecture, parameters: parameters, resNet: resNet,
+                           logitScale: try reader.logitScale(), file: file, configSource: configURL,
+                           naming: reader.naming, warnings: warnings)
+    }
+
+    /// The architecture of the weights at `url` (file or folder, as ``load(from:)`` reads
+    /// them), from config.json or the tensor shapes alone: no tensor data is read.
+    public static func architecture(at url: URL) throws -> CLIPArchitecture {
+        try open(url).architecture
+    }
+
+    /// The mapped weights file of `url`, its reader, and the checked architecture.
+    private static func open(_ url: URL) throws
+        -> (file: SafetensorsFile, reader: CLIPCheckpointReader, architecture: CLIPArchitecture, config: URL?) {
         let (weightsURL, configURL) = try resolve(url)
         let file = try SafetensorsFile(url: weightsURL)
         let reader = try CLIPCheckpointReader(file: file)
@@ -88,13 +137,7 @@ public final class CLIPWeights {
             architecture = try reader.inferArchitecture()
         }
         try architecture.validate(source: configURL?.path ?? file.path)
-        let warnings = try reader.validate(architecture)
-        var parameters: [CLIPParameter: Tensor] = [:]
-        for parameter in CLIPParameter.all(for: architecture) where parameter != .global(.logitScale) {
-            parameters[parameter] = try reader.tensor(parameter, architecture)
-        }
-        return CLIPWeights(architecture: architecture, parameters: parameters, logitScale: try reader.logitScale(),
-                           file: file, configSource: configURL, naming: reader.naming, warnings: warnings)
+        return (file, reader, architecture, configURL)
     }
 
     /// The weights file and config of a path: a file stands for itself; a folder gives its
@@ -118,8 +161,8 @@ public final class CLIPWeights {
     // MARK: - Access
 
     /// A tensor by its role, in OpenAI's layout and shape (`visual.conv1.weight` as
-    /// `[W, 3, p, p]`); `nil` for `logit_scale` (see ``logitScale``) or a block that does
-    /// not exist.
+    /// `[W, 3, p, p]`); `nil` for `logit_scale` (see ``logitScale``), a block that does
+    /// not exist, or a ResNet tower's tensor (folded at load: see ``resNet``).
     public func tensor(for parameter: CLIPParameter) -> Tensor? {
         parameters[parameter]
     }

@@ -9,6 +9,10 @@ import Support
 /// width^-1/2 (2 layers)^-1/2 for out_proj and c_proj), so activations stay finite through
 /// any depth. LayerNorm weights are 1 + N(0, 0.02^2), biases N(0, 0.01^2) rather than exact
 /// ones and zeros, so that swapping two tensors is visible. `logit_scale` = ln(1 / 0.07).
+/// A ResNet tower's convolutions are He-scaled ((2 / fan_in)^1/2); its BatchNorms have
+/// running means N(0, 0.01^2) and variances 1 + N(0, 0.02^2), weights 1 + N(0, 0.02^2)
+/// except each block's last (OpenAI starts it at 0; here 0.2, so a block adds a little and
+/// deep towers stay finite); step counters are int64 zeros as PyTorch saves them.
 /// Each tensor's values depend only on (seed, OpenAI name), so the same seed gives the
 /// same model in either naming.
 public enum RandomWeights {
@@ -41,6 +45,10 @@ public enum RandomWeights {
     public static func writeHuggingFaceFolder(architecture: CLIPArchitecture, seed: UInt64, to folder: URL,
                                               dtype: DType = .f32) throws {
         try architecture.validate(source: folder.path)
+        guard !architecture.isResNet else {
+            throw CLIPWeightsError.unsupportedArchitecture(
+                source: folder.path, reason: "transformers' CLIPModel has no ResNet image tower: write OpenAI's names")
+        }
         do {
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
             let config = HuggingFaceCLIPConfig(architecture: architecture, torchDtype: dtype.torchName)
@@ -86,6 +94,9 @@ public enum RandomWeights {
                 }
             }
         }
+        for name in ResNetParameter.counterNames(for: architecture) {
+            try writer.add(naming.prefix + name, shape: [], int64s: [0])
+        }
         try writer.write(to: url)
     }
 
@@ -127,6 +138,30 @@ public enum RandomWeights {
             case .attnInWeight: return (0, attention)
             case .attnOutWeight, .projWeight: return (0, residual)
             case .fcWeight: return (0, 1 / (2 * width).squareRoot())
+            }
+        case let .resNet(parameter):
+            return distribution(parameter, a)
+        }
+    }
+
+    /// Mean and standard deviation of a ResNet tower tensor's entries.
+    static func distribution(_ parameter: ResNetParameter, _ a: CLIPArchitecture) -> (mean: Double, std: Double) {
+        switch parameter {
+        case let .convWeight(conv):
+            let g = conv.geometry(a)
+            return (0, (2 / Double(g.in * g.kernel * g.kernel)).squareRoot())
+        case let .batchNorm(conv, field):
+            switch field {
+            case .weight:
+                if case .bottleneck(_, _, 3) = conv { return (0.2, 0.02) }
+                return (1, 0.02)
+            case .bias, .runningMean: return (0, 0.01)
+            case .runningVar: return (1, 0.02)
+            }
+        case let .attentionPool(p):
+            switch p {
+            case .qBias, .kBias, .vBias, .cBias: return (0, 0.01)
+            default: return (0, 1 / Double(a.resNetFeatureWidth).squareRoot())
             }
         }
     }
