@@ -57,7 +57,9 @@ enum ModelBench {
                      "frog", "snake", "green", "mountain", "dog", "cat", "water", "black", "bear"]
         var rng = UInt64(12345)
         func next() -> Int { rng = rng &* 6364136223846793005 &+ 1442695040888963407; return Int(rng >> 33) }
-        return (0..<count).map { i in (0..<(1 + (i % 3))).map { _ in words[next() % words.count] }.joined(separator: " ") + " \(i)" }
+        return (0..<count).map { i in
+            (0..<(1 + (i % 3))).map { _ in words[next() % words.count] }.joined(separator: " ") + " \(i)"
+        }
     }
 
     // MARK: - Encoders
@@ -88,7 +90,8 @@ enum ModelBench {
         print("| encoder | batch | tokens/seq | throughput | useful GFLOP/s | % of SGEMM peak |")
         print("|---|---:|---:|---:|---:|---:|")
         print(String(format: "| text (%d layers, width %d) | %d prompts | %d | %.1f prompts/s | %.1f | %.0f%% |",
-                     lt, d, prompts, t, Double(prompts) / tText, textFLOPs / tText / 1e9, 100 * textFLOPs / tText / 1e9 / peak))
+                     lt, d, prompts, t, Double(prompts) / tText, textFLOPs / tText / 1e9,
+                     100 * textFLOPs / tText / 1e9 / peak))
         print(String(format: "| image (%@) | %d images | %@ | %.2f images/s | %.1f | %.0f%% |",
                      image.label, images, image.tokens, Double(images) / tImage, imageFLOPs / tImage / 1e9,
                      100 * imageFLOPs / tImage / 1e9 / peak))
@@ -132,7 +135,8 @@ enum ModelBench {
             imageBest = min(imageBest, BenchCommand.seconds { f = model.vision.encode(pixels: pixels) })
             let g = ParameterBuffer(layout: learner.layout)
             learnerBest = min(learnerBest, BenchCommand.seconds {
-                _ = learner.step(imageFeatures: f, labels: labels, params: params, grads: g, gradScale: 1 / Float(batch))
+                _ = learner.step(imageFeatures: f, labels: labels, params: params, grads: g,
+                                 gradScale: 1 / Float(batch))
             })
             sgd.step(params: params.storage.data, grads: g.storage.data, momentumBuffer: momentum.storage.data,
                      count: learner.layout.count, lr: 0.002, firstStep: first)
@@ -150,20 +154,25 @@ enum ModelBench {
         let m = prompts.nCtx, d = model.text.width, lt = model.text.weights.blocks.count
         let suffix = prompts.suffixIDs.map(\.count)
         let rows = batch * (1 + m + suffix.reduce(0, +))
-        let attn = Double(batch) * (Double((1 + m) * (1 + m)) + suffix.reduce(0.0) { $0 + Double($1 * (1 + m + $1)) }) * Double(d)
+        let suffixAttention = suffix.reduce(0.0) { $0 + Double($1 * (1 + m + $1)) }
+        let attn = Double(batch) * (Double((1 + m) * (1 + m)) + suffixAttention) * Double(d)
         let textFLOPs = Double(lt) * (2 * layerFLOPs(tokens: rows, width: d) + 3 * 4 * attn)
         let imageFLOPs = Double(batch) * imageTower(model.vision, includePatchEmbedding: false).flopsPerImage
         let useful = textFLOPs + imageFLOPs
         let truncated = batch * prompts.eotIndices.reduce(0) { $0 + $1 + 1 }
-        print(String(format: "SGEMM peak %.1f GFLOP/s (OpenBLAS %@, %d threads)", peak, BLASInfo.coreName, BLASInfo.threads))
-        print(String(format: "best image tower %.3f s (%.1f GFLOP/s), best prompt learner step %.3f s (%.1f GFLOP/s), CPU %.3f s per step",
+        print(String(format: "SGEMM peak %.1f GFLOP/s (OpenBLAS %@, %d threads)", peak, BLASInfo.coreName,
+                     BLASInfo.threads))
+        print(String(format: "best image tower %.3f s (%.1f GFLOP/s), best prompt learner step %.3f s "
+                         + "(%.1f GFLOP/s), CPU %.3f s per step",
                      imageBest, imageFLOPs / imageBest / 1e9, learnerBest, textFLOPs / learnerBest / 1e9, cpuPerStep))
-        print("| classes | batch | text rows/step (ours / truncated / reference 77) | step s (best, mean) | images/s | useful GFLOP/s | % peak | peak RSS MiB |")
+        print("| classes | batch | text rows/step (ours / truncated / reference 77) | step s (best, mean) | images/s "
+              + "| useful GFLOP/s | % peak | peak RSS MiB |")
         print("|---:|---:|---|---:|---:|---:|---:|---:|")
         print(String(format: "| %d | %d | %d / %d / %d | %.3f, %.3f | %.2f | %.1f | %.0f%% | %.0f |",
                      classes, batch, rows, truncated, batch * 77 * classes, best, mean, Double(batch) / best,
                      useful / best / 1e9, 100 * useful / best / 1e9 / peak, peakRSSMiB))
-        print(String(format: "{\"classes\": %d, \"batch\": %d, \"images_per_s\": %.4f, \"step_s\": %.4f, \"useful_gflops\": %.2f, \"peak_gflops\": %.2f, \"peak_rss_mb\": %.0f, \"rows\": %d}",
+        print(String(format: "{\"classes\": %d, \"batch\": %d, \"images_per_s\": %.4f, \"step_s\": %.4f, "
+                         + "\"useful_gflops\": %.2f, \"peak_gflops\": %.2f, \"peak_rss_mb\": %.0f, \"rows\": %d}",
                      classes, batch, Double(batch) / best, best, useful / best / 1e9, peak, peakRSSMiB, rows))
     }
 }

@@ -42,7 +42,8 @@ public struct CLIPArchitecture: Codable, Equatable, Hashable, Sendable, CustomSt
 
     /// A model with a ViT image tower.
     public init(embedDim: Int, imageResolution: Int, visionLayers: Int, visionWidth: Int, visionHeads: Int,
-                visionPatchSize: Int, contextLength: Int, vocabSize: Int, textWidth: Int, textHeads: Int, textLayers: Int) {
+                visionPatchSize: Int, contextLength: Int, vocabSize: Int, textWidth: Int, textHeads: Int,
+                textLayers: Int) {
         self.init(embedDim: embedDim, imageResolution: imageResolution,
                   visionTower: .transformer(layers: visionLayers, patchSize: visionPatchSize),
                   visionWidth: visionWidth, visionHeads: visionHeads, contextLength: contextLength,
@@ -153,6 +154,8 @@ public struct CLIPArchitecture: Codable, Equatable, Hashable, Sendable, CustomSt
             throw fail("vision attention width \(attentionWidth) is not divisible by \(visionHeads) heads")
         }
         guard !isResNet || visionWidth % 2 == 0 else { throw fail("ResNet width \(visionWidth) must be even") }
-        guard textWidth % textHeads == 0 else { throw fail("text width \(textWidth) is not divisible by \(textHeads) heads") }
+        guard textWidth % textHeads == 0 else {
+            throw fail("text width \(textWidth) is not divisible by \(textHeads) heads")
+        }
     }
 }

@@ -141,7 +141,8 @@ struct CLIPCheckpointReader {
             let result = Tensor(zeros: shape)
             let part = result.count / names.count
             for (index, name) in names.enumerated() {
-                try file.copyFloats(file.info(name), into: UnsafeMutableBufferPointer(start: result.data + index * part, count: part))
+                let slot = UnsafeMutableBufferPointer(start: result.data + index * part, count: part)
+                try file.copyFloats(file.info(name), into: slot)
             }
             return result
         }

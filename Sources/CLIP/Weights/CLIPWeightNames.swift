@@ -99,14 +99,18 @@ extension CLIPGlobalParameter {
     /// Names and transform (see the table in the fixtures README, "clip_hf").
     var rule: CLIPNameRule {
         switch self {
-        case .tokenEmbedding: return CLIPNameRule("token_embedding.weight", "text_model.embeddings.token_embedding.weight")
-        case .textPositionalEmbedding: return CLIPNameRule("positional_embedding", "text_model.embeddings.position_embedding.weight")
+        case .tokenEmbedding:
+            return CLIPNameRule("token_embedding.weight", "text_model.embeddings.token_embedding.weight")
+        case .textPositionalEmbedding:
+            return CLIPNameRule("positional_embedding", "text_model.embeddings.position_embedding.weight")
         case .lnFinalWeight: return CLIPNameRule("ln_final.weight", "text_model.final_layer_norm.weight")
         case .lnFinalBias: return CLIPNameRule("ln_final.bias", "text_model.final_layer_norm.bias")
         case .textProjection: return CLIPNameRule("text_projection", "text_projection.weight", .transpose)
-        case .patchEmbedding: return CLIPNameRule("visual.conv1.weight", "vision_model.embeddings.patch_embedding.weight")
+        case .patchEmbedding:
+            return CLIPNameRule("visual.conv1.weight", "vision_model.embeddings.patch_embedding.weight")
         case .classEmbedding: return CLIPNameRule("visual.class_embedding", "vision_model.embeddings.class_embedding")
-        case .visionPositionalEmbedding: return CLIPNameRule("visual.positional_embedding", "vision_model.embeddings.position_embedding.weight")
+        case .visionPositionalEmbedding:
+            return CLIPNameRule("visual.positional_embedding", "vision_model.embeddings.position_embedding.weight")
         case .lnPreWeight: return CLIPNameRule("visual.ln_pre.weight", "vision_model.pre_layrnorm.weight")  // sic
         case .lnPreBias: return CLIPNameRule("visual.ln_pre.bias", "vision_model.pre_layrnorm.bias")
         case .lnPostWeight: return CLIPNameRule("visual.ln_post.weight", "vision_model.post_layernorm.weight")
@@ -224,7 +228,9 @@ public enum CLIPCheckpointNaming: Equatable, Sendable {
         let huggingFaceMarker = CLIPGlobalParameter.patchEmbedding.rule.huggingFace
         // Shortest match first, so "visual.conv1.weight" wins over "x.visual.conv1.weight".
         for name in names.sorted(by: { $0.count < $1.count }) {
-            if name.hasSuffix(huggingFaceMarker) { return .huggingFace(prefix: String(name.dropLast(huggingFaceMarker.count))) }
+            if name.hasSuffix(huggingFaceMarker) {
+                return .huggingFace(prefix: String(name.dropLast(huggingFaceMarker.count)))
+            }
             if name.hasSuffix(openAIMarker) { return .openAI(prefix: String(name.dropLast(openAIMarker.count))) }
         }
         return nil

@@ -154,7 +154,9 @@ public final class CLIPWeights {
         let candidates = ((try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? [])
             .filter { $0.hasSuffix(".safetensors") }.sorted()
         guard let only = candidates.first else { throw CLIPWeightsError.noWeightsFile(folder: url.path) }
-        guard candidates.count == 1 else { throw CLIPWeightsError.ambiguousWeightsFiles(folder: url.path, candidates: candidates) }
+        guard candidates.count == 1 else {
+            throw CLIPWeightsError.ambiguousWeightsFiles(folder: url.path, candidates: candidates)
+        }
         return (url.appendingPathComponent(only), configURL)
     }
 

@@ -27,7 +27,8 @@ public enum CLIPWeightsError: Error, CustomStringConvertible, Equatable {
         case let .noWeightsFile(folder):
             return "\(folder): no *.safetensors weights file in this folder"
         case let .ambiguousWeightsFiles(folder, candidates):
-            return "\(folder): several weights files (\(candidates.joined(separator: ", "))) and no model.safetensors; pass the file itself"
+            return "\(folder): several weights files (\(candidates.joined(separator: ", "))) and no model.safetensors; "
+                + "pass the file itself"
         case let .unrecognizedNaming(file, sample):
             return "\(file): neither OpenAI nor Hugging Face CLIP tensor names (no 'visual.conv1.weight' or "
                 + "'vision_model.embeddings.patch_embedding.weight'); first names: \(sample.joined(separator: ", "))"

@@ -167,11 +167,13 @@ public struct HuggingFaceCLIPConfig: Codable, Equatable, Sendable {
                 throw CLIPWeightsError.unsupportedActivation(file: file, tower: name, activation: activation)
             }
             if let eps = tower.layerNormEps, eps != 1e-5 {
-                throw CLIPWeightsError.invalidConfig(file: file, reason: "\(name).layer_norm_eps is \(eps); CLIP uses 1e-5")
+                throw CLIPWeightsError.invalidConfig(file: file,
+                                                     reason: "\(name).layer_norm_eps is \(eps); CLIP uses 1e-5")
             }
         }
         if let channels = vision.numChannels, channels != 3 {
-            throw CLIPWeightsError.invalidConfig(file: file, reason: "vision_config.num_channels is \(channels); CLIP takes RGB (3)")
+            throw CLIPWeightsError.invalidConfig(
+                file: file, reason: "vision_config.num_channels is \(channels); CLIP takes RGB (3)")
         }
         let architecture = CLIPArchitecture(
             embedDim: projectionDim ?? text.projectionDim ?? 512,
@@ -189,7 +191,8 @@ public struct HuggingFaceCLIPConfig: Codable, Equatable, Sendable {
                    ("vision_config", vision.intermediateSize ?? 3072, architecture.visionWidth)]
         for (name, intermediate, width) in mlp where intermediate != CLIPArchitecture.mlpRatio * width {
             throw CLIPWeightsError.invalidConfig(
-                file: file, reason: "\(name).intermediate_size is \(intermediate); CLIP's MLP is 4 x hidden_size = \(4 * width)")
+                file: file,
+                reason: "\(name).intermediate_size is \(intermediate); CLIP's MLP is 4 x hidden_size = \(4 * width)")
         }
         return architecture
     }

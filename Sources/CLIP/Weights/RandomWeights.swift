@@ -124,7 +124,8 @@ public enum RandomWeights {
             case .lnFinalBias, .lnPreBias, .lnPostBias: return (0, 0.01)
             case .textProjection: return (0, 1 / Double(a.textWidth).squareRoot())
             case .patchEmbedding: return (0, 1 / Double(a.patchInputs).squareRoot())
-            case .classEmbedding, .visionPositionalEmbedding, .visionProjection: return (0, 1 / Double(a.visionWidth).squareRoot())
+            case .classEmbedding, .visionPositionalEmbedding, .visionProjection:
+                return (0, 1 / Double(a.visionWidth).squareRoot())
             case .logitScale: return (log(1 / 0.07), 0)
             }
         case let .block(tower, _, block):
