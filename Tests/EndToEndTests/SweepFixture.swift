@@ -133,6 +133,15 @@ struct SweepFixture {
         }
     }
 
+    /// The unfinished trials that have completed a training step (metrics.jsonl has one).
+    func trialsMidTraining() -> [String] {
+        Self.allTrialPaths.filter {
+            !FileManager.default.fileExists(atPath: output.appendingPathComponent("\($0)/results.json").path)
+                && ((try? String(contentsOf: output.appendingPathComponent("\($0)/metrics.jsonl"), encoding: .utf8))?
+                    .contains("\"global_step\"") ?? false)
+        }
+    }
+
     /// A JSON file as a dictionary.
     func json(_ relative: String) throws -> [String: Any] {
         try JSONSerialization.jsonObject(with: Data(contentsOf: output.appendingPathComponent(relative)))

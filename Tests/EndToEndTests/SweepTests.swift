@@ -119,7 +119,12 @@ import TestSupport
         //    checkpoint, the sweep exits 75 and the script asks Slurm to requeue the job.
         let first = try fx.launchSlurmScript(delayMs: 800)
         let deadline = Date().addingTimeInterval(120)
-        while first.isRunning && fx.finishedTrials().count < 3 && Date() < deadline { usleep(100_000) }
+        // Stop once 3 trials are done and another is between training steps (under load a
+        // trial may still be loading or evaluating when the third finishes).
+        while first.isRunning && (fx.finishedTrials().count < 3 || fx.trialsMidTraining().isEmpty)
+                && Date() < deadline {
+            usleep(100_000)
+        }
         #expect(first.isRunning, "the sweep ended before it could be stopped")
         kill(first.processIdentifier, SIGUSR1)
         first.waitUntilExit()
@@ -130,7 +135,10 @@ import TestSupport
         let stoppedTrials = SweepFixture.allTrialPaths.filter {
             (try? fx.json("\($0)/sweep_trial.json")["status"] as? String) == "stopped"
         }
-        #expect(!stoppedTrials.isEmpty, "no trial was stopped mid-training")
+        let statuses = SweepFixture.allTrialPaths.map {
+            "\($0): \((try? fx.json("\($0)/sweep_trial.json")["status"] as? String) ?? "none")"
+        }
+        #expect(!stoppedTrials.isEmpty, "no trial was stopped mid-training: \(statuses)\n\(fx.launchLog)")
 
         // 2. Rerun, then SIGKILL mpirun once a trial more has finished: no chance to clean up.
         let second = try fx.launch(ranks: 4, delayMs: 800)
