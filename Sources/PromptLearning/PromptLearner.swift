@@ -4,8 +4,8 @@ import Tensor
 /// What a trainer needs from a prompt learner (CoCoOp, CoOp): its parameter layout, its
 /// initial parameters, a training step and evaluation logits.
 public protocol PromptLearner: AnyObject {
-    /// The text tower's width D.
-    var clipTextWidth: Int { get }
+    /// The frozen CLIP the prompts run through.
+    var clip: CLIPModel { get }
     /// Names and shapes of the trainable tensors, in the flat buffer's order.
     var layout: ParameterLayout { get }
     /// The class prompts (class names in label order).
@@ -38,21 +38,19 @@ public protocol PromptLearner: AnyObject {
 extension PromptLearner {
     /// The balanced split of a step over `images` images into `parts` shares.
     public func partition(images: Int, parts: Int) -> [StepShare] {
-        let (classCosts, prefixCost) = StepPartition.costs(template: template, width: clipTextWidth)
+        let (classCosts, prefixCost) = StepPartition.costs(template: template, width: clip.text.width)
         return StepPartition.split(groups: promptGroups(images: images), classCosts: classCosts,
                                    prefixCost: prefixCost, parts: parts)
     }
 }
 
 extension CoCoOp: PromptLearner {
-    public var clipTextWidth: Int { clip.text.width }
     public func evaluationLogits(imageFeatures: Tensor, params: ParameterBuffer, classChunk: Int) -> Tensor {
         logits(imageFeatures: imageFeatures, params: params, classChunk: classChunk)
     }
 }
 
 extension CoOp: PromptLearner {
-    public var clipTextWidth: Int { clip.text.width }
     public func evaluationLogits(imageFeatures: Tensor, params: ParameterBuffer, classChunk: Int) -> Tensor {
         logits(imageFeatures: imageFeatures, params: params)
     }

@@ -81,9 +81,23 @@ extension RunSetup {
 
     /// The parameters of the checkpoint to evaluate: in `--model-dir` (or its checkpoints/
     /// folder; default the output folder), the newest valid one of epoch `--load-epoch` (any
-    /// epoch when not given), checked as `CheckpointPolicy` says for `.evaluate`.
+    /// epoch when not given), checked as `CheckpointPolicy` says for `.evaluate`. Rank 0
+    /// reads and checks it (hashing the CLIP weights once, not on every rank) and sends the
+    /// parameters to the others; a failure on rank 0 fails every rank. Collective.
     /// - Returns: the parameters, the checkpoint's epoch and its path.
     public func loadForEvaluation(layout: ParameterLayout, log: RunLog) throws -> (ParameterBuffer, Int, String) {
+        let (params, epoch, path) = try comm.together {
+            comm.isRoot ? try loadCheckpointForEvaluation(layout: layout, log: log)
+                        : (ParameterBuffer(layout: layout), 0, "")
+        }
+        try comm.broadcast(params.storage.data, count: layout.count, root: 0)
+        let position = try comm.broadcast([Int64(epoch)], root: 0)
+        return (params, Int(position[0]), try comm.broadcast(path, root: 0))
+    }
+
+    /// Rank 0's part of `loadForEvaluation`.
+    private func loadCheckpointForEvaluation(layout: ParameterLayout, log: RunLog) throws
+        -> (ParameterBuffer, Int, String) {
         let dir = CheckpointDirectory.model(options.modelDir ?? outputDir)
         let result = try dir.loadNewestValid(epoch: options.loadEpoch) { c, entry in
             try ResumeRecord(reading: c, file: entry.url.path)

@@ -61,9 +61,7 @@ public enum TrainingJob {
             return result
         }
         if options.evalOnly {
-            let (params, epoch, path) = try comm.together {
-                try setup.loadForEvaluation(layout: learner.layout, log: log)
-            }
+            let (params, epoch, path) = try setup.loadForEvaluation(layout: learner.layout, log: log)
             if options.dryRun {
                 log.info(dryRun + "and the checkpoint \(path) are checked; nothing was evaluated or written")
                 return nil
