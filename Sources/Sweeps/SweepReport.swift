@@ -1,4 +1,5 @@
 import Foundation
+import Training
 import Support
 
 /// The state of a whole sweep, read from disk: every trial's status and result, and the
@@ -114,8 +115,8 @@ public struct SweepReport {
     public func write() throws {
         let dir = plan.spec.sweepDirectory
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        try SweepFiles.writeAtomically(json.serialized(indent: 2) + "\n", to: dir.appendingPathComponent("sweep.json"))
-        try SweepFiles.writeAtomically(summary.markdown(), to: dir.appendingPathComponent("summary.md"))
-        try SweepFiles.writeAtomically(summary.csv(), to: dir.appendingPathComponent("summary.csv"))
+        try writeAtomically(json.serialized(indent: 2) + "\n", to: dir.appendingPathComponent("sweep.json"))
+        try writeAtomically(summary.markdown(), to: dir.appendingPathComponent("summary.md"))
+        try writeAtomically(summary.csv(), to: dir.appendingPathComponent("summary.csv"))
     }
 }

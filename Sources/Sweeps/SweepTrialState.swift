@@ -67,7 +67,7 @@ public struct SweepTrialRecord {
     public func write(in directory: URL) throws {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let text = json.serialized(indent: 2) + "\n"
-        try SweepFiles.writeAtomically(text, to: directory.appendingPathComponent(Self.fileName))
+        try writeAtomically(text, to: directory.appendingPathComponent(Self.fileName))
     }
 }
 
@@ -131,17 +131,6 @@ extension SweepTrial {
 
 /// Small file helpers shared by the sweep's writers.
 enum SweepFiles {
-    /// Writes `text` to `url` through a temporary name and a rename.
-    static func writeAtomically(_ text: String, to url: URL) throws {
-        let tmp = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(getpid()).tmp")
-        try text.write(to: tmp, atomically: false, encoding: .utf8)
-        guard rename(tmp.path, url.path) == 0 else {
-            let reason = String(cString: strerror(errno))
-            try? FileManager.default.removeItem(at: tmp)
-            throw OutputError(path: url.path, operation: "write", reason: reason)
-        }
-    }
-
     /// Appends one line with a single write (O_APPEND), so lines from several group
     /// leaders do not interleave on a local or POSIX file system.
     static func appendLine(_ line: String, to url: URL) {

@@ -63,10 +63,13 @@ final class AppendFile {
     }
 }
 
-/// Writes `text` to `url` atomically: into `.<name>.tmp` beside it, then renamed over it.
-/// On failure the temporary file is removed and an existing file at `url` is untouched.
-func writeAtomically(_ text: String, to url: URL) throws {
-    let tmp = url.deletingLastPathComponent().appendingPathComponent("." + url.lastPathComponent + ".tmp").path
+/// Writes `text` to `url` atomically: into `.<name>.<pid>.tmp` beside it (so processes writing
+/// the same file do not share a temporary), then renamed over it. On failure the temporary
+/// file is removed and an existing file at `url` is untouched. The run's outputs and the
+/// sweep's files are written this way.
+public func writeAtomically(_ text: String, to url: URL) throws {
+    let name = ".\(url.lastPathComponent).\(getpid()).tmp"
+    let tmp = url.deletingLastPathComponent().appendingPathComponent(name).path
     let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
     guard fd >= 0 else { throw OutputError.fromErrno("create", tmp) }
     do {
