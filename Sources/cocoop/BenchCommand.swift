@@ -12,6 +12,7 @@ enum BenchCommand: Command {
            cocoop bench train --model PATH [--classes C] [--batch B] [--steps N] [--classnames FILE]
            [mpirun -np N] cocoop bench train --split auto|images|prompts --model PATH [--trainer CoCoOp|CoOp]
                                              [--classes C] [--batch B] [--steps N]
+           [mpirun -np N] cocoop bench collectives [--reps N]
            cocoop bench data [--images N] [--size S] [--workers W1,W2,...]
 
     gemm   GFLOP/s of the tensor core's matrix product (Tensor.gemm, C = A B^T as a
@@ -34,13 +35,17 @@ enum BenchCommand: Command {
            (RUNTIME.STEP_SPLIT; B is the global batch), default 5 steps after one warm-up: mean
            and best step time of the slowest rank, the image tower, the features' and logits'
            all-gathers and the gradient all-reduce per step, their share of the step, peak RSS.
+    collectives  under mpirun: median and best latency (slowest rank, --reps each, default 200)
+           of a barrier and of the step's collectives at its sizes: the image features' and
+           the logits' all-gathers, the CoCoOp gradient's all-reduce (35,360 floats); the sum
+           is what Scripts/scaling_model.py takes as --latency per step.
     \(DataBench.usage)
     """
 
     static func run(_ args: [String]) throws -> Int32 {
         let a = try Arguments(args, valued: ["reps", "model", "prompts", "images", "classes", "batch", "steps",
                                              "classnames", "size", "workers", "split", "trainer"], boolean: ["quick"])
-        guard let what = a.positional.first else { throw UsageError("which benchmark? (gemm, encoders, train, data)") }
+        guard let what = a.positional.first else { throw UsageError("which benchmark? (gemm, encoders, train, collectives, data)") }
         func model() throws -> CLIPModel {
             guard let path = a.value("model") else { throw UsageError("--model PATH is required") }
             return try CLIPModel(contentsOf: URL(fileURLWithPath: path))
@@ -59,6 +64,7 @@ enum BenchCommand: Command {
             try ModelBench.train(model: model(), classes: a.int("classes", default: 19),
                                  batch: a.int("batch", default: 1), steps: a.int("steps", default: 3),
                                  classnamesFile: a.value("classnames"))
+        case "collectives": try CollectivesBench.run(reps: a.int("reps", default: 200))
         case "data":
             let cpus = ProcessInfo.processInfo.activeProcessorCount
             let workers = try a.value("workers").map { list in
