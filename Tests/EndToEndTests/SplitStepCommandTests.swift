@@ -28,13 +28,13 @@ import TestSupport
                 results?["correct"] as? Int ?? -1, log)
     }
 
-    @Test("batch 1 on 2 and 3 ranks, and batch 2 on 3 ranks, equal one rank (CoCoOp and CoOp)",
+    @Test("batch 1 on 2 and 3 ranks, batch 2 on 3 and batch 5 on 4 ranks equal one rank (CoCoOp and CoOp)",
           arguments: ["CoCoOp", "CoOp"])
     func ranksDoNotChangeTheResult(trainer: String) throws {
         let fx = try TrainingFixture(); defer { fx.remove() }
-        for batch in [1, 2] {
+        for (batch, rankCounts) in [(1, [2, 3]), (2, [3]), (5, [4])] {
             let one = try Self.run(fx, "\(trainer)-b\(batch)-1", ranks: 0, trainer: trainer, batch: batch)
-            for ranks in batch == 1 ? [2, 3] : [3] {
+            for ranks in rankCounts {
                 let many = try Self.run(fx, "\(trainer)-b\(batch)-\(ranks)", ranks: ranks, trainer: trainer,
                                         batch: batch)
                 let e = Self.normwise(many.params, one.params)

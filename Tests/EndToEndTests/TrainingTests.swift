@@ -59,15 +59,19 @@ import TestSupport
         return try Cocoop.start(Cocoop.binary, args, environment: env)
     }
 
-    @Test func sigkillOfOneRankEndsTheJobAndARerunIsBitIdentical() throws {
+    /// Batch 4 splits whole images over the 2 ranks; batch 1 splits each step's prompts.
+    @Test(arguments: [4, 1])
+    func sigkillOfOneRankEndsTheJobAndARerunIsBitIdentical(batch: Int) throws {
         let fx = try TrainingFixture(); defer { fx.remove() }
         let reference = fx.root.appendingPathComponent("reference")
-        let extra = ["RUNTIME.CHECKPOINT.STEP_FREQ", "1", "RUNTIME.WATCHDOG_SECONDS", "120"]   // mpirun ends the job; the watchdog is a backstop
-        #expect(try TrainingFixture.train(fx.arguments(output: reference, epochs: 3, extra: extra), ranks: 2).status == 0)
+        // mpirun ends the job; the watchdog is a backstop
+        let extra = ["RUNTIME.CHECKPOINT.STEP_FREQ", "1", "RUNTIME.WATCHDOG_SECONDS", "120"]
+        #expect(try TrainingFixture.train(fx.arguments(output: reference, epochs: 3, batch: batch, extra: extra),
+                                          ranks: 2).status == 0)
         let out = fx.root.appendingPathComponent("killed")
-        let args = fx.arguments(output: out, epochs: 3, extra: extra)
+        let args = fx.arguments(output: out, epochs: 3, batch: batch, extra: extra)
         let job = try Self.launch(args, ranks: 2, delayMs: 400)
-        #expect(Self.waitForStep(out, 4, process: job), "the job never reached step 4")   // mid epoch 2
+        #expect(Self.waitForStep(out, 4, process: job), "the job never reached step 4")   // mid-run
         // SIGKILL one rank (a child of mpirun running the binary with this output folder).
         let pgrep = try Cocoop.run(["-P", "\(job.processIdentifier)", "-f", "cocoop train"], executable: URL(fileURLWithPath: "/usr/bin/pgrep"))
         let pids = pgrep.stdout.split(separator: "\n").compactMap { Int32($0) }
