@@ -36,7 +36,7 @@ public final class Predictor {
                                    run: .init(clipWeightsSHA256: { try clip.weights.contentSHA256() },
                                               weightsPath: weights.path, trainer: nil))
         guard let learner = try RunSetup.makeLearner(config: config, clip: clip, classnames: c.classnames,
-                                                     tokenizer: try CLIPTokenizer.bundled()) else {
+                                                     tokenizer: try clip.tokenizer()) else {
             throw TrainingError.invalidSetting(
                 key: "TRAINER.NAME",
                 problem: "'\(record.trainer.rawValue)' of \(file) has no prompt learner to predict with")

@@ -104,7 +104,7 @@ public final class RunSetup {
             throw TrainingError.invalidSetting(key: "INPUT.SIZE", problem: "\(size) does not match the CLIP weights' "
                                                + "image resolution \(clip.vision.resolution) (\(options.weights.path))")
         }
-        tokenizer = try CLIPTokenizer.bundled()
+        tokenizer = try clip.tokenizer()
         data = try Self.loadData(config)
         if config.selectsBestValidation && trains {
             guard !data.val.isEmpty else {

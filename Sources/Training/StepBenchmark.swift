@@ -29,7 +29,7 @@ public enum StepBenchmark {
     public static func run(clip: CLIPModel, learner: PromptLearner, comm: Communicator, batch: Int, steps: Int,
                            split: StepSplit) throws -> (mode: String, timings: [Timing]) {
         let mode = StepMode.resolve(split, learner: learner, batch: batch, ranks: comm.size)
-        let params = try learner.initialParameters(seed: 1, tokenizer: try CLIPTokenizer.bundled())
+        let params = try learner.initialParameters(seed: 1, tokenizer: try clip.tokenizer())
         let momentum = ParameterBuffer(layout: learner.layout), buffers = StepBuffers(layout: learner.layout)
         let sgd = SGD(), classes = learner.prompts.classnames.count, r = clip.vision.resolution
         func pixels(_ n: Int, seed: Int) -> Tensor {

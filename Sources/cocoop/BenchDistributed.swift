@@ -18,7 +18,7 @@ enum DistributedBench {
         if comm.size > 1 && ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"] == nil {
             BLASInfo.setThreads(1)
         }
-        let tok = try CLIPTokenizer.bundled()
+        let tok = try model.tokenizer()
         let names = try ModelBench.classnames(count: classes, file: classnamesFile)
         let prompts = try ClassPrompts(classnames: names, nCtx: 4, ctxInit: "a photo of a", tokenizer: tok)
         let learner: PromptLearner

@@ -66,7 +66,7 @@ enum ModelBench {
 
     static func encoders(model: CLIPModel, prompts: Int, images: Int, reps: Int) throws {
         let peakBefore = sgemmPeak()
-        let tok = try CLIPTokenizer.bundled()
+        let tok = try model.tokenizer()
         let names = try classnames(count: prompts, file: nil)
         let tokens = try names.map { try tok.tokenize("a photo of a \($0.replacingOccurrences(of: "_", with: " ")).") }
         let t = tokens.map(TextEncoder.eotIndex).max()! + 1
@@ -118,7 +118,7 @@ enum ModelBench {
 
     static func train(model: CLIPModel, classes: Int, batch: Int, steps: Int, classnamesFile: String?) throws {
         let peakBefore = sgemmPeak()
-        let tok = try CLIPTokenizer.bundled()
+        let tok = try model.tokenizer()
         let names = try classnames(count: classes, file: classnamesFile)
         let prompts = try ClassPrompts(classnames: names, nCtx: 4, ctxInit: "a photo of a", tokenizer: tok)
         let learner = CoCoOp(clip: model, prompts: prompts)

@@ -29,7 +29,7 @@ enum EmbedCommand: Command {
         let model = try CLIPModel(contentsOf: URL(fileURLWithPath: path))
         var rows: [(String, String, [Float])] = []
         if !a.values("text").isEmpty {
-            let tokenizer = try CLIPTokenizer.bundled()
+            let tokenizer = try model.tokenizer()
             let n = model.text.contextLength
             let tokens = try a.values("text").map { text -> [Int32] in
                 let t = try tokenizer.tokenized(text, contextLength: n)

@@ -27,7 +27,7 @@ enum ZeroshotCommand: Command {
         guard template.contains("{}") else { throw UsageError("--template must contain {}") }
         let model = try CLIPModel(contentsOf: URL(fileURLWithPath: path))
         let zs = try ZeroShotClassifier(clip: model, classnames: classnames, template: template,
-                                        tokenizer: try CLIPTokenizer.bundled())
+                                        tokenizer: try model.tokenizer())
         let pixels = try EmbedCommand.preprocessImages(a.positional, resolution: model.vision.resolution)
         let logits = zs.logits(imageFeatures: model.vision.encode(pixels: pixels))
         let top = min(try a.int("top", default: 5), classnames.count)

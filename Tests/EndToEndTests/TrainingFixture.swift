@@ -81,13 +81,28 @@ struct TrainingFixture {
 import Support
 import TestSupport
 
-/// Copies a safetensors file, giving one tensor another shape (same element count).
+/// Copies a safetensors file, giving one tensor another shape.
 enum SafetensorsFileRewriter {
+    /// Same element count, another shape.
     static func rewrite(_ source: String, to destination: URL, reshaping name: String, to shape: [Int]) throws -> URL {
+        try rewrite(source, to: destination, name: name) { _, floats in (shape, floats) }
+    }
+
+    /// The tensor `name` cut to its first `rows` rows.
+    static func rewrite(_ source: String, to destination: URL, truncating name: String, rows: Int) throws -> URL {
+        try rewrite(source, to: destination, name: name) { shape, floats in
+            ([rows] + shape.dropFirst(), Array(floats.prefix(rows * shape.dropFirst().reduce(1, *))))
+        }
+    }
+
+    private static func rewrite(_ source: String, to destination: URL, name: String,
+                                _ change: ([Int], [Float]) -> ([Int], [Float])) throws -> URL {
         let file = try SafetensorsFile(path: source)
         var w = SafetensorsWriter()
         for info in file.tensors {
-            try w.add(info.name, shape: info.name == name ? shape : info.shape, floats: try file.floats(info.name), as: .f32)
+            var (shape, floats) = (info.shape, try file.floats(info.name))
+            if info.name == name { (shape, floats) = change(shape, floats) }
+            try w.add(info.name, shape: shape, floats: floats, as: .f32)
         }
         try w.write(to: destination)
         return destination

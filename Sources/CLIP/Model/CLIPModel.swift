@@ -20,6 +20,19 @@ public final class CLIPModel {
         self.init(weights: try CLIPWeights.load(from: url))
     }
 
+    /// The bundled tokeniser, once its ids are known to fit the token embedding table: every
+    /// text this model encodes is tokenised by it (a smaller table would be read out of bounds).
+    /// - Throws: ``CLIPWeightsError/vocabularyTooSmall(file:rows:ids:)`` naming the weights.
+    public func tokenizer() throws -> CLIPTokenizer {
+        let tokenizer = try CLIPTokenizer.bundled()
+        let rows = weights.architecture.vocabSize
+        guard rows >= tokenizer.vocabularySize else {
+            throw CLIPWeightsError.vocabularyTooSmall(file: weights.configSource?.path ?? weights.source.path,
+                                                      rows: rows, ids: tokenizer.vocabularySize)
+        }
+        return tokenizer
+    }
+
     /// exp(logit_scale), the factor in front of the cosine similarities.
     public var logitScaleExp: Float { Foundation.exp(weights.logitScale) }
 }

@@ -81,8 +81,10 @@ public struct TextEncoder {
 
     /// Token embeddings of `ids` (rows of the embedding table), shape [ids.count, width].
     public func embed(_ ids: [Int32]) -> Tensor {
-        let d = width, out = Tensor(zeros: [ids.count, d])
+        let d = width, out = Tensor(zeros: [ids.count, d]), rows = weights.tokenEmbedding.shape[0]
         for (i, id) in ids.enumerated() {
+            // CLIPModel.tokenizer() checks the table against the tokeniser; this is the backstop.
+            precondition(id >= 0 && Int(id) < rows, "token id \(id) outside token_embedding.weight's \(rows) rows")
             (out.data + i * d).update(from: weights.tokenEmbedding.data + Int(id) * d, count: d)
         }
         return out

@@ -35,6 +35,12 @@ public struct TokenizedText: Sendable, Equatable {
 public final class CLIPTokenizer: @unchecked Sendable {
     /// CLIP's context length.
     public static let defaultContextLength = 77
+    /// The longest context a tokenisation pads to (CLIP's models use 77; a typo of a few
+    /// digits must be an error, not an allocation of terabytes).
+    public static let maximumContextLength = 65_536
+    /// The ids CLIP's BPE vocabulary holds (256 bytes twice, 48,894 merges, start and end of
+    /// text): a text tower's `token_embedding.weight` needs this many rows.
+    public static let openAIVocabularySize = 49_408
     /// Pieces kept in the BPE cache before it is cleared (bounds a long-running daemon's memory).
     public static let cacheLimit = 200_000
 
@@ -138,7 +144,9 @@ public final class CLIPTokenizer: @unchecked Sendable {
     /// `truncate`: the first `contextLength` ids are kept and the last becomes EOT.
     public func tokenized(_ text: String, contextLength: Int = CLIPTokenizer.defaultContextLength,
                           truncate: Bool = true) throws -> TokenizedText {
-        guard contextLength >= 1 else { throw TokenizerError.invalidContextLength(contextLength) }
+        guard (1...Self.maximumContextLength).contains(contextLength) else {
+            throw TokenizerError.invalidContextLength(contextLength)
+        }
         var ids = [sotToken] + encode(text) + [eotToken]
         var truncated = false
         if ids.count > contextLength {

@@ -41,7 +41,7 @@ public enum TokenizerError: Error, CustomStringConvertible, Equatable {
             return "input text is too long for context length \(contextLength) "
                 + "(\(count) tokens with SOT and EOT): \"\(Self.excerpt(text))\""
         case .invalidContextLength(let n):
-            return "context length must be at least 1, got \(n)"
+            return "context length must be between 1 and \(CLIPTokenizer.maximumContextLength), got \(n)"
         }
     }
 

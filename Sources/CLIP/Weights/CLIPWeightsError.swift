@@ -21,6 +21,8 @@ public enum CLIPWeightsError: Error, CustomStringConvertible, Equatable {
     case unsupportedArchitecture(source: String, reason: String)
     /// Writing a file failed.
     case writeFailed(path: String, reason: String)
+    /// The token embedding table has fewer rows than the tokeniser has ids.
+    case vocabularyTooSmall(file: String, rows: Int, ids: Int)
 
     public var description: String {
         switch self {
@@ -46,6 +48,9 @@ public enum CLIPWeightsError: Error, CustomStringConvertible, Equatable {
             return "\(source): unsupported CLIP architecture: \(reason)"
         case let .writeFailed(path, reason):
             return "\(path): cannot write: \(reason)"
+        case let .vocabularyTooSmall(file, rows, ids):
+            return "\(file): token_embedding.weight has \(rows) rows (vocab_size), but CLIP's tokeniser makes \(ids) "
+                + "ids (0-\(ids - 1)): these weights cannot encode text"
         }
     }
 }

@@ -1,0 +1,45 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// Hostile or unlucky inputs end with exit 1 or 2 and one message naming the culprit, never
+/// with a signal or with output read from the wrong memory.
+@Suite struct HostileInputTests {
+    static let weights = Cocoop.sharedFixtures.appendingPathComponent("clip_openai.safetensors").path
+
+    @Test func aTokenEmbeddingWithFewerRowsThanTheTokeniserIsRefusedByEveryTextCommand() throws {
+        let dir = try TemporaryDirectory()
+        let small = try SafetensorsFileRewriter.rewrite(Self.weights, to: dir.url.appendingPathComponent("small.st"),
+                                                       truncating: "token_embedding.weight", rows: 1000)
+        let image = Cocoop.fixtures.appendingPathComponent("preprocess/chelsea.png").path
+        let commands = [["embed", "--model", small.path, "--text", "a photo of a zebra."],
+                        ["zeroshot", "--model", small.path, "--classnames", "cat,zebra", image]]
+        for args in commands {
+            let r = try Cocoop.run(args)
+            #expect(r.status == 1, "\(args[0]): exit \(r.status) \(r.stderr)")
+            #expect(r.stderr.contains("\(small.path): token_embedding.weight has 1000 rows"), "\(r.stderr)")
+            #expect(r.stderr.contains("49408 ids"), "\(r.stderr)")
+            #expect(r.stdout.isEmpty, "\(args[0]) printed features: \(r.stdout.prefix(200))")
+        }
+        // The image tower alone does not need the table: it still embeds images.
+        let e = try Cocoop.run(["embed", "--model", small.path, "--image", image, "--json"])
+        #expect(e.status == 0, "\(e.stderr)")
+    }
+
+    @Test func trainingWithATruncatedTokenEmbeddingStopsBeforeWritingAnything() throws {
+        let fx = try TrainingFixture(); defer { fx.remove() }
+        let small = try SafetensorsFileRewriter.rewrite(fx.weights, to: fx.root.appendingPathComponent("small.st"),
+                                                       truncating: "token_embedding.weight", rows: 1000)
+        let out = fx.root.appendingPathComponent("out")
+        let r = try TrainingFixture.train(fx.arguments(output: out, epochs: 1, weights: small.path), ranks: 0)
+        #expect(r.status == 1 && r.stderr.contains("token_embedding.weight has 1000 rows"), "\(r.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: out.appendingPathComponent("checkpoints").path))
+    }
+
+    @Test(arguments: ["100000000000", "0", "-3"])
+    func anOutOfRangeContextLengthIsAnError(_ n: String) throws {
+        let r = try Cocoop.run(["tokenize", "--json", "--context", "--context-length", n, "a cat"])
+        #expect(r.status == 1 && r.stderr.contains("context length must be between 1 and 65536, got \(n)"),
+                "exit \(r.status): \(r.stderr)")
+    }
+}
