@@ -76,6 +76,7 @@ enum ExportCommand: Command {
         let a = try Arguments(args, valued: ["out"])
         guard let path = a.positional.first else { throw UsageError("no checkpoint given") }
         guard let out = a.value("out") else { throw UsageError("--out FILE is required") }
+        try Self.refuseToReplaceCheckpoints(out, source: path)
         let c = try Checkpoint.load(from: URL(fileURLWithPath: path))
         let layout = ParameterLayout(c.params.map { ($0.name.replacingOccurrences(of: "/", with: "."), $0.shape) })
         let p = ParameterBuffer(layout: layout)
@@ -87,5 +88,21 @@ enum ExportCommand: Command {
         print("wrote \(layout.slots.map { CoOpParameterFile.referenceName($0.name) }.joined(separator: ", ")) "
               + "to \(out)")
         return 0
+    }
+
+    /// `--out` may not be the checkpoint itself (by any path) nor any other HDF5 file: the
+    /// export replaces its target, and a checkpoint is not a file to lose to a typo.
+    static func refuseToReplaceCheckpoints(_ out: String, source: String) throws {
+        var o = stat(), s = stat()
+        guard stat(out, &o) == 0 else { return }  // a new file
+        if stat(source, &s) == 0 && o.st_dev == s.st_dev && o.st_ino == s.st_ino {
+            throw UsageError("--out \(out) is the checkpoint being exported; name a new .safetensors file")
+        }
+        if let h = FileHandle(forReadingAtPath: out) {
+            defer { try? h.close() }
+            if (try? h.read(upToCount: 8)) == Data([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]) {
+                throw UsageError("--out \(out) is an HDF5 file (a checkpoint?); the export would replace it")
+            }
+        }
     }
 }

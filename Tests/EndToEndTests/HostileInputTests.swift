@@ -42,4 +42,25 @@ import TestSupport
         #expect(r.status == 1 && r.stderr.contains("context length must be between 1 and 65536, got \(n)"),
                 "exit \(r.status): \(r.stderr)")
     }
+
+    @Test func exportRefusesToReplaceACheckpoint() throws {
+        let fx = try TrainingFixture(); defer { fx.remove() }
+        let out = fx.root.appendingPathComponent("out")
+        #expect(try TrainingFixture.train(fx.arguments(output: out, epochs: 1), ranks: 0).status == 0)
+        let ckpt = try #require(try FileManager.default.contentsOfDirectory(
+            atPath: out.appendingPathComponent("checkpoints").path).first { $0.hasSuffix(".h5") })
+        let path = out.appendingPathComponent("checkpoints/\(ckpt)").path
+        let before = try Data(contentsOf: URL(fileURLWithPath: path))
+        let copy = fx.root.appendingPathComponent("copy.h5").path, link = fx.root.appendingPathComponent("link").path
+        try FileManager.default.copyItem(atPath: path, toPath: copy)
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: path)
+        for target in [path, link, copy] {
+            let r = try Cocoop.run(["export", path, "--out", target])
+            #expect(r.status == 2 && r.stderr.contains("--out \(target) is"), "\(target): \(r.status) \(r.stderr)")
+        }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == before)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: copy)) == before)
+        let ok = try Cocoop.run(["export", path, "--out", fx.root.appendingPathComponent("p.safetensors").path])
+        #expect(ok.status == 0, "\(ok.stderr)")
+    }
 }
