@@ -19,6 +19,8 @@ public enum DatasetError: Error, CustomStringConvertible, Equatable, Sendable {
     case badEntry(path: String, split: String, index: Int, reason: String)
     /// One label appears with two different class names.
     case classnameMismatch(path: String, label: Int, first: EntryLocation, second: EntryLocation)
+    /// A class name holds a control character (shown escaped).
+    case badClassname(path: String, split: String, index: Int, classname: String)
     /// A line of a text annotation file (variants.txt, classnames.txt, ...) is malformed.
     case badLine(path: String, line: Int, reason: String)
     /// A class folder or annotation names a class that the class list does not know.
@@ -68,6 +70,8 @@ public enum DatasetError: Error, CustomStringConvertible, Equatable, Sendable {
             return "\(path): \(split)[\(index)]: \(reason)"
         case let .classnameMismatch(path, label, first, second):
             return "\(path): label \(label) has two class names: \(first) and \(second)"
+        case let .badClassname(path, split, index, classname):
+            return "\(path): \(split)[\(index)]: class name \(String(reflecting: classname)) holds a control character"
         case let .badLine(path, line, reason):
             return "\(path):\(line): \(reason)"
         case let .unknownClass(path, name, classList):

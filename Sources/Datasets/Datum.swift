@@ -147,6 +147,12 @@ extension DatasetSplits {
         var byLabel: [Int: DatasetError.EntryLocation] = [:]
         for (split, items) in lists {
             for (i, d) in items.enumerated() {
+                // A control character (NUL, ESC, ...) would break the checkpoint's strings and
+                // the terminal: refused here, before anything is trained.
+                if d.classname.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+                    throw DatasetError.badClassname(path: source, split: split.rawValue, index: i,
+                                                    classname: d.classname)
+                }
                 if let first = byLabel[d.label] {
                     if first.classname != d.classname {
                         let here = DatasetError.EntryLocation(split: split.rawValue, index: i, classname: d.classname)

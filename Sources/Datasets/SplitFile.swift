@@ -77,8 +77,14 @@ public enum SplitFile {
             guard case .string(let classname) = fields[2] else {
                 throw bad("classname must be a string, found \(fields[2].kindDescription): \(fields[2].excerpt())")
             }
-            // os.path.join(prefix, impath): an absolute impath replaces the prefix.
-            let path = rel.hasPrefix("/") ? rel : prefix + rel
+            // os.path.join would let an absolute path or ".." reach any file on the machine
+            // (and `pack` would copy it): every image lies under the image root.
+            guard !rel.hasPrefix("/") else { throw bad("image path \(String(reflecting: rel)) is absolute; "
+                                                       + "paths are relative to \(imageRoot.path)") }
+            guard !rel.split(separator: "/").contains("..") else {
+                throw bad("image path \(String(reflecting: rel)) leaves the image root \(imageRoot.path) (\"..\")")
+            }
+            let path = prefix + rel
             out.append(Datum(imagePath: path, label: label, classname: classname))
         }
         return out

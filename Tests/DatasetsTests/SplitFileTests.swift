@@ -13,13 +13,13 @@ struct SplitFileTests {
 
     @Test func readsEntriesInOrder() throws {
         let (tmp, file) = try load(#"{"train": [["a/1.jpg", 1, "b"], ["a/0.jpg", 0, "a"]], "val": [], "#
-                                   + #""test": [["/abs/2.jpg", 0, "a"]]}"#)
+                                   + #""test": [["c/2.jpg", 0, "a"]]}"#)
         let root = tmp.url.appendingPathComponent("images")
         let s = try SplitFile.read(file, imageRoot: root)
         #expect(s[.train]! == [Datum(imagePath: root.path + "/a/1.jpg", label: 1, classname: "b"),
                               Datum(imagePath: root.path + "/a/0.jpg", label: 0, classname: "a")])
         #expect(s[.val]! == [])
-        #expect(s[.test]!.first?.imagePath == "/abs/2.jpg")  // os.path.join keeps an absolute path
+        #expect(s[.test]!.first?.imagePath == root.path + "/c/2.jpg")
     }
 
     @Test(arguments: [
@@ -31,6 +31,10 @@ struct SplitFileTests {
         (#"[["a.jpg", -1, "x"]]"#, "train[0]: label must be >= 0, found -1"),
         (#"[["a.jpg", 0, 7]]"#, "train[0]: classname must be a string, found an integer: 7"),
         (#"[[3, 0, "x"]]"#, "train[0]: image path must be a string, found an integer"),
+        // Paths that would reach files outside the image root (pack would copy them).
+        (#"[["/etc/passwd", 0, "x"]]"#, "train[0]: image path \"/etc/passwd\" is absolute; paths are relative to /img"),
+        (#"[["a/../../etc/passwd", 0, "x"]]"#,
+         "train[0]: image path \"a/../../etc/passwd\" leaves the image root /img (\"..\")"),
     ])
     func malformedEntryNamesFileSplitIndexAndProblem(train: String, message: String) throws {
         let (tmp, file) = try load("{\"train\": \(train), \"val\": [], \"test\": []}")
@@ -107,5 +111,18 @@ struct SplitFileTests {
         #expect(back[.train]! == items && back[.test]! == items && back[.val]! == [])
         let text = try String(contentsOf: file, encoding: .utf8)
         #expect(text.contains("\"x/é \\\"q\\\".jpg\""))  // relative to the image root, escaped
+    }
+
+    @Test(arguments: ["a\u{0}b", "cat\u{1B}[2J", "dog\n"])
+    func aControlCharacterInAClassNameIsRefusedShownEscaped(_ name: String) throws {
+        let entry = String(data: try JSONSerialization.data(withJSONObject: [["a.jpg", 0, name]]), encoding: .utf8)!
+        let (tmp, file) = try load("{\"train\": [], \"val\": [], \"test\": \(entry)}")
+        let e = expectDatasetError {
+            _ = try DatasetCatalog.readSplitFileDataset(name: "x", file: file, datasetDirectory: tmp.url,
+                                                        imageRoot: tmp.url)
+        }
+        let text = try #require(e).description
+        #expect(text == "\(file.path): test[0]: class name \(String(reflecting: name)) holds a control character")
+        #expect(!text.unicodeScalars.contains { $0.properties.generalCategory == .control }, "\(text)")
     }
 }
