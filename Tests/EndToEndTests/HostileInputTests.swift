@@ -63,4 +63,18 @@ import TestSupport
         let ok = try Cocoop.run(["export", path, "--out", fx.root.appendingPathComponent("p.safetensors").path])
         #expect(ok.status == 0, "\(ok.stderr)")
     }
+
+    @Test(arguments: ["log.txt", "metrics.jsonl"])
+    func outputsAreNotWrittenThroughAPlantedSymbolicLink(_ name: String) throws {
+        let fx = try TrainingFixture(); defer { fx.remove() }
+        let out = fx.root.appendingPathComponent("out")
+        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+        let victim = fx.root.appendingPathComponent("victim.txt")
+        try Data("precious\n".utf8).write(to: victim)
+        try FileManager.default.createSymbolicLink(at: out.appendingPathComponent(name), withDestinationURL: victim)
+        let r = try TrainingFixture.train(fx.arguments(output: out, epochs: 1), ranks: 0)
+        #expect(r.status == 1, "exit \(r.status)")
+        #expect(r.stderr.contains("\(out.path)/\(name): it is a symbolic link"), "\(r.stderr)")
+        #expect(try String(contentsOf: victim, encoding: .utf8) == "precious\n")
+    }
 }

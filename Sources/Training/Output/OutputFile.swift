@@ -19,7 +19,12 @@ public struct OutputError: Error, CustomStringConvertible, Equatable {
 
     /// The error for `operation` on `path` from the current `errno`.
     static func fromErrno(_ operation: String, _ path: String) -> OutputError {
-        OutputError(path: path, operation: operation, reason: String(cString: strerror(errno)))
+        let e = errno
+        // O_NOFOLLOW on a symbolic link gives ELOOP, whose text ("Too many levels of symbolic
+        // links") misleads; O_EXCL on an existing name gives EEXIST.
+        let reason = e == ELOOP ? "it is a symbolic link (outputs are not written through links)"
+            : String(cString: strerror(e))
+        return OutputError(path: path, operation: operation, reason: reason)
     }
 }
 
@@ -45,7 +50,7 @@ final class AppendFile {
     /// Opens `url` for appending.
     init(_ url: URL) throws {
         path = url.path
-        fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0o644)
         guard fd >= 0 else { throw OutputError.fromErrno("open", path) }
     }
 
@@ -63,14 +68,16 @@ final class AppendFile {
     }
 }
 
-/// Writes `text` to `url` atomically: into `.<name>.<pid>.tmp` beside it (so processes writing
-/// the same file do not share a temporary), then renamed over it. On failure the temporary
-/// file is removed and an existing file at `url` is untouched. The run's outputs and the
-/// sweep's files are written this way.
+/// Writes `text` to `url` atomically: into `.<name>.<pid>.<random>.tmp` beside it, created
+/// new (O_EXCL | O_NOFOLLOW: a planted file or symbolic link of that name is never written
+/// through, and the random part makes the name unpredictable), then renamed over `url`
+/// (which replaces a link at `url` rather than following it). On failure the temporary file
+/// is removed and an existing file at `url` is untouched. The run's outputs and the sweep's
+/// files are written this way.
 public func writeAtomically(_ text: String, to url: URL) throws {
-    let name = ".\(url.lastPathComponent).\(getpid()).tmp"
+    let name = ".\(url.lastPathComponent).\(getpid()).\(String(UInt64.random(in: 0...UInt64.max), radix: 36)).tmp"
     let tmp = url.deletingLastPathComponent().appendingPathComponent(name).path
-    let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+    let fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
     guard fd >= 0 else { throw OutputError.fromErrno("create", tmp) }
     do {
         var text = text

@@ -18,6 +18,8 @@ public final class RunLog {
     private var logFile: AppendFile?
     private var metricsFile: AppendFile?
     private var tensorboard: TensorBoardWriter?
+    /// Rank 0's lock on the output folder, held while this log lives.
+    private var folderLock: OutputLock?
     /// The first write that failed, if any.
     public private(set) var failure: Error?
     private let lock = NSLock()
@@ -36,6 +38,7 @@ public final class RunLog {
             throw OutputError(path: outputDir.path, operation: "create the output folder",
                               reason: (error as NSError).localizedDescription)
         }
+        folderLock = try OutputLock(folder: outputDir)
         logFile = try AppendFile(outputDir.appendingPathComponent("log.txt"))
         metricsFile = try AppendFile(outputDir.appendingPathComponent("metrics.jsonl"))
         if tensorboard {
