@@ -37,14 +37,19 @@ public enum Checkpoint {
 
     // MARK: - Saving
 
-    /// Writes `contents` to `url` atomically: into `<url>.tmp` in the same directory, which
-    /// is flushed, closed and fsynced, then renamed over `url`, then the directory is fsynced.
-    /// On any failure the temporary file is removed and an existing file at `url` is untouched.
+    /// Writes `contents` to `url` atomically: into a new `<name>.<random>.h5.tmp` in the same
+    /// directory (created exclusively, so a planted file or symbolic link of a predictable name
+    /// is never written through), which is flushed, closed and fsynced, then renamed over
+    /// `url`, then the directory is fsynced. On any failure the temporary file is removed and
+    /// an existing file at `url` is untouched.
     public static func save(_ contents: CheckpointContents, to url: URL) throws {
         try contents.validate()
-        let temporary = url.path + ".tmp"
+        let random = String(UInt64.random(in: 0...UInt64.max), radix: 36)
+        let temporary = url.deletingPathExtension().path + ".\(random).h5.tmp"
+        var created = false
         do {
-            let file = try HDF5File.create(temporary, overwrite: true)
+            let file = try HDF5File.create(temporary, overwrite: false)
+            created = true
             do {
                 try write(contents, into: file)
                 try file.flush()
@@ -57,7 +62,7 @@ public enum Checkpoint {
             try FileSync.rename(temporary, to: url.path)
             try FileSync.fsync(path: url.deletingLastPathComponent().path)
         } catch {
-            unlink(temporary)
+            if created { unlink(temporary) }
             throw error
         }
     }

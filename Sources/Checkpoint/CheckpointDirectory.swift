@@ -138,7 +138,7 @@ public struct CheckpointDirectory: Sendable {
         return removed
     }
 
-    /// Deletes `*.h5.tmp` files left by saves that were interrupted (call it only while no
+    /// Deletes `ckpt-*.h5.tmp` files left by saves that were interrupted (call it only while no
     /// save is in progress: at the start of a run); returns them.
     @discardableResult
     public func removeStaleTemporaries() throws -> [URL] {
