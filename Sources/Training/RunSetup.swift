@@ -106,6 +106,13 @@ public final class RunSetup {
         }
         tokenizer = try clip.tokenizer()
         data = try Self.loadData(config)
+        // The evaluation's split (TEST.SPLIT val falls back to test when there is no val):
+        // an empty one would report 0.0% with exit 0 after the whole training.
+        if !config.test.noTest && data.test.isEmpty && (config.test.split.rawValue != "val" || data.val.isEmpty) {
+            throw TrainingError.invalidSetting(
+                key: "TEST.SPLIT", problem: "the \(config.test.split.rawValue) split of \(data.name) has no images "
+                    + "to evaluate on (set TEST.NO_TEST True to train without a final evaluation)")
+        }
         if config.selectsBestValidation && trains {
             guard !data.val.isEmpty else {
                 throw TrainingError.invalidSetting(

@@ -77,4 +77,20 @@ import TestSupport
         #expect(r.stderr.contains("\(out.path)/\(name): it is a symbolic link"), "\(r.stderr)")
         #expect(try String(contentsOf: victim, encoding: .utf8) == "precious\n")
     }
+
+    @Test func anEmptyTestSplitIsRefusedBeforeTraining() throws {
+        let fx = try TrainingFixture(); defer { fx.remove() }
+        let file = fx.root.appendingPathComponent("tiny/split.json")
+        var split = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: file)) as? [String: Any])
+        split["test"] = [Any]()
+        try JSONSerialization.data(withJSONObject: split).write(to: file)
+        let out = fx.root.appendingPathComponent("out")
+        let r = try TrainingFixture.train(fx.arguments(output: out, epochs: 1), ranks: 0)
+        #expect(r.status == 1 && r.stderr.contains("TEST.SPLIT") && r.stderr.contains("has no images"), "\(r.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: out.path))
+        // Without a final evaluation the same data trains.
+        let noTest = try TrainingFixture.train(fx.arguments(output: out, epochs: 1, extra: ["TEST.NO_TEST", "True"]),
+                                               ranks: 0)
+        #expect(noTest.status == 0, "\(noTest.stderr)")
+    }
 }
