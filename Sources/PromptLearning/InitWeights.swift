@@ -23,6 +23,10 @@ public enum CoOpParameterFile {
                                                  reason: "\(name) has shape \(shape), expected \(slot.shape)")
             }
             let values = try file.floats(name)
+            if let i = values.firstIndex(where: { !$0.isFinite }) {
+                throw PromptError.badInitWeights(path: url.path, reason: "\(name) holds \(values[i]) at element \(i); "
+                                                 + "initial parameters must be finite")
+            }
             p[slot.name].data.update(from: values, count: values.count)
         }
         return p

@@ -77,6 +77,15 @@ public final class Tensor {
 
     /// Sets every element to zero.
     public func zero() { data.update(repeating: 0, count: count) }
+
+    /// The index of the first NaN or infinite element, nil when all are finite.
+    public var firstNonFinite: Int? {
+        // x - x is 0 for finite x and NaN otherwise: one pass without branches per element.
+        var acc: Float = 0
+        for i in 0..<count { acc += data[i] - data[i] }
+        guard !acc.isFinite || acc != 0 else { return nil }
+        return (0..<count).first { !data[$0].isFinite }
+    }
 }
 
 extension Tensor: CustomStringConvertible {

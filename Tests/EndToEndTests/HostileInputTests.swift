@@ -1,3 +1,4 @@
+import Checkpoint
 import Foundation
 import Testing
 import TestSupport
@@ -92,5 +93,32 @@ import TestSupport
         let noTest = try TrainingFixture.train(fx.arguments(output: out, epochs: 1, extra: ["TEST.NO_TEST", "True"]),
                                                ranks: 0)
         #expect(noTest.status == 0, "\(noTest.stderr)")
+    }
+
+    @Test func aNaNInTheCLIPWeightsIsRefusedAtLoadNamingTheTensor() throws {
+        let dir = try TemporaryDirectory()
+        let name = "transformer.resblocks.1.mlp.c_fc.weight"
+        let bad = try SafetensorsFileRewriter.rewrite(Self.weights, to: dir.url.appendingPathComponent("nan.st"),
+                                                     setting: name, at: 5, to: .nan)
+        let r = try Cocoop.run(["embed", "--model", bad.path, "--text", "a cat"])
+        #expect(r.status == 1, "exit \(r.status)")
+        #expect(r.stderr.contains("\(bad.path): tensor '\(name)' holds nan at element 5"), "\(r.stderr)")
+    }
+
+    @Test func anInfInMODELINITWEIGHTSIsRefusedNamingFileAndTensor() throws {
+        let fx = try TrainingFixture(); defer { fx.remove() }
+        let first = fx.root.appendingPathComponent("first")
+        #expect(try TrainingFixture.train(fx.arguments(output: first, epochs: 1), ranks: 0).status == 0)
+        let ckpt = try #require(try CheckpointDirectory(first.appendingPathComponent("checkpoints")).entries().first)
+        let exported = fx.root.appendingPathComponent("init.safetensors").path
+        #expect(try Cocoop.run(["export", ckpt.url.path, "--out", exported]).status == 0)
+        let bad = try SafetensorsFileRewriter.rewrite(exported, to: fx.root.appendingPathComponent("inf.safetensors"),
+                                                     setting: "prompt_learner.ctx", at: 3, to: .infinity)
+        let out = fx.root.appendingPathComponent("out")
+        let r = try TrainingFixture.train(fx.arguments(output: out, epochs: 1,
+                                                       extra: ["MODEL.INIT_WEIGHTS", bad.path]), ranks: 0)
+        #expect(r.status == 1 && r.stderr.contains(bad.path) && r.stderr.contains("prompt_learner.ctx holds inf"),
+                "exit \(r.status): \(r.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: out.appendingPathComponent("checkpoints").path))
     }
 }

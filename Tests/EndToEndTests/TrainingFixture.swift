@@ -95,6 +95,16 @@ enum SafetensorsFileRewriter {
         }
     }
 
+    /// The tensor `name` with `value` at flat index `index`.
+    static func rewrite(_ source: String, to destination: URL, setting name: String, at index: Int,
+                        to value: Float) throws -> URL {
+        try rewrite(source, to: destination, name: name) { shape, floats in
+            var f = floats
+            f[index] = value
+            return (shape, f)
+        }
+    }
+
     private static func rewrite(_ source: String, to destination: URL, name: String,
                                 _ change: ([Int], [Float]) -> ([Int], [Float])) throws -> URL {
         let file = try SafetensorsFile(path: source)

@@ -106,15 +106,29 @@ public final class CLIPWeights {
     public static func load(from url: URL) throws -> CLIPWeights {
         let (file, reader, architecture, configURL) = try open(url)
         let warnings = try reader.validate(architecture)
+        // A NaN or Inf in a frozen tower would only show as a diverged loss at step 1.
+        func finite(_ parameter: CLIPParameter) throws -> Tensor {
+            let t = try reader.tensor(parameter, architecture)
+            if let i = t.firstNonFinite {
+                throw CLIPWeightsError.nonFinite(file: file.path, name: reader.naming.fileNames(parameter)
+                    .joined(separator: " + "), index: i, value: t.data[i])
+            }
+            return t
+        }
         var parameters: [CLIPParameter: Tensor] = [:]
         for parameter in CLIPParameter.all(for: architecture) where parameter != .global(.logitScale) {
             if case .resNet = parameter { continue }  // folded below, not kept as stored
-            parameters[parameter] = try reader.tensor(parameter, architecture)
+            parameters[parameter] = try finite(parameter)
         }
         let resNet = try architecture.isResNet
-            ? ResNetTowerWeights(architecture: architecture) { try reader.tensor(.resNet($0), architecture) } : nil
+            ? ResNetTowerWeights(architecture: architecture) { try finite(.resNet($0)) } : nil
+        let logitScale = try reader.logitScale()
+        guard logitScale.isFinite else {
+            throw CLIPWeightsError.nonFinite(file: file.path, name: reader.naming.fileNames(.global(.logitScale))[0],
+                                             index: 0, value: logitScale)
+        }
         return CLIPWeights(architecture: architecture, parameters: parameters, resNet: resNet,
-                           logitScale: try reader.logitScale(), file: file, configSource: configURL,
+                           logitScale: logitScale, file: file, configSource: configURL,
                            naming: reader.naming, warnings: warnings)
     }
 

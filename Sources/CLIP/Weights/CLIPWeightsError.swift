@@ -21,6 +21,8 @@ public enum CLIPWeightsError: Error, CustomStringConvertible, Equatable {
     case unsupportedArchitecture(source: String, reason: String)
     /// Writing a file failed.
     case writeFailed(path: String, reason: String)
+    /// A tensor holds NaN or Inf (at a flat index).
+    case nonFinite(file: String, name: String, index: Int, value: Float)
     /// The token embedding table has fewer rows than the tokeniser has ids.
     case vocabularyTooSmall(file: String, rows: Int, ids: Int)
 
@@ -48,6 +50,8 @@ public enum CLIPWeightsError: Error, CustomStringConvertible, Equatable {
             return "\(source): unsupported CLIP architecture: \(reason)"
         case let .writeFailed(path, reason):
             return "\(path): cannot write: \(reason)"
+        case let .nonFinite(file, name, index, value):
+            return "\(file): tensor '\(name)' holds \(value) at element \(index); CLIP weights must be finite"
         case let .vocabularyTooSmall(file, rows, ids):
             return "\(file): token_embedding.weight has \(rows) rows (vocab_size), but CLIP's tokeniser makes \(ids) "
                 + "ids (0-\(ids - 1)): these weights cannot encode text"
