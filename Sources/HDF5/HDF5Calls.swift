@@ -13,9 +13,16 @@ enum HDF5Calls {
 
     private static let lock = NSRecursiveLock()
 
+    /// Before the library's first call: no exit-time cleanup. HDF5's atexit handler closes the
+    /// files still open, and a file whose close failed (a full disk) stays open and crashes it
+    /// (SIGSEGV at exit, after the error was reported). Every file is closed explicitly here,
+    /// so the handler has nothing of ours to do.
+    private static let noExitCleanup: Void = { _ = H5dont_atexit() }()
+
     /// Runs `body` holding the HDF5 lock, with automatic error printing switched off.
     static func locked<R>(_ body: () throws -> R) rethrows -> R {
         lock.lock(); defer { lock.unlock() }
+        _ = noExitCleanup
         chdf5_silence_errors() // per thread in thread-safe builds, so every time
         return try body()
     }

@@ -61,6 +61,32 @@ import TestSupport
         #expect(!r.stderr.contains("Fatal error") && !r.stderr.contains("signal"), "\(r.stderr)")
     }
 
+    @Test("a checkpoint write on a full disk: exit 1 naming the file, never a signal; earlier ones stay valid",
+          .enabled(if: getuid() == 0, "mounting a small tmpfs needs root"))
+    func fullDiskDuringACheckpointWrite() throws {
+        let fx = try TrainingFixture(); defer { fx.remove() }
+        let out = fx.root.appendingPathComponent("out"), checkpoints = out.appendingPathComponent("checkpoints")
+        try FileManager.default.createDirectory(at: checkpoints, withIntermediateDirectories: true)
+        let mount = try Cocoop.run(["mount", "-t", "tmpfs", "-o", "size=512k", "tmpfs", checkpoints.path],
+                                   executable: URL(fileURLWithPath: "/usr/bin/env"))
+        try #require(mount.status == 0, "\(mount.stderr)")
+        defer { _ = try? Cocoop.run(["umount", checkpoints.path], executable: URL(fileURLWithPath: "/usr/bin/env")) }
+        // Room for the first checkpoint (epoch 1) but not for the next.
+        let args = fx.arguments(output: out, epochs: 3, extra: ["RUNTIME.CHECKPOINT.KEEP", "3"])
+        let size = try FileManager.default.attributesOfFileSystem(forPath: checkpoints.path)
+        let free = size[.systemFreeSize] as! Int
+        try Data(count: free - 40 * 1024).write(to: checkpoints.appendingPathComponent("filler"))
+        let r = try TrainingFixture.train(args, ranks: 0)
+        #expect(r.status == 1, "status \(r.status)\n\(r.stdout)\n\(r.stderr)")
+        #expect(r.stderr.contains(checkpoints.path), "\(r.stderr)")
+        #expect(!r.stderr.contains("Fatal error") && !r.stderr.contains("Segmentation"), "\(r.stderr)")
+        let left = try CheckpointDirectory(checkpoints).entries()
+        for e in left { #expect(throws: Never.self) { _ = try Checkpoint.load(from: e.url) } }
+        let temporaries = try FileManager.default.contentsOfDirectory(atPath: checkpoints.path)
+            .filter { $0.hasSuffix(".tmp") }
+        #expect(temporaries.isEmpty, "\(temporaries)")
+    }
+
     @Test("--no-train checks config, data, weights and the checkpoint to resume from, and writes nothing")
     func dryRun() throws {
         let fx = try TrainingFixture(); defer { fx.remove() }
