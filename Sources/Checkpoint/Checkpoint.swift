@@ -4,14 +4,15 @@ import Foundation
 import Glibc
 #endif
 
-/// Reads and writes cocoop checkpoints: HDF5 files with the schema below (version 1),
+/// Reads and writes cocoop checkpoints: HDF5 files with the schema below (version 2),
 /// readable with h5py or h5dump by someone who never saw this code.
 ///
 ///     /                              root attributes:
-///         format = "cocoop-checkpoint", format_version = 1 (int64),
+///         format = "cocoop-checkpoint", format_version = 2 (int64; 1 is still read),
 ///         created (ISO 8601 UTC), software_version, epoch, step, world_size, seed (int64),
 ///         config_yaml (the resolved config), clip_weights_sha256,
-///         tensors_digest, tensors_digest_algorithm (see below), plus extra attributes
+///         tensors_digest, tensors_digest_algorithm, content_digest (see below), plus extra
+///         attributes
 ///     /params/<name>                 float32, e.g. /params/ctx [M, D],
 ///                                    /params/meta_net/linear1/weight [E/16, E]
 ///     /optimizer/momentum/<name>     float32, same names and shapes as /params (optional)
@@ -21,18 +22,20 @@ import Glibc
 /// Every float32 tensor is chunked with HDF5's Fletcher-32 filter, so a damaged chunk fails
 /// to read. `tensors_digest` additionally covers all parameter and momentum bytes (names,
 /// shapes and values; see `TensorDigest`) and is verified on load. Files use the HDF5 1.8+
-/// object format, whose metadata is checksummed as well.
+/// object format, whose metadata is checksummed as well. `content_digest` (version 2; see
+/// `ContentDigest`) covers everything else: every attribute, the class names, the metrics.
 public enum Checkpoint {
     // MARK: - Schema constants
 
     /// The `format` attribute of every checkpoint.
     public static let format = "cocoop-checkpoint"
-    /// The schema version written (and the newest one read).
-    public static let formatVersion: Int64 = 1
+    /// The schema version written (and the newest one read; version 1, without
+    /// `content_digest`, is still read).
+    public static let formatVersion: Int64 = 2
     /// Root attributes written by the schema itself; extra attributes may not use them.
     public static let reservedAttributes: Set<String> = [
         "format", "format_version", "created", "software_version", "epoch", "step", "world_size", "seed",
-        "config_yaml", "clip_weights_sha256", "tensors_digest", "tensors_digest_algorithm",
+        "config_yaml", "clip_weights_sha256", "tensors_digest", "tensors_digest_algorithm", ContentDigest.attribute,
     ]
 
     // MARK: - Saving
@@ -103,6 +106,9 @@ public enum Checkpoint {
             ("format", .string(format)),
         ]
         for (name, value) in attributes { try file.setAttribute(name, value) }
+        let all = c.extraAttributes.merging(attributes) { $1 }
+        try file.setAttribute(ContentDigest.attribute,
+                              .string(ContentDigest.of(attributes: all, classnames: c.classnames, metrics: c.metrics)))
     }
 
     /// ISO 8601 with seconds, UTC.
@@ -127,7 +133,9 @@ public enum Checkpoint {
             throw CheckpointError.notACheckpoint(file: path, found: found?.description)
         }
         let version = try intAttribute(file, "format_version")
-        guard version == formatVersion else { throw CheckpointError.unsupportedVersion(file: path, version: version) }
+        guard version == 1 || version == formatVersion else {
+            throw CheckpointError.unsupportedVersion(file: path, version: version)
+        }
 
         var extras: [String: HDF5AttributeValue] = [:]
         for name in try file.attributeNames() where !reservedAttributes.contains(name) {
@@ -168,6 +176,16 @@ public enum Checkpoint {
         let computed = TensorDigest.of(params: contents.params, momentum: contents.momentum)
         guard stored == computed else {
             throw CheckpointError.digestMismatch(file: path, algorithm: algorithm, stored: stored, computed: computed)
+        }
+        if version >= 2 {
+            var attributes: [String: HDF5AttributeValue] = [:]
+            for name in try file.attributeNames() { attributes[name] = try file.attribute(name) }
+            let stored = try stringAttribute(file, ContentDigest.attribute)
+            let computed = ContentDigest.of(attributes: attributes, classnames: contents.classnames,
+                                            metrics: contents.metrics)
+            guard stored == computed else {
+                throw CheckpointError.contentDigestMismatch(file: path, stored: stored, computed: computed)
+            }
         }
         return contents
     }

@@ -162,6 +162,9 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable {
     case wrongAttributeType(file: String, name: String, expected: String, found: String)
     /// The tensors do not hash to the stored digest: the file is corrupt.
     case digestMismatch(file: String, algorithm: String, stored: String, computed: String)
+    /// The whole-file digest (format_version 2) does not match: an attribute, a class name or
+    /// a metric changed since the file was written.
+    case contentDigestMismatch(file: String, stored: String, computed: String)
     /// The stored digest uses an algorithm this build does not know.
     case unknownDigestAlgorithm(file: String, algorithm: String)
     /// The file's tensors break the schema (e.g. momentum not mirroring params).
@@ -184,6 +187,9 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable {
             return "\(file): root attribute '\(name)' is \(found), expected \(expected)"
         case let .digestMismatch(file, algorithm, stored, computed):
             return "\(file) is corrupt: its tensors hash to \(computed) but the stored \(algorithm) digest is \(stored)"
+        case let .contentDigestMismatch(file, stored, computed):
+            return "\(file) is corrupt: its attributes, class names and metrics hash to \(computed) but the stored "
+                + "content_digest is \(stored)"
         case let .unknownDigestAlgorithm(file, algorithm):
             return "\(file) uses tensor digest '\(algorithm)', which this build cannot verify"
         case let .inconsistent(file, reason):

@@ -1,3 +1,4 @@
+import HDF5
 import Support
 
 /// The digest stored with a checkpoint over its parameter and momentum bytes.
@@ -41,6 +42,54 @@ struct TensorDigest {
                     #endif
                 }
             }
+        }
+        return d.hexDigest()
+    }
+}
+
+/// The digest over a whole checkpoint (format_version 2), stored as the root attribute
+/// `content_digest` (SHA-256, lower-case hex), so a flipped bit anywhere (a class name, the
+/// config, an epoch number) is detected like one in a tensor. Fed in order:
+/// - every other root attribute, by name: the UTF-8 name, a 0 byte, a kind byte (`s`, `i`,
+///   `d`) and the value (a string's UTF-8 bytes and a 0 byte; an int64 or the float64's bits
+///   as little-endian 8 bytes); the attributes include `tensors_digest`, which covers the
+///   tensors (see `TensorDigest`);
+/// - "classnames", a 0 byte, the count (int64), each name's UTF-8 bytes and a 0 byte;
+/// - each metric by name: "metrics/<name>", a 0 byte, its rank (0 or 1) and length
+///   (int64), its float64 values' bits.
+struct ContentDigest {
+    /// The attribute holding it.
+    static let attribute = "content_digest"
+
+    static func of(attributes: [String: HDF5AttributeValue], classnames: [String],
+                   metrics: [String: MetricValue]) -> String {
+        var d = TensorDigest()
+        func put(_ text: String) {
+            var bytes = Array(text.utf8)
+            bytes.append(0)
+            bytes.withUnsafeBytes { d.update($0) }
+        }
+        func put(kind: Character) { withUnsafeBytes(of: kind.asciiValue!) { d.update($0) } }
+        for (name, value) in attributes.sorted(by: { $0.key < $1.key }) where name != attribute {
+            put(name)
+            switch value {
+            case let .string(s): put(kind: "s"); put(s)
+            case let .int64(v): put(kind: "i"); d.update(v)
+            case let .double(v): put(kind: "d"); d.update(Int64(bitPattern: v.bitPattern))
+            }
+        }
+        put("classnames")
+        d.update(Int64(classnames.count))
+        for name in classnames { put(name) }
+        for (name, value) in metrics.sorted(by: { $0.key < $1.key }) {
+            put("metrics/" + name)
+            let (rank, values): (Int64, [Double]) = switch value {
+            case let .scalar(v): (0, [v])
+            case let .series(v): (1, v)
+            }
+            d.update(rank)
+            d.update(Int64(values.count))
+            for v in values { d.update(Int64(bitPattern: v.bitPattern)) }
         }
         return d.hexDigest()
     }

@@ -32,6 +32,22 @@ public enum HDF5AttributeValue: Equatable, Sendable, CustomStringConvertible {
 extension HDF5File {
     // MARK: - Writing
 
+    /// Removes the attribute `name` of the object at `objectPath` (default: the root group),
+    /// if it exists.
+    public func removeAttribute(_ name: String, of objectPath: String = "/") throws {
+        try HDF5Calls.locked {
+            try ensureOpen()
+            let full = try absolute(objectPath)
+            let ctx = context(full + "@" + name)
+            guard try kindLocked(full) != nil else { throw HDF5Error.notFound(file: path, object: full) }
+            try using(try ctx.id("H5Oopen", H5Oopen(id, full, chdf5_p_default())), { H5Oclose($0) }) { object in
+                if try ctx.truth("H5Aexists", H5Aexists(object, name)) {
+                    try ctx.check("H5Adelete", H5Adelete(object, name))
+                }
+            }
+        }
+    }
+
     /// Sets the scalar attribute `name` on the group or dataset at `objectPath` (default:
     /// the root group), replacing an existing one. Strings are variable-length UTF-8.
     public func setAttribute(_ name: String, _ value: HDF5AttributeValue, on objectPath: String = "/") throws {

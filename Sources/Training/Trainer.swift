@@ -73,7 +73,22 @@ public final class Trainer {
                 problem: "never, but \(dir.url.path) already holds checkpoints; use another --output-dir")
         }
         if policy != .never && !existing.isEmpty {
-            let result = try dir.loadNewestValid { c, entry in try ResumeRecord(reading: c, file: entry.url.path) }
+            let steps = try EpochSampler(count: setup.data.train.count, batchSize: setup.globalBatch,
+                                         seed: 0).stepsPerEpoch
+            let result = try dir.loadNewestValid { c, entry in
+                let record = try ResumeRecord(reading: c, file: entry.url.path)
+                // A position this run cannot reach is a damaged (or foreign) file: the previous
+                // checkpoint is tried instead of trapping or reporting the run done.
+                // (A stop after an epoch's last step saves step_in_epoch = steps.)
+                let inEpoch = record.stepInEpoch
+                guard c.epoch <= cfg.optim.maxEpoch, inEpoch <= steps else {
+                    throw RunStateError.incompatible(
+                        file: entry.url.path, use: .resume,
+                        reason: "its position (epoch \(c.epoch), step \(inEpoch) of the epoch) is not in this run's "
+                            + "\(cfg.optim.maxEpoch) epochs of \(steps) steps")
+                }
+                return record
+            }
             for w in result.warnings { log.warn(w) }
             guard let (entry, contents, record) = result.loaded else {
                 throw RunStateError.noCheckpoint(directory: dir.url.path,
