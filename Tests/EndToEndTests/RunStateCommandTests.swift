@@ -87,6 +87,26 @@ import TestSupport
         #expect(temporaries.isEmpty, "\(temporaries)")
     }
 
+    @Test("a newest checkpoint with a damaged config is skipped with a warning; the rerun ends bit-identical")
+    func corruptNewestFallsBack() throws {
+        let fx = try TrainingFixture(); defer { fx.remove() }
+        let out = fx.root.appendingPathComponent("out")
+        let args = fx.arguments(output: out, epochs: 2, extra: ["RUNTIME.CHECKPOINT.KEEP", "5"])
+        #expect(try TrainingFixture.train(args, ranks: 0).status == 0)
+        let reference = TrainingFixture.parameters(try TrainingFixture.finalCheckpoint(out))
+        let newest = try #require(try CheckpointDirectory(out.appendingPathComponent("checkpoints")).entries().first)
+        var bytes = try Data(contentsOf: newest.url)
+        let needle = Data("MAX_EPOCH".utf8)
+        let at = try #require(bytes.range(of: needle), "config_yaml not found in the file")
+        bytes[at.upperBound - 1] = UInt8(ascii: "X")  // one byte of the stored config
+        try bytes.write(to: newest.url)
+        let rerun = try TrainingFixture.train(args, ranks: 0)
+        #expect(rerun.status == 0, "\(rerun.stderr)")
+        #expect(rerun.stderr.contains(newest.url.path) && rerun.stderr.contains("content_digest"), "\(rerun.stderr)")
+        #expect(rerun.stdout.contains("Resuming from") && !rerun.stdout.contains("Resuming from \(newest.url.path)"))
+        #expect(TrainingFixture.parameters(try TrainingFixture.finalCheckpoint(out)) == reference)
+    }
+
     @Test("--no-train checks config, data, weights and the checkpoint to resume from, and writes nothing")
     func dryRun() throws {
         let fx = try TrainingFixture(); defer { fx.remove() }
