@@ -45,7 +45,9 @@ enum BenchCommand: Command {
     static func run(_ args: [String]) throws -> Int32 {
         let a = try Arguments(args, valued: ["reps", "model", "prompts", "images", "classes", "batch", "steps",
                                              "classnames", "size", "workers", "split", "trainer"], boolean: ["quick"])
-        guard let what = a.positional.first else { throw UsageError("which benchmark? (gemm, encoders, train, collectives, data)") }
+        guard let what = a.positional.first else {
+            throw UsageError("which benchmark? (gemm, encoders, train, collectives, data)")
+        }
         func model() throws -> CLIPModel {
             guard let path = a.value("model") else { throw UsageError("--model PATH is required") }
             return try CLIPModel(contentsOf: URL(fileURLWithPath: path))
