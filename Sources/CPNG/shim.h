@@ -94,6 +94,9 @@ static inline int cpng_decode_rgb8(const unsigned char *data, size_t size, unsig
         return CPNG_ERROR;
     }
     png_set_read_fn(png, &source, cpng_read_callback);
+    // Pillow verifies the checksum of every chunk before the image data and refuses the
+    // file on a mismatch; libpng would only warn about an ancillary one and drop it.
+    png_set_crc_action(png, PNG_CRC_DEFAULT, PNG_CRC_ERROR_QUIT);
     png_read_info(png, info);
 
     png_uint_32 width = 0, height = 0;

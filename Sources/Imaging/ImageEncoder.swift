@@ -40,10 +40,11 @@ public enum ImageEncoder {
         }
     }
 
-    /// A baseline JPEG of `pixels` (`layout.channels` bytes per pixel, row-major). The
-    /// defaults, 4:2:0 at quality 90, are how most photos are stored.
+    /// A baseline (or, with `progressive`, a progressive) JPEG of `pixels` (`layout.channels`
+    /// bytes per pixel, row-major). The defaults, 4:2:0 at quality 90, are how most photos are stored.
     public static func jpeg(_ pixels: [UInt8], width: Int, height: Int, layout: JPEGPixels = .rgb,
-                            subsampling: Subsampling = .s420, quality: Int = 90) throws -> [UInt8] {
+                            subsampling: Subsampling = .s420, quality: Int = 90,
+                            progressive: Bool = false) throws -> [UInt8] {
         precondition(pixels.count == width * height * layout.channels, "pixel count does not match the size")
         guard let handle = tjInitCompress() else { throw ImageEncodingError(message: "tjInitCompress failed") }
         defer { tjDestroy(handle) }
@@ -51,7 +52,8 @@ public enum ImageEncoder {
         var size: UInt = 0
         let status = pixels.withUnsafeBufferPointer {
             tjCompress2(handle, $0.baseAddress, Int32(width), 0, Int32(height), Int32(layout.format.rawValue),
-                        &buffer, &size, Int32(subsampling.value.rawValue), Int32(quality), 0)
+                        &buffer, &size, Int32(subsampling.value.rawValue), Int32(quality),
+                        progressive ? TJFLAG_PROGRESSIVE : 0)
         }
         defer { tjFree(buffer) }
         guard status == 0, let buffer else {
