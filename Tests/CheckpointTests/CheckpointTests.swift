@@ -227,7 +227,7 @@ struct CheckpointTests {
         let original = sampleContents()
         try Checkpoint.save(original, to: url)
         let bytes = try Data(contentsOf: url)
-        var rng = SplitMix64(seed: 17)
+        var rng = TestRNG(seed: 17)
         var detected = 0
         for trial in 0..<300 {
             var copy = bytes
@@ -249,18 +249,5 @@ struct CheckpointTests {
         // Most of a small HDF5 file is padding and unused allocation that no reader looks at
         // (71 of these 300 flips land in checked bytes); the property is the one above.
         #expect(detected > 0, "no flip was detected: the test does not reach the checked bytes")
-    }
-}
-
-/// A small seeded generator for property tests (SplitMix64).
-struct SplitMix64 {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

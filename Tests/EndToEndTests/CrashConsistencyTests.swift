@@ -18,7 +18,7 @@ import TestSupport
         let args = fx.arguments(output: out, epochs: 2, batch: 1, extra: extra)
         var rng = SystemRandomNumberGenerator()
         let seed = UInt64.random(in: 0...UInt64.max, using: &rng)
-        var times = SeededTimes(seed: seed)
+        var times = TestRNG(seed: seed)  // printed on failure, so a schedule can be replayed
         var kills = 0, loaded = 0, detected = 0
         let dir = CheckpointDirectory(out.appendingPathComponent("checkpoints"))
         for _ in 0..<8 {
@@ -44,15 +44,5 @@ import TestSupport
         let b = TrainingFixture.parameters(try TrainingFixture.finalCheckpoint(out))
         let summary = "seed \(seed), \(kills) kills, \(loaded) checkpoints read, \(detected) detected"
         #expect(a == b, "\(summary): not bit-identical (normwise \(normwiseError(b, a)))")
-    }
-}
-
-/// Kill delays from a seed (printed on failure, so a failing schedule can be replayed).
-struct SeededTimes {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next(in range: ClosedRange<Int>) -> Int {
-        state = state &* 6364136223846793005 &+ 1442695040888963407
-        return range.lowerBound + Int((state >> 33) % UInt64(range.count))
     }
 }

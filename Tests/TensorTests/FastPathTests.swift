@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import Tensor
 
 /// The pieces that make the Float kernels fast: the vectorisable exp against libm, and

@@ -2,23 +2,6 @@ import Testing
 import TestSupport
 @testable import Tensor
 
-/// SplitMix64: a tiny deterministic generator for test inputs.
-struct TestRNG {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    /// Uniform in [-1, 1).
-    mutating func uniform() -> Double { Double(next() >> 11) / Double(1 << 53) * 2 - 1 }
-    mutating func doubles(_ n: Int, scale: Double = 1) -> [Double] { (0..<n).map { _ in uniform() * scale } }
-    mutating func floats(_ n: Int, scale: Float = 1) -> [Float] { (0..<n).map { _ in Float(uniform()) * scale } }
-}
-
 /// Central finite differences of `loss` at `x` (step h), one coordinate at a time.
 func finiteDifferenceGradient(_ x: [Double], h: Double = 1e-6, _ loss: ([Double]) -> Double) -> [Double] {
     var g = [Double](repeating: 0, count: x.count)
