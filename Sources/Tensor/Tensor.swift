@@ -80,10 +80,11 @@ public final class Tensor {
 
     /// The index of the first NaN or infinite element, nil when all are finite.
     public var firstNonFinite: Int? {
-        // x - x is 0 for finite x and NaN otherwise: one pass without branches per element.
+        // x - x is 0 for finite x and NaN otherwise: one pass without branches per element
+        // (the load path scans every weight), then a search only when something is off.
         var acc: Float = 0
         for i in 0..<count { acc += data[i] - data[i] }
-        guard !acc.isFinite || acc != 0 else { return nil }
+        guard acc.isNaN else { return nil }
         return (0..<count).first { !data[$0].isFinite }
     }
 }

@@ -21,7 +21,7 @@ public struct OutputError: Error, CustomStringConvertible, Equatable {
     static func fromErrno(_ operation: String, _ path: String) -> OutputError {
         let e = errno
         // O_NOFOLLOW on a symbolic link gives ELOOP, whose text ("Too many levels of symbolic
-        // links") misleads; O_EXCL on an existing name gives EEXIST.
+        // links") misleads.
         let reason = e == ELOOP ? "it is a symbolic link (outputs are not written through links)"
             : String(cString: strerror(e))
         return OutputError(path: path, operation: operation, reason: reason)
