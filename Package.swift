@@ -24,11 +24,13 @@ let package = Package(
                        providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib",
                        providers: [.apt(["zlib1g-dev"])]),
+        // oneDNN ships no pkg-config file: the module map links dnnl, headers in oneapi/dnnl/.
+        .systemLibrary(name: "CDNNL", providers: [.apt(["libdnnl-dev"])]),
 
         // MARK: - Swift modules (arrows point down: cocoop -> ... -> Tensor -> C)
         .target(name: "Support"),
         .target(name: "Gunzip", dependencies: ["CZlib"]),
-        .target(name: "Tensor", dependencies: ["COpenBLAS"]),
+        .target(name: "Tensor", dependencies: ["COpenBLAS", "CDNNL"]),
         .target(name: "Imaging", dependencies: ["CTurboJPEG", "CPNG"]),
         .target(name: "CLIP", dependencies: ["Tensor", "Support", "Gunzip"],
                 resources: [.copy("Resources/bpe_simple_vocab_16e6.txt.gz")]),

@@ -4,7 +4,7 @@
 set -euo pipefail
 
 PACKAGES=(libopenmpi-dev openmpi-bin libopenblas-dev libhdf5-dev hdf5-tools libyaml-dev
-          libturbojpeg0-dev libjpeg62-turbo-dev libpng-dev zlib1g-dev pkg-config
+          libturbojpeg0-dev libjpeg62-turbo-dev libpng-dev zlib1g-dev pkg-config libdnnl-dev
           dataset-fashion-mnist)  # real images for the demo and the demo-model tests
 
 if ! command -v swift >/dev/null 2>&1; then

@@ -26,8 +26,57 @@ public func gemm<T: KernelFloat>(_ transA: Transpose, _ transB: Transpose,
         for i in 0..<m { for j in 0..<n { c[i * ldc + j] = beta == 0 ? 0 : beta * c[i * ldc + j] } }
         return
     }
+    if T.self == Float.self, GEMMRouting.float32 == .oneDNN, m * n * k >= GEMMRouting.oneDNNMinimumWork,
+       !BLASInfo.isInSingleThreadedSection {
+        let key = MatmulKey(transA: transA == .transpose, transB: transB == .transpose, m: m, n: n, k: k,
+                            lda: lda, ldb: ldb, ldc: ldc, alpha: Float(alpha), beta: Float(beta), bfloat16: false,
+                            threads: BLASInfo.threads)
+        let cFloat = UnsafeMutableRawPointer(c).assumingMemoryBound(to: Float.self)
+        if Matmuls.shared.run(key, a: UnsafeRawPointer(a), b: UnsafeRawPointer(b), c: cFloat) { return }
+    }
     T.cblasGemm(transA.cblas, transB.cblas, Int32(m), Int32(n), Int32(k), alpha,
                 a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+}
+
+/// ``gemm(_:_:m:n:k:alpha:a:lda:b:ldb:beta:c:ldc:)`` with a frozen weight matrix as B: with
+/// its bfloat16 copy, A is rounded to bfloat16 and the product accumulates in float32
+/// (oneDNN); otherwise, and inside ``BLASInfo/singleThreaded(_:)`` sections (where other
+/// threads run products at once), the float32 product.
+public func gemm(_ transA: Transpose, _ transB: Transpose, m: Int, n: Int, k: Int, alpha: Float = 1,
+                 a: UnsafePointer<Float>, lda: Int, b: FrozenMatrix, ldb: Int,
+                 beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int) {
+    if let b16 = b.bfloat16, m > 0, n > 0, k > 0, !BLASInfo.isInSingleThreadedSection {
+        let key = MatmulKey(transA: transA == .transpose, transB: transB == .transpose, m: m, n: n, k: k,
+                            lda: transA == .none ? k : m, ldb: ldb, ldc: ldc, alpha: alpha, beta: beta,
+                            bfloat16: true, threads: BLASInfo.threads)
+        if Matmuls.shared.run(key, a: UnsafeRawPointer(a), convertingRowsOf: lda, b: UnsafeRawPointer(b16.data),
+                              c: c) { return }
+    }
+    gemm(transA, transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b.float32.data, ldb: ldb,
+         beta: beta, c: c, ldc: ldc)
+}
+
+// MARK: - Routing
+
+/// The library that runs float32 products.
+public enum Float32Library: String, Sendable, CaseIterable {
+    case openBLAS = "openblas", oneDNN = "onednn"
+}
+
+/// Where float32 products go: ``float32`` for those of at least ``oneDNNMinimumWork``
+/// multiply-adds (smaller ones, and Double, always go to OpenBLAS, whose per-call cost is
+/// lower). `COCOOP_SGEMM=openblas` or `onednn` in the environment sets the default.
+public enum GEMMRouting {
+    /// The library for large float32 products.
+    nonisolated(unsafe) public static var float32: Float32Library = {
+        if let name = ProcessInfo.processInfo.environment["COCOOP_SGEMM"], let library = Float32Library(rawValue: name) {
+            return library
+        }
+        return .openBLAS
+    }()
+
+    /// Multiply-adds below which a float32 product stays with OpenBLAS.
+    public static let oneDNNMinimumWork = 1 << 20
 }
 
 /// `batch` independent products `C_i = alpha * op(A_i) * op(B_i) + beta * C_i` whose
@@ -107,6 +156,12 @@ public enum BLASInfo {
             sectionLock.unlock()
         }
         return try body()
+    }
+
+    /// Whether a ``singleThreaded(_:)`` section is running (on any thread).
+    public static var isInSingleThreadedSection: Bool {
+        sectionLock.lock(); defer { sectionLock.unlock() }
+        return sectionDepth > 0
     }
 
     private static let sectionLock = NSLock()

@@ -70,3 +70,43 @@ public func projectionBackward<T: KernelFloat>(dinp: UnsafeMutablePointer<T>,
     gemm(.none, .transpose, m: n, n: inFeatures, k: outFeatures,
          a: dout, lda: outFeatures, b: proj, ldb: outFeatures, beta: 1, c: dinp, ldc: inFeatures)
 }
+
+// MARK: - Frozen weights (float32 or bfloat16 products)
+
+/// ``linearForward(out:inp:weight:bias:n:inFeatures:outFeatures:)`` for a frozen layer,
+/// whose product runs at the weight's precision (bfloat16 when it has a bfloat16 copy).
+public func linearForward(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>,
+                          weight: FrozenMatrix, bias: UnsafePointer<Float>?,
+                          n: Int, inFeatures: Int, outFeatures: Int) {
+    guard weight.bfloat16 != nil else {
+        return linearForward(out: out, inp: inp, weight: weight.float32.data, bias: bias,
+                             n: n, inFeatures: inFeatures, outFeatures: outFeatures)
+    }
+    if let bias {
+        for r in 0..<n { (out + r * outFeatures).update(from: bias, count: outFeatures) }
+    }
+    gemm(.none, .transpose, m: n, n: outFeatures, k: inFeatures, a: inp, lda: inFeatures, b: weight,
+         ldb: inFeatures, beta: bias == nil ? 0 : 1, c: out, ldc: outFeatures)
+}
+
+/// The input gradient of a frozen layer, `dinp (+)= dout W`, at the weight's precision.
+public func linearInputBackward(dinp: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>,
+                                weight: FrozenMatrix, n: Int, inFeatures: Int, outFeatures: Int,
+                                accumulate: Bool = true) {
+    gemm(.none, .none, m: n, n: inFeatures, k: outFeatures, a: dout, lda: outFeatures, b: weight,
+         ldb: inFeatures, beta: accumulate ? 1 : 0, c: dinp, ldc: inFeatures)
+}
+
+/// ``projectionForward(out:inp:proj:n:inFeatures:outFeatures:)`` at the projection's precision.
+public func projectionForward(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, proj: FrozenMatrix,
+                              n: Int, inFeatures: Int, outFeatures: Int) {
+    gemm(.none, .none, m: n, n: outFeatures, k: inFeatures, a: inp, lda: inFeatures, b: proj,
+         ldb: outFeatures, c: out, ldc: outFeatures)
+}
+
+/// ``projectionBackward(dinp:dout:proj:n:inFeatures:outFeatures:)`` at the projection's precision.
+public func projectionBackward(dinp: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>, proj: FrozenMatrix,
+                               n: Int, inFeatures: Int, outFeatures: Int) {
+    gemm(.none, .transpose, m: n, n: inFeatures, k: outFeatures, a: dout, lda: outFeatures, b: proj,
+         ldb: outFeatures, beta: 1, c: dinp, ldc: inFeatures)
+}

@@ -1,0 +1,33 @@
+// oneDNN (Debian's libdnnl-dev: no pkg-config file, headers in oneapi/dnnl/) for the
+// bfloat16 and float32 matrix products, plus what Swift cannot call directly: memory
+// descriptors built from C arrays, and the OpenMP thread count of the calling thread
+// (oneDNN's CPU runtime is OpenMP; the functions are looked up in the libgomp that libdnnl
+// loads, so nothing more is linked).
+#ifndef CDNNL_SHIM_H
+#define CDNNL_SHIM_H
+#include <oneapi/dnnl/dnnl.h>
+#include <dlfcn.h>
+#include <stdint.h>
+
+/// A 2-D memory descriptor of `rows` x `cols` elements of `type`, with element strides
+/// `row_stride` and `col_stride` (row-major: cols, 1; transposed storage: 1, ld).
+static inline dnnl_status_t cocoop_dnnl_md_2d(dnnl_memory_desc_t *md, int64_t rows, int64_t cols,
+                                              int64_t row_stride, int64_t col_stride,
+                                              dnnl_data_type_t type) {
+    dnnl_dims_t dims = {rows, cols};
+    dnnl_dims_t strides = {row_stride, col_stride};
+    return dnnl_memory_desc_init_by_strides(md, 2, dims, type, strides);
+}
+
+/// omp_set_num_threads for the calling thread (no-op when no OpenMP runtime is loaded).
+static inline void cocoop_omp_set_num_threads(int n) {
+    void (*set)(int) = (void (*)(int))dlsym(RTLD_DEFAULT, "omp_set_num_threads");
+    if (set) set(n);
+}
+
+/// omp_get_max_threads for the calling thread (1 when no OpenMP runtime is loaded).
+static inline int cocoop_omp_get_max_threads(void) {
+    int (*get)(void) = (int (*)(void))dlsym(RTLD_DEFAULT, "omp_get_max_threads");
+    return get ? get() : 1;
+}
+#endif

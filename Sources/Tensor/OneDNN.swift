@@ -1,0 +1,201 @@
+import CDNNL
+import Foundation
+
+// oneDNN's matmul primitive behind the tensor core's GEMM: bfloat16 operands with float32
+// accumulation (the frozen towers at PREC fp16/amp), and float32 where it beats OpenBLAS.
+// A primitive is created once per shape (with strides, alpha, beta and thread count) and
+// kept; memory objects wrap the caller's pointers at each call. Calls are serialised: each
+// already uses every thread, and the primitives share one scratchpad buffer.
+
+/// What oneDNN offers on this CPU, and its primitive cache.
+public enum OneDNN {
+    /// Whether oneDNN runs bfloat16 products natively here (AVX512_BF16 or AMX): false means
+    /// it would emulate them, slower than float32, so PREC fp16 falls back to float32.
+    /// `DNNL_MAX_CPU_ISA=AVX512_CORE` in the environment makes it false (the fallback test).
+    public static var hasNativeBFloat16: Bool {
+        let isa = dnnl_get_effective_cpu_isa().rawValue
+        // The ISA values are bit masks in which every richer ISA includes the poorer ones.
+        let bf16 = dnnl_cpu_isa_avx512_core_bf16.rawValue, amx = dnnl_cpu_isa_avx512_core_amx.rawValue
+        return isa & bf16 == bf16 || isa & amx == amx
+    }
+
+    /// The instruction set oneDNN dispatches to, e.g. "avx512_core_bf16" (for `cocoop env`).
+    public static var isaName: String {
+        switch dnnl_get_effective_cpu_isa() {
+        case dnnl_cpu_isa_avx512_core_amx: return "avx512_core_amx"
+        case dnnl_cpu_isa_avx512_core_bf16: return "avx512_core_bf16"
+        case dnnl_cpu_isa_avx512_core_vnni: return "avx512_core_vnni"
+        case dnnl_cpu_isa_avx512_core: return "avx512_core"
+        case dnnl_cpu_isa_avx2_vnni: return "avx2_vnni"
+        case dnnl_cpu_isa_avx2: return "avx2"
+        case let other: return "isa 0x\(String(other.rawValue, radix: 16))"
+        }
+    }
+
+    /// oneDNN's version, e.g. "2.6.3".
+    public static var version: String {
+        guard let v = dnnl_version()?.pointee else { return "unknown" }
+        return "\(v.major).\(v.minor).\(v.patch)"
+    }
+
+    /// Primitives created so far (one per distinct product shape).
+    public static var cachedPrimitives: Int { Matmuls.shared.count }
+}
+
+/// The element type of a oneDNN operand.
+enum DNNLType {
+    case float32, bfloat16
+    var dnnl: dnnl_data_type_t { self == .float32 ? dnnl_f32 : dnnl_bf16 }
+}
+
+/// What identifies a matmul primitive: `C[m, n] = alpha op(A) op(B) + beta C`, row strides
+/// as stored, operand types, and the threads it was created for.
+struct MatmulKey: Hashable {
+    var transA: Bool, transB: Bool
+    var m: Int, n: Int, k: Int, lda: Int, ldb: Int, ldc: Int
+    var alpha: Float, beta: Float
+    var bfloat16: Bool
+    var threads: Int
+}
+
+/// A created primitive and the descriptors of its operands.
+final class Matmul {
+    let primitive: dnnl_primitive_t
+    var a = dnnl_memory_desc_t(), b = dnnl_memory_desc_t(), c = dnnl_memory_desc_t()
+    var scratch = dnnl_memory_desc_t()
+    let scratchBytes: Int
+
+    init(_ key: MatmulKey, engine: dnnl_engine_t) throws {
+        let type = key.bfloat16 ? DNNLType.bfloat16.dnnl : DNNLType.float32.dnnl
+        // op(A) is [m, k]: stored [m, k] with row stride lda, or [k, m] (transposed).
+        try check(key.transA ? cocoop_dnnl_md_2d(&a, Int64(key.m), Int64(key.k), 1, Int64(key.lda), type)
+                             : cocoop_dnnl_md_2d(&a, Int64(key.m), Int64(key.k), Int64(key.lda), 1, type), "A")
+        try check(key.transB ? cocoop_dnnl_md_2d(&b, Int64(key.k), Int64(key.n), 1, Int64(key.ldb), type)
+                             : cocoop_dnnl_md_2d(&b, Int64(key.k), Int64(key.n), Int64(key.ldb), 1, type), "B")
+        try check(cocoop_dnnl_md_2d(&c, Int64(key.m), Int64(key.n), Int64(key.ldc), 1, dnnl_f32), "C")
+        var attr: dnnl_primitive_attr_t?
+        try check(dnnl_primitive_attr_create(&attr), "attributes")
+        defer { dnnl_primitive_attr_destroy(attr) }
+        try check(dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user), "scratchpad mode")
+        if key.alpha != 1 {
+            var alpha = key.alpha
+            try check(dnnl_primitive_attr_set_output_scales(attr, 1, 0, &alpha), "alpha")
+        }
+        if key.beta != 0 {
+            var ops: dnnl_post_ops_t?
+            try check(dnnl_post_ops_create(&ops), "post-ops")
+            defer { dnnl_post_ops_destroy(ops) }
+            try check(dnnl_post_ops_append_sum(ops, key.beta), "beta")
+            try check(dnnl_primitive_attr_set_post_ops(attr, ops), "post-ops")
+        }
+        var desc = dnnl_matmul_desc_t()
+        try check(dnnl_matmul_desc_init(&desc, &a, &b, nil, &c), "matmul descriptor")
+        var pd: dnnl_primitive_desc_t?
+        try check(dnnl_primitive_desc_create(&pd, &desc, attr, engine, nil), "primitive descriptor")
+        defer { dnnl_primitive_desc_destroy(pd) }
+        if let md = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0) { scratch = md.pointee }
+        scratchBytes = dnnl_memory_desc_get_size(&scratch)
+        var p: dnnl_primitive_t?
+        try check(dnnl_primitive_create(&p, pd), "primitive")
+        primitive = p!
+    }
+
+    deinit { dnnl_primitive_destroy(primitive) }
+}
+
+/// A oneDNN call that failed: which step, and oneDNN's status code.
+struct DNNLError: Error, CustomStringConvertible {
+    let step: String, status: dnnl_status_t
+    var description: String { "oneDNN: \(step) failed (status \(status.rawValue))" }
+}
+
+@inline(__always)
+func check(_ status: dnnl_status_t, _ step: String) throws {
+    guard status == dnnl_success else { throw DNNLError(step: step, status: status) }
+}
+
+/// The process's engine, stream, primitives and scratchpad; calls run one at a time.
+final class Matmuls: @unchecked Sendable {
+    static let shared = Matmuls()
+
+    private let lock = NSLock()
+    private var engine: dnnl_engine_t?
+    private var stream: dnnl_stream_t?
+    private var primitives: [MatmulKey: Matmul] = [:]
+    private var scratch = GrowingBuffer(), converted = GrowingBuffer()
+
+    private init() {
+        guard dnnl_engine_create(&engine, dnnl_cpu, 0) == dnnl_success,
+              dnnl_stream_create(&stream, engine, dnnl_stream_default_flags.rawValue) == dnnl_success else {
+            engine = nil; stream = nil
+            return
+        }
+    }
+
+    var count: Int { lock.lock(); defer { lock.unlock() }; return primitives.count }
+
+    /// The primitive made for `key`, if any.
+    func primitive(for key: MatmulKey) -> Matmul? { lock.lock(); defer { lock.unlock() }; return primitives[key] }
+
+    /// Runs the product `key` on `a`, `b` (elements of the key's type) into float32 `c`; for
+    /// a bfloat16 key, `a` holds float32 rows first converted into a contiguous buffer
+    /// (`key.lda` must then be the converted row length: k, or m for a transposed A).
+    /// - Returns: false when oneDNN could not run it (the caller computes it another way).
+    func run(_ key: MatmulKey, a: UnsafeRawPointer, convertingRowsOf sourceStride: Int? = nil,
+             b: UnsafeRawPointer, c: UnsafeMutablePointer<Float>) -> Bool {
+        lock.lock(); defer { lock.unlock() }
+        guard let engine, let stream else { return false }
+        var a = a
+        if let sourceStride {
+            let rows = key.transA ? key.k : key.m, columns = key.transA ? key.m : key.k
+            let buffer = converted.reserve(rows * columns * 2).bindMemory(to: UInt16.self, capacity: rows * columns)
+            convertToBFloat16(buffer, from: a.assumingMemoryBound(to: Float.self), rows: rows, columns: columns,
+                              sourceStride: sourceStride)
+            a = UnsafeRawPointer(buffer)
+        }
+        cocoop_omp_set_num_threads(Int32(key.threads))
+        let matmul: Matmul
+        if let cached = primitives[key] {
+            matmul = cached
+        } else {
+            guard let made = try? Matmul(key, engine: engine) else { return false }
+            primitives[key] = made
+            matmul = made
+        }
+        let scratchpad = scratch.reserve(matmul.scratchBytes)
+        var memories: [dnnl_memory_t?] = [nil, nil, nil, nil]
+        defer { memories.forEach { if let m = $0 { dnnl_memory_destroy(m) } } }
+        guard dnnl_memory_create(&memories[0], &matmul.a, engine, UnsafeMutableRawPointer(mutating: a))
+                == dnnl_success,
+              dnnl_memory_create(&memories[1], &matmul.b, engine, UnsafeMutableRawPointer(mutating: b))
+                == dnnl_success,
+              dnnl_memory_create(&memories[2], &matmul.c, engine, UnsafeMutableRawPointer(c)) == dnnl_success,
+              dnnl_memory_create(&memories[3], &matmul.scratch, engine, scratchpad) == dnnl_success else {
+            return false
+        }
+        var args = [dnnl_exec_arg_t(arg: DNNL_ARG_SRC, memory: memories[0]),
+                    dnnl_exec_arg_t(arg: DNNL_ARG_WEIGHTS, memory: memories[1]),
+                    dnnl_exec_arg_t(arg: DNNL_ARG_DST, memory: memories[2]),
+                    dnnl_exec_arg_t(arg: DNNL_ARG_SCRATCHPAD, memory: memories[3])]
+        guard dnnl_primitive_execute(matmul.primitive, stream, Int32(args.count), &args) == dnnl_success else {
+            return false
+        }
+        return dnnl_stream_wait(stream) == dnnl_success
+    }
+}
+
+/// A 64-byte aligned buffer that grows to the largest size asked for and is kept.
+struct GrowingBuffer {
+    private var pointer: UnsafeMutableRawPointer?
+    private var capacity = 0
+
+    /// At least `bytes` bytes (contents undefined).
+    mutating func reserve(_ bytes: Int) -> UnsafeMutableRawPointer {
+        if bytes > capacity || pointer == nil {
+            pointer?.deallocate()
+            capacity = max(bytes, 64)
+            pointer = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 64)
+        }
+        return pointer!
+    }
+}
