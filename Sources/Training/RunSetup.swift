@@ -61,6 +61,8 @@ public final class RunSetup {
     public let options: RunOptions
     public let comm: Communicator
     public let clip: CLIPModel
+    /// What the trainer's PREC became on this CPU (the model's products run at it).
+    public let precision: ComputePrecision
     public let tokenizer: CLIPTokenizer
     public let data: DatasetSplits
     public let learner: PromptLearner?
@@ -98,7 +100,8 @@ public final class RunSetup {
         if let problem = Self.backboneMismatch(config.model.backbone.name, architecture, weights: options.weights) {
             throw TrainingError.invalidSetting(key: "MODEL.BACKBONE.NAME", problem: problem)
         }
-        clip = try options.clip ?? CLIPModel(contentsOf: options.weights)
+        precision = ComputePrecision(config: config)
+        clip = try (options.clip ?? CLIPModel(contentsOf: options.weights)).at(precision.matmul)
         let size = config.input.size
         guard size.count == 2, size[0] == size[1], size[0] == clip.vision.resolution else {
             throw TrainingError.invalidSetting(key: "INPUT.SIZE", problem: "\(size) does not match the CLIP weights' "

@@ -37,6 +37,7 @@ public enum TrainingJob {
         sink.log = log
         log.info("cocoop \(softwareVersion): \(comm.size) rank(s), "
                  + "OpenBLAS \(BLASInfo.coreName) x \(BLASInfo.threads) thread(s)")
+        log.info(setup.precision.note)
         let result = try run(setup: setup, pipeline: pipeline, log: log, softwareVersion: softwareVersion)
         try comm.together { try log.check() }
         return result

@@ -44,13 +44,14 @@ enum BenchCommand: Command {
 
     static func run(_ args: [String]) throws -> Int32 {
         let a = try Arguments(args, valued: ["reps", "model", "prompts", "images", "classes", "batch", "steps",
-                                             "classnames", "size", "workers", "split", "trainer"], boolean: ["quick"])
+                                             "classnames", "size", "workers", "split", "trainer", "prec"],
+                                boolean: ["quick"])
         guard let what = a.positional.first else {
             throw UsageError("which benchmark? (gemm, encoders, train, collectives, data)")
         }
         func model() throws -> CLIPModel {
             guard let path = a.value("model") else { throw UsageError("--model PATH is required") }
-            return try CLIPModel(contentsOf: URL(fileURLWithPath: path))
+            return try CLIPModel(contentsOf: URL(fileURLWithPath: path), precision: precision(a.value("prec")))
         }
         switch what {
         case "gemm": try benchGemm(reps: a.int("reps", default: 5), quick: a.has("quick"))

@@ -8,17 +8,42 @@ public final class CLIPModel {
     /// The image tower: a ViT or a ModifiedResNet, as the weights are.
     public let vision: ImageTower
 
-    public init(weights: CLIPWeights) {
+    /// The arithmetic of the towers' matrix products.
+    public let precision: MatmulPrecision
+
+    /// The encoders on `weights`, their products at `precision`: for bfloat16 the ViT's and
+    /// the text transformer's matrices are converted once, here; a ResNet image tower's
+    /// convolutions stay float32 (as do attention's own products, LayerNorms, softmax and
+    /// activations in every tower).
+    public init(weights: CLIPWeights, precision: MatmulPrecision = .float32) {
         let a = weights.architecture
         self.weights = weights
-        text = TextEncoder(weights: weights.text, heads: a.textHeads)
-        vision = ImageTower(weights: weights.image, architecture: a)
+        self.precision = precision
+        let textWeights = precision == .float32 ? weights.text : weights.text.at(precision)
+        text = TextEncoder(weights: textWeights, heads: a.textHeads)
+        var image = weights.image
+        if precision != .float32, case let .transformer(w) = image { image = .transformer(w.at(precision)) }
+        vision = ImageTower(weights: image, architecture: a)
     }
 
     /// Loads weights from a Hugging Face folder or a safetensors file (either naming).
-    public convenience init(contentsOf url: URL) throws {
-        self.init(weights: try CLIPWeights.load(from: url))
+    public convenience init(contentsOf url: URL, precision: MatmulPrecision = .float32) throws {
+        self.init(weights: try CLIPWeights.load(from: url), precision: precision)
     }
+
+    /// This model with its products at `precision`: the same weights, self if already so;
+    /// made once per precision and kept (a sweep's trials share one).
+    public func at(_ precision: MatmulPrecision) -> CLIPModel {
+        if precision == self.precision { return self }
+        variantLock.lock(); defer { variantLock.unlock() }
+        if let made = variants[precision] { return made }
+        let made = CLIPModel(weights: weights, precision: precision)
+        variants[precision] = made
+        return made
+    }
+
+    private let variantLock = NSLock()
+    private var variants: [MatmulPrecision: CLIPModel] = [:]
 
     /// The bundled tokeniser, once its ids are known to fit the token embedding table: every
     /// text this model encodes is tokenised by it (a smaller table would be read out of bounds).

@@ -66,20 +66,20 @@ extension ResidualBlockWeights {
         act.input.data.update(from: x, count: n * d)
         layerNormForward(out: act.ln1.data, mean: act.ln1Mean.data, rstd: act.ln1Rstd.data,
                          inp: x, weight: ln1.weight.data, bias: ln1.bias.data, n: n, c: d)
-        linearForward(out: act.qkv.data, inp: act.ln1.data, weight: attnIn.weight.data,
+        linearForward(out: act.qkv.data, inp: act.ln1.data, weight: attnIn.matrix,
                       bias: attnIn.bias?.data, n: n, inFeatures: d, outFeatures: 3 * d)
         layout.forward(out: act.attn.data, probs: act.probs.data, qkv: act.qkv.data,
                        width: d, heads: heads)
-        linearForward(out: scratch, inp: act.attn.data, weight: attnOut.weight.data,
+        linearForward(out: scratch, inp: act.attn.data, weight: attnOut.matrix,
                       bias: attnOut.bias?.data, n: n, inFeatures: d, outFeatures: d)
         residualForward(out: act.residual1.data, a: x, b: scratch, n: n * d)
         layerNormForward(out: act.ln2.data, mean: act.ln2Mean.data, rstd: act.ln2Rstd.data,
                          inp: act.residual1.data, weight: ln2.weight.data, bias: ln2.bias.data,
                          n: n, c: d)
-        linearForward(out: act.fc.data, inp: act.ln2.data, weight: fc.weight.data,
+        linearForward(out: act.fc.data, inp: act.ln2.data, weight: fc.matrix,
                       bias: fc.bias?.data, n: n, inFeatures: d, outFeatures: h4)
         quickGeluForward(out: act.gelu.data, inp: act.fc.data, n: n * h4)
-        linearForward(out: scratch, inp: act.gelu.data, weight: proj.weight.data,
+        linearForward(out: scratch, inp: act.gelu.data, weight: proj.matrix,
                       bias: proj.bias?.data, n: n, inFeatures: h4, outFeatures: d)
         residualForward(out: x, a: act.residual1.data, b: scratch, n: n * d)
     }
@@ -95,27 +95,23 @@ extension ResidualBlockWeights {
         // quick_gelu, c_fc and ln_2, accumulating into dx = d(residual1). The gradient
         // buffers are overwritten (accumulate: false), except dqkv, which attention
         // accumulates into (a shared prefix collects every suffix's contribution).
-        linearBackward(dinp: g.gelu.data, dweight: nil, dbias: nil, dout: dx, inp: nil,
-                       weight: proj.weight.data, n: n, inFeatures: h4, outFeatures: d,
-                       accumulate: false)
+        linearInputBackward(dinp: g.gelu.data, dout: dx, weight: proj.matrix, n: n, inFeatures: h4,
+                            outFeatures: d, accumulate: false)
         quickGeluBackward(dinp: g.fc.data, dout: g.gelu.data, inp: act.fc.data, n: n * h4,
                           accumulate: false)
-        linearBackward(dinp: g.ln2.data, dweight: nil, dbias: nil, dout: g.fc.data, inp: nil,
-                       weight: fc.weight.data, n: n, inFeatures: d, outFeatures: h4,
-                       accumulate: false)
+        linearInputBackward(dinp: g.ln2.data, dout: g.fc.data, weight: fc.matrix, n: n, inFeatures: d,
+                            outFeatures: h4, accumulate: false)
         layerNormBackward(dinp: dx, dweight: nil, dbias: nil, dout: g.ln2.data,
                           inp: act.residual1.data, weight: ln2.weight.data,
                           mean: act.ln2Mean.data, rstd: act.ln2Rstd.data, n: n, c: d)
         // Attention branch: out_proj, attention, in_proj, ln_1, accumulating into dx.
-        linearBackward(dinp: g.attn.data, dweight: nil, dbias: nil, dout: dx, inp: nil,
-                       weight: attnOut.weight.data, n: n, inFeatures: d, outFeatures: d,
-                       accumulate: false)
+        linearInputBackward(dinp: g.attn.data, dout: dx, weight: attnOut.matrix, n: n, inFeatures: d,
+                            outFeatures: d, accumulate: false)
         g.qkv.zero()
         layout.backward(dqkv: g.qkv.data, scratch: g.scratch.data, dout: g.attn.data,
                         probs: act.probs.data, qkv: act.qkv.data, width: d, heads: heads)
-        linearBackward(dinp: g.ln1.data, dweight: nil, dbias: nil, dout: g.qkv.data, inp: nil,
-                       weight: attnIn.weight.data, n: n, inFeatures: d, outFeatures: 3 * d,
-                       accumulate: false)
+        linearInputBackward(dinp: g.ln1.data, dout: g.qkv.data, weight: attnIn.matrix, n: n, inFeatures: d,
+                            outFeatures: 3 * d, accumulate: false)
         layerNormBackward(dinp: dx, dweight: nil, dbias: nil, dout: g.ln1.data,
                           inp: act.input.data, weight: ln1.weight.data,
                           mean: act.ln1Mean.data, rstd: act.ln1Rstd.data, n: n, c: d)

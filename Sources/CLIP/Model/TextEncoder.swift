@@ -172,7 +172,7 @@ public struct TextEncoder {
                          inp: work.rows.data, weight: weights.lnFinal.weight.data,
                          bias: weights.lnFinal.bias.data, n: k, c: d)
         let features = Tensor(zeros: [k, embedDim])
-        projectionForward(out: features.data, inp: work.lnFinal.data, proj: weights.projection.data,
+        projectionForward(out: features.data, inp: work.lnFinal.data, proj: weights.projectionMatrix,
                           n: k, inFeatures: d, outFeatures: embedDim)
         return features
     }
@@ -184,7 +184,7 @@ public struct TextEncoder {
         let input = tape.input, n = input.layout.tokens, d = width
         let k = input.featureRows.count
         let dln = Tensor(zeros: [k, d]), drows = Tensor(zeros: [k, d])
-        projectionBackward(dinp: dln.data, dout: dFeatures.data, proj: weights.projection.data,
+        projectionBackward(dinp: dln.data, dout: dFeatures.data, proj: weights.projectionMatrix,
                            n: k, inFeatures: d, outFeatures: embedDim)
         layerNormBackward(dinp: drows.data, dweight: nil, dbias: nil, dout: dln.data,
                           inp: tape.rows.data, weight: weights.lnFinal.weight.data,

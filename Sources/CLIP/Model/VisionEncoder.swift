@@ -66,7 +66,7 @@ public struct VisionEncoder {
                 }
             }
         }
-        linearForward(out: w.patches.data, inp: w.cols.data, weight: weights.patchEmbedding.data,
+        linearForward(out: w.patches.data, inp: w.cols.data, weight: weights.patchMatrix,
                       bias: nil, n: b * g * g, inFeatures: patchLen, outFeatures: d)
         let x = w.x, pos = weights.positionalEmbedding.data
         for s in 0..<b {
@@ -86,7 +86,7 @@ public struct VisionEncoder {
                          weight: weights.lnPost.weight.data, bias: weights.lnPost.bias.data,
                          n: b, c: d)
         let features = Tensor(zeros: [b, embedDim])
-        projectionForward(out: features.data, inp: w.cls.data, proj: weights.projection.data,
+        projectionForward(out: features.data, inp: w.cls.data, proj: weights.projectionMatrix,
                           n: b, inFeatures: d, outFeatures: embedDim)
         return features
     }

@@ -24,11 +24,23 @@ public struct LinearWeights {
     public let weight: Tensor
     /// `[out]`, or `nil` for a layer without bias.
     public let bias: Tensor?
+    /// `weight` as the layer's products read it (with a bfloat16 copy at that precision).
+    public let matrix: FrozenMatrix
 
-    /// Groups the two tensors.
+    /// Groups the two tensors (float32 products).
     public init(weight: Tensor, bias: Tensor?) {
-        self.weight = weight
+        self.init(matrix: FrozenMatrix(weight), bias: bias)
+    }
+
+    private init(matrix: FrozenMatrix, bias: Tensor?) {
+        self.weight = matrix.float32
         self.bias = bias
+        self.matrix = matrix
+    }
+
+    /// The layer with its products at `precision`.
+    public func at(_ precision: MatmulPrecision) -> LinearWeights {
+        LinearWeights(matrix: FrozenMatrix(weight, precision: precision), bias: bias)
     }
 
     /// Number of input features.
@@ -63,6 +75,12 @@ public struct ResidualBlockWeights {
         self.fc = fc
         self.proj = proj
     }
+
+    /// The block with its four Linear layers' products at `precision`.
+    public func at(_ precision: MatmulPrecision) -> ResidualBlockWeights {
+        ResidualBlockWeights(ln1: ln1, attnIn: attnIn.at(precision), attnOut: attnOut.at(precision), ln2: ln2,
+                             fc: fc.at(precision), proj: proj.at(precision))
+    }
 }
 
 /// The text transformer.
@@ -77,15 +95,31 @@ public struct TextTowerWeights {
     public let lnFinal: LayerNormWeights
     /// `[D, E]`, layout `[in, out]`: `feature = x_eot @ projection`.
     public let projection: Tensor
+    /// `projection` as its products read it.
+    public let projectionMatrix: FrozenMatrix
 
-    /// Groups the text tower.
+    /// Groups the text tower (float32 products).
     public init(tokenEmbedding: Tensor, positionalEmbedding: Tensor, blocks: [ResidualBlockWeights],
                 lnFinal: LayerNormWeights, projection: Tensor) {
+        self.init(tokenEmbedding: tokenEmbedding, positionalEmbedding: positionalEmbedding, blocks: blocks,
+                  lnFinal: lnFinal, projection: FrozenMatrix(projection))
+    }
+
+    private init(tokenEmbedding: Tensor, positionalEmbedding: Tensor, blocks: [ResidualBlockWeights],
+                 lnFinal: LayerNormWeights, projection: FrozenMatrix) {
         self.tokenEmbedding = tokenEmbedding
         self.positionalEmbedding = positionalEmbedding
         self.blocks = blocks
         self.lnFinal = lnFinal
-        self.projection = projection
+        self.projection = projection.float32
+        self.projectionMatrix = projection
+    }
+
+    /// The tower with every matrix product (blocks and projection) at `precision`.
+    public func at(_ precision: MatmulPrecision) -> TextTowerWeights {
+        TextTowerWeights(tokenEmbedding: tokenEmbedding, positionalEmbedding: positionalEmbedding,
+                         blocks: blocks.map { $0.at(precision) }, lnFinal: lnFinal,
+                         projection: FrozenMatrix(projection, precision: precision))
     }
 }
 
@@ -105,16 +139,35 @@ public struct VisionTowerWeights {
     public let lnPost: LayerNormWeights
     /// `[W, E]`, layout `[in, out]`: `feature = ln_post(x_cls) @ projection`.
     public let projection: Tensor
+    /// `patchEmbedding` and `projection` as their products read them.
+    public let patchMatrix: FrozenMatrix, projectionMatrix: FrozenMatrix
 
-    /// Groups the vision tower.
+    /// Groups the vision tower (float32 products).
     public init(patchEmbedding: Tensor, classEmbedding: Tensor, positionalEmbedding: Tensor, lnPre: LayerNormWeights,
                 blocks: [ResidualBlockWeights], lnPost: LayerNormWeights, projection: Tensor) {
-        self.patchEmbedding = patchEmbedding
+        self.init(patch: FrozenMatrix(patchEmbedding), classEmbedding: classEmbedding,
+                  positionalEmbedding: positionalEmbedding, lnPre: lnPre, blocks: blocks, lnPost: lnPost,
+                  projection: FrozenMatrix(projection))
+    }
+
+    private init(patch: FrozenMatrix, classEmbedding: Tensor, positionalEmbedding: Tensor, lnPre: LayerNormWeights,
+                 blocks: [ResidualBlockWeights], lnPost: LayerNormWeights, projection: FrozenMatrix) {
+        self.patchEmbedding = patch.float32
         self.classEmbedding = classEmbedding
         self.positionalEmbedding = positionalEmbedding
         self.lnPre = lnPre
         self.blocks = blocks
         self.lnPost = lnPost
-        self.projection = projection
+        self.projection = projection.float32
+        self.patchMatrix = patch
+        self.projectionMatrix = projection
+    }
+
+    /// The tower with every matrix product (patch embedding, blocks, projection) at `precision`.
+    public func at(_ precision: MatmulPrecision) -> VisionTowerWeights {
+        VisionTowerWeights(patch: FrozenMatrix(patchEmbedding, precision: precision), classEmbedding: classEmbedding,
+                           positionalEmbedding: positionalEmbedding, lnPre: lnPre,
+                           blocks: blocks.map { $0.at(precision) }, lnPost: lnPost,
+                           projection: FrozenMatrix(projection, precision: precision))
     }
 }
