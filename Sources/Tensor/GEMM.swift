@@ -27,7 +27,7 @@ public func gemm<T: KernelFloat>(_ transA: Transpose, _ transB: Transpose,
         return
     }
     if T.self == Float.self, GEMMRouting.float32 == .oneDNN, m * n * k >= GEMMRouting.oneDNNMinimumWork,
-       !BLASInfo.isInSingleThreadedSection {
+       !ParallelWorker.isCurrent {
         let key = MatmulKey(transA: transA == .transpose, transB: transB == .transpose, m: m, n: n, k: k,
                             lda: lda, ldb: ldb, ldc: ldc, alpha: Float(alpha), beta: Float(beta), bfloat16: false,
                             threads: BLASInfo.threads)
@@ -40,12 +40,12 @@ public func gemm<T: KernelFloat>(_ transA: Transpose, _ transB: Transpose,
 
 /// ``gemm(_:_:m:n:k:alpha:a:lda:b:ldb:beta:c:ldc:)`` with a frozen weight matrix as B: with
 /// its bfloat16 copy, A is rounded to bfloat16 and the product accumulates in float32
-/// (oneDNN); otherwise, and inside ``BLASInfo/singleThreaded(_:)`` sections (where other
-/// threads run products at once), the float32 product.
+/// (oneDNN); otherwise, and on a ``ParallelWorker`` thread (where other threads run products
+/// at once), the float32 product.
 public func gemm(_ transA: Transpose, _ transB: Transpose, m: Int, n: Int, k: Int, alpha: Float = 1,
                  a: UnsafePointer<Float>, lda: Int, b: FrozenMatrix, ldb: Int,
                  beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int) {
-    if let b16 = b.bfloat16, m > 0, n > 0, k > 0, !BLASInfo.isInSingleThreadedSection {
+    if let b16 = b.bfloat16, m > 0, n > 0, k > 0, !ParallelWorker.isCurrent {
         let key = MatmulKey(transA: transA == .transpose, transB: transB == .transpose, m: m, n: n, k: k,
                             lda: transA == .none ? k : m, ldb: ldb, ldc: ldc, alpha: alpha, beta: beta,
                             bfloat16: true, threads: BLASInfo.threads)
@@ -74,6 +74,15 @@ public enum GEMMRouting {
         }
         return .openBLAS
     }()
+
+    /// Runs `body` with float32 products sent to `library` (benchmarks compare them; the
+    /// setting is process-wide, so nothing else may run products meanwhile).
+    public static func withFloat32<R>(_ library: Float32Library, _ body: () throws -> R) rethrows -> R {
+        let saved = float32
+        float32 = library
+        defer { float32 = saved }
+        return try body()
+    }
 
     /// Multiply-adds below which a float32 product stays with OpenBLAS.
     public static let oneDNNMinimumWork = 1 << 20
@@ -156,12 +165,6 @@ public enum BLASInfo {
             sectionLock.unlock()
         }
         return try body()
-    }
-
-    /// Whether a ``singleThreaded(_:)`` section is running (on any thread).
-    public static var isInSingleThreadedSection: Bool {
-        sectionLock.lock(); defer { sectionLock.unlock() }
-        return sectionDepth > 0
     }
 
     private static let sectionLock = NSLock()

@@ -1,5 +1,6 @@
 import COpenBLAS
 import Dispatch
+import Foundation
 
 // Element-wise kernels (LayerNorm, QuickGELU, softmax, residual adds, attention heads)
 // run between GEMMs; on one thread they leave the other cores idle while OpenBLAS's
@@ -41,7 +42,7 @@ public func parallelFor(_ count: Int, grain: Int, singleThreadedBLAS: Bool = fal
         return
     }
     if singleThreadedBLAS {
-        BLASInfo.singleThreaded { runChunks(chunks, of: count, body) }
+        BLASInfo.singleThreaded { runChunks(chunks, of: count) { range in ParallelWorker.run { body(range) } } }
     } else {
         runChunks(chunks, of: count, body)
     }
@@ -59,10 +60,36 @@ public func parallelChunks(_ chunks: Int, of count: Int, singleThreadedBLAS: Boo
     withoutActuallyEscaping(body) { body in
         let run = {
             DispatchQueue.concurrentPerform(iterations: chunks) { c in
-                body(c, c * count / chunks ..< (c + 1) * count / chunks)
+                let range = c * count / chunks ..< (c + 1) * count / chunks
+                if singleThreadedBLAS { ParallelWorker.run { body(c, range) } } else { body(c, range) }
             }
         }
         if singleThreadedBLAS { BLASInfo.singleThreaded(run) } else { run() }
+    }
+}
+
+/// Marks the threads running the ranges of a loop whose GEMMs run side by side, one thread
+/// each (``parallelFor(_:grain:singleThreadedBLAS:_:)`` with `singleThreadedBLAS`): their
+/// products stay with OpenBLAS (oneDNN's calls are serialised and use every thread). A mark
+/// per thread, not a process-wide flag, so that which library a product goes to depends on
+/// the code that calls it and never on what other threads happen to run at the time.
+public enum ParallelWorker {
+    private static let key: pthread_key_t = {
+        var key = pthread_key_t()
+        pthread_key_create(&key, nil)
+        return key
+    }()
+
+    /// Whether the calling thread is running a range of such a loop.
+    public static var isCurrent: Bool { pthread_getspecific(key) != nil }
+
+    /// Runs `body` with the calling thread marked.
+    @usableFromInline
+    static func run(_ body: () -> Void) {
+        let outer = pthread_getspecific(key)
+        pthread_setspecific(key, UnsafeRawPointer(bitPattern: 1))
+        defer { pthread_setspecific(key, outer) }
+        body()
     }
 }
 

@@ -30,7 +30,8 @@ public final class Predictor {
         let c = try Checkpoint.load(from: checkpoint)
         let record = try ResumeRecord(reading: c, file: file)
         let config = record.config
-        clip = try CLIPModel(contentsOf: weights)
+        // The products at the precision the run trained with (its PREC, on this CPU).
+        clip = try CLIPModel(contentsOf: weights, precision: ComputePrecision(config: config).matmul)
         let clip = self.clip
         try CheckpointPolicy.check(record, file: file, for: .predict,
                                    run: .init(clipWeightsSHA256: { try clip.weights.contentSHA256() },

@@ -15,11 +15,12 @@ enum BenchCommand: Command {
            [mpirun -np N] cocoop bench collectives [--reps N]
            cocoop bench data [--images N] [--size S] [--workers W1,W2,...]
 
-    gemm   GFLOP/s of the tensor core's matrix product (Tensor.gemm, C = A B^T as a
-           Linear layer computes it) next to raw cblas_sgemm on the same buffers, at
-           transformer shapes M in {80, 2500, 8000} x K, N in {512, 2048, 1536}.
-           Core and raw calls alternate; the best of --reps (default 5) is reported.
-           --quick: M in {80, 2500} and K, N in {512, 1536} only.
+    gemm   GFLOP/s of the matrix product C = A B^T as a Linear layer computes it, at the
+           towers' shapes (ViT-B/16 batch 1, the text tower at 19 and 500 classes, larger
+           transformer shapes): OpenBLAS, oneDNN float32, the tensor core's gemm (routed
+           to the faster), its overhead over the library it calls, and the bfloat16 product
+           (A rounded at each call). Calls alternate; the best of --reps (default 5).
+           --quick: the first four shapes only.
     encoders  text encoder prompts/s ("a photo of a {name}." for N names, default 100)
            and image encoder images/s (default 8 images) with useful GFLOP/s against the
            SGEMM peak measured in the same run. Use random real-shape weights:
@@ -90,41 +91,61 @@ enum BenchCommand: Command {
         return Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
     }
 
+    /// The towers' product shapes (M x N x K): ViT-B/16 at batch 1 (197 tokens: qkv, MLP in
+    /// and out), the text tower at 19 classes (86 rows: qkv) and at 500 classes (2,211 rows:
+    /// MLP in and out), then square-ish transformer shapes.
+    static let gemmShapes: [(m: Int, n: Int, k: Int)] = [
+        (197, 2304, 768), (197, 3072, 768), (197, 768, 3072), (86, 1536, 512), (2211, 2048, 512),
+        (2211, 512, 2048), (2500, 1536, 512), (8000, 2048, 512),
+    ]
+
     static func benchGemm(reps: Int, quick: Bool) throws {
-        let ms = quick ? [80, 2500] : [80, 2500, 8000]
-        let kn = quick ? [512, 1536] : [512, 2048, 1536]
-        print("OpenBLAS \(BLASInfo.coreName), \(BLASInfo.threads) thread(s); best of \(reps); C[M,N] = A[M,K] B[N,K]^T")
-        print("|    M |    K |    N | core GFLOP/s | cblas GFLOP/s | core overhead |")
-        print("|-----:|-----:|-----:|-------------:|--------------:|--------------:|")
+        let shapes = quick ? Array(gemmShapes.prefix(4)) : gemmShapes
+        let bf16 = OneDNN.hasNativeBFloat16
+        print("OpenBLAS \(BLASInfo.coreName), oneDNN \(OneDNN.version) (\(OneDNN.isaName)), \(BLASInfo.threads) "
+              + "thread(s); best of \(reps); C[M,N] = A[M,K] B[N,K]^T as a Linear layer computes it")
+        print("core: Tensor.gemm (float32 products go to \(GEMMRouting.float32.rawValue)); bf16: Tensor.gemm on a "
+              + "bfloat16 FrozenMatrix, A rounded at each call" + (bf16 ? "" : " (no native bfloat16: skipped)"))
+        print("|    M |    N |    K | OpenBLAS GFLOP/s | oneDNN f32 | core f32 | core overhead | bf16 | bf16 / best f32 |")
+        print("|-----:|-----:|-----:|-----------------:|-----------:|---------:|--------------:|-----:|----------------:|")
         var worst = -Double.infinity
-        for m in ms {
-            for k in kn {
-                for n in kn {
-                    let a = Tensor(zeros: [m, k]), b = Tensor(zeros: [n, k]), c = Tensor(zeros: [m, n])
-                    for i in 0..<a.count { a.data[i] = Float(i % 7) * 0.01 }
-                    for i in 0..<b.count { b.data[i] = Float(i % 5) * 0.01 }
-                    let core = {
-                        gemm(.none, .transpose, m: m, n: n, k: k, a: a.data, lda: k, b: b.data, ldb: k,
-                             c: c.data, ldc: n)
-                    }
-                    let raw = {
-                        rawSgemm(.none, .transpose, m: m, n: n, k: k, a: a.data, lda: k, b: b.data, ldb: k,
-                                 c: c.data, ldc: n)
-                    }
-                    core(); raw()   // warm-up
-                    var tCore = Double.infinity, tRaw = Double.infinity
-                    for _ in 0..<reps {
-                        tCore = min(tCore, seconds(core))
-                        tRaw = min(tRaw, seconds(raw))
-                    }
-                    let flops = 2.0 * Double(m) * Double(n) * Double(k)
-                    let overhead = (tCore / tRaw - 1) * 100
-                    worst = max(worst, overhead)
-                    print(String(format: "| %4d | %4d | %4d | %12.1f | %13.1f | %12.2f%% |",
-                                 m, k, n, flops / tCore / 1e9, flops / tRaw / 1e9, overhead))
+        for (m, n, k) in shapes {
+            let a = Tensor(zeros: [m, k]), b = Tensor(zeros: [n, k]), c = Tensor(zeros: [m, n])
+            for i in 0..<a.count { a.data[i] = Float(i % 7) * 0.01 }
+            for i in 0..<b.count { b.data[i] = Float(i % 5) * 0.01 }
+            let frozen = FrozenMatrix(b, precision: bf16 ? .bfloat16 : .float32)
+            let libraries = Float32Library.allCases
+            var runs: [() -> Void] = libraries.map { library in {
+                GEMMRouting.withFloat32(library) {
+                    gemm(.none, .transpose, m: m, n: n, k: k, a: a.data, lda: k, b: b.data, ldb: k, c: c.data, ldc: n)
+                }
+            } }
+            runs.append {
+                gemm(.none, .transpose, m: m, n: n, k: k, a: a.data, lda: k, b: b.data, ldb: k, c: c.data, ldc: n)
+            }
+            runs.append {
+                rawSgemm(.none, .transpose, m: m, n: n, k: k, a: a.data, lda: k, b: b.data, ldb: k, c: c.data, ldc: n)
+            }
+            if bf16 {
+                runs.append {
+                    gemm(.none, .transpose, m: m, n: n, k: k, a: a.data, lda: k, b: frozen, ldb: k, c: c.data, ldc: n)
                 }
             }
+            runs.forEach { $0() }   // warm-up (and primitive creation)
+            var best = [Double](repeating: .infinity, count: runs.count)
+            for _ in 0..<reps {   // interleaved, so that noise hits every column alike
+                for (i, run) in runs.enumerated() { best[i] = min(best[i], seconds(run)) }
+            }
+            let rate = best.map { 2.0 * Double(m) * Double(n) * Double(k) / $0 / 1e9 }
+            let core = rate[2], raw = GEMMRouting.float32 == .openBLAS ? rate[3] : rate[1]
+            let overhead = (raw / core - 1) * 100
+            worst = max(worst, overhead)
+            let bfText = bf16 ? String(format: "%.1f", rate[4]) : "-"
+            let ratio = bf16 ? String(format: "%.2fx", rate[4] / max(rate[0], rate[1])) : "-"
+            print(String(format: "| %4d | %4d | %4d | %16.1f | %10.1f | %8.1f | %12.2f%% | %@ | %@ |",
+                         m, n, k, rate[0], rate[1], core, overhead, bfText, ratio))
         }
-        print(String(format: "worst core overhead: %.2f%% (negative = faster than raw by noise)", worst))
+        print(String(format: "worst core overhead over the library it routes to (OpenBLAS: raw cblas_sgemm): "
+                     + "%.2f%% (negative = faster than raw by noise)", worst))
     }
 }

@@ -8,7 +8,7 @@ enum EmbedCommand: Command {
     static let name = "embed"
     static let summary = "CLIP features of texts and images (projected, not normalised)"
     static let usage = """
-    usage: cocoop embed --model PATH [--text T]... [--image FILE]... [--json]
+    usage: cocoop embed --model PATH [--text T]... [--image FILE]... [--json] [--prec fp32|bf16]
 
     --model   a Hugging Face CLIP folder (config.json + model.safetensors) or a
               .safetensors file with OpenAI or Hugging Face names (F32, F16 or BF16)
@@ -18,15 +18,17 @@ enum EmbedCommand: Command {
               (RGB, shorter side resized with Pillow's bicubic, center crop, CLIP mean/std)
     --json    one object per line: {"kind": "text"|"image", "input": ..., "features": [...]}
               (default: the input, a tab, then the features separated by spaces)
+    --prec    the towers' products: fp32 (default) or bf16 (also fp16, amp: bfloat16 with
+              float32 accumulation where the CPU has it, else fp32 with a notice)
     """
 
     static func run(_ args: [String]) throws -> Int32 {
-        let a = try Arguments(args, valued: ["model", "text", "image"], boolean: ["json"])
+        let a = try Arguments(args, valued: ["model", "text", "image", "prec"], boolean: ["json"])
         guard let path = a.value("model") else { throw UsageError("--model PATH is required") }
         guard !(a.values("text").isEmpty && a.values("image").isEmpty) else {
             throw UsageError("give at least one --text or --image")
         }
-        let model = try CLIPModel(contentsOf: URL(fileURLWithPath: path))
+        let model = try CLIPModel(contentsOf: URL(fileURLWithPath: path), precision: precision(a.value("prec")))
         var rows: [(String, String, [Float])] = []
         if !a.values("text").isEmpty {
             let tokenizer = try model.tokenizer()

@@ -12,7 +12,9 @@ enum EnvCommand: Command {
     usage: cocoop env
 
     Prints the cocoop version, the OpenBLAS build (config string, core kernels, threads,
-    OPENBLAS_* environment), the MPI library, the HDF5 library and the CPU count.
+    OPENBLAS_* environment), oneDNN (version, the instruction set it dispatches to, whether
+    bfloat16 is native, so whether PREC fp16 runs in bfloat16), the library float32 products
+    go to, the MPI library, the HDF5 library and the CPU count.
     """
 
     static func run(_ args: [String]) throws -> Int32 {
@@ -25,6 +27,12 @@ enum EnvCommand: Command {
             ("OpenBLAS threads", "\(BLASInfo.threads)"),
             ("OPENBLAS_CORETYPE", env["OPENBLAS_CORETYPE"] ?? "(unset)"),
             ("OPENBLAS_NUM_THREADS", env["OPENBLAS_NUM_THREADS"] ?? "(unset)"),
+            ("oneDNN", "\(OneDNN.version), isa \(OneDNN.isaName)"),
+            ("native bfloat16", OneDNN.hasNativeBFloat16 ? "yes (PREC fp16/amp: bfloat16 products)"
+                : "no (PREC fp16/amp fall back to float32)"),
+            ("DNNL_MAX_CPU_ISA", env["DNNL_MAX_CPU_ISA"] ?? "(unset)"),
+            ("float32 products", GEMMRouting.float32.rawValue
+                + " (from \(GEMMRouting.oneDNNMinimumWork) multiply-adds; COCOOP_SGEMM to choose)"),
             ("MPI library", MPILibrary.version),
             ("MPI standard", MPILibrary.standard),
             ("HDF5", HDF5Library.version),

@@ -8,24 +8,27 @@ enum ZeroshotCommand: Command {
     static let name = "zeroshot"
     static let summary = "zero-shot CLIP classification of images (top-5 per image)"
     static let usage = """
-    usage: cocoop zeroshot --model PATH --classnames FILE|a,b,c [--template "a photo of a {}."] [--top K] IMAGE...
+    usage: cocoop zeroshot --model PATH --classnames FILE|a,b,c [--template "a photo of a {}."] [--top K]
+                           [--prec fp32|bf16] IMAGE...
 
     Encodes "a photo of a {class}." for every class ('_' in names becomes a space, as the
     reference does), encodes each image, and prints the top K (default 5) classes with
     their softmax probabilities over exp(logit_scale) * cosine similarity.
     --classnames  a text file with one class name per line (ImageNet's "wnid name" lines
                   work too), or a comma-separated list
+    --prec        the towers' products: fp32 (default) or bf16 (also fp16, amp: bfloat16
+                  with float32 accumulation where the CPU has it, else fp32 with a notice)
     """
 
     static func run(_ args: [String]) throws -> Int32 {
-        let a = try Arguments(args, valued: ["model", "classnames", "template", "top"])
+        let a = try Arguments(args, valued: ["model", "classnames", "template", "top", "prec"])
         guard let path = a.value("model") else { throw UsageError("--model PATH is required") }
         guard let spec = a.value("classnames") else { throw UsageError("--classnames is required") }
         guard !a.positional.isEmpty else { throw UsageError("no IMAGE given") }
         let classnames = try readClassnames(spec)
         let template = a.value("template") ?? "a photo of a {}."
         guard template.contains("{}") else { throw UsageError("--template must contain {}") }
-        let model = try CLIPModel(contentsOf: URL(fileURLWithPath: path))
+        let model = try CLIPModel(contentsOf: URL(fileURLWithPath: path), precision: precision(a.value("prec")))
         let zs = try ZeroShotClassifier(clip: model, classnames: classnames, template: template,
                                         tokenizer: try model.tokenizer())
         let pixels = try EmbedCommand.preprocessImages(a.positional, resolution: model.vision.resolution)

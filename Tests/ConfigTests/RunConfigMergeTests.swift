@@ -232,6 +232,20 @@ struct RunConfigMergeTests {
         #expect(c.trainer.name == nil)
     }
 
+    @Test("PREC is fp16, fp32 or amp in both trainer sections; another value is an error naming the key")
+    func precisionValues() throws {
+        #expect(RunConfig.defaults.trainer.cocoop.prec == .fp16 && RunConfig.defaults.trainer.coop.prec == .fp16)
+        var c = RunConfig.defaults
+        try c.merge(overrides: ["TRAINER.COCOOP.PREC", "fp32", "TRAINER.COOP.PREC", "amp"])
+        #expect(c.trainer.cocoop.prec == .fp32 && c.trainer.coop.prec == .amp)
+        let bad = configError { try c.merge(yaml: "TRAINER:\n  COCOOP:\n    PREC: bf16\n", file: "t.yaml") }
+        #expect(bad == .typeMismatch(key: "TRAINER.COCOOP.PREC", origin: .file(path: "t.yaml", line: 3, column: 11),
+                                     expected: #"one of "fp16", "fp32", "amp""#, found: #""bf16""#))
+        let flag = configError { try c.merge(overrides: ["TRAINER.COOP.PREC", "half"]) }
+        #expect(flag?.description.contains("TRAINER.COOP.PREC") == true)
+        #expect(c.trainer.cocoop.prec == .fp32 && c.trainer.coop.prec == .amp)   // nothing half-applied
+    }
+
     @Test("yamlValue(forKey:) and keys")
     func lookups() {
         let c = RunConfig.defaults

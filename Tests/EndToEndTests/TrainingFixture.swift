@@ -35,16 +35,20 @@ struct TrainingFixture {
 
     /// `cocoop train` arguments for a CoCoOp run into `output` (32x32 input, tiny data); or a
     /// run of `trainer` with `config` (a path under Configs/) on other `weights` of `size` pixels.
+    /// `precision` is both trainers' PREC: fp32 by
+    /// default, the precision the tests' expectations are written for (the configs say fp16,
+    /// bfloat16 products on CPUs that have it; PrecisionCommandTests covers those).
     func arguments(output: URL, epochs: Int = 2, batch: Int = 4, extra: [String] = [],
                    trainer: String = "CoCoOp", config: String? = nil, weights: String? = nil,
-                   size: Int = 32) -> [String] {
+                   size: Int = 32, precision: String = "fp32") -> [String] {
         let configFile = config.map { Cocoop.packageRoot.appendingPathComponent("Configs/" + $0).path }
         return ["train", "--weights", weights ?? self.weights, "--root", root.path, "--config-file",
                 configFile ?? Self.trainerConfig, "--output-dir", output.path, "--trainer", trainer, "--seed", "1",
                 "DATASET.NAME", "SplitFile", "DATASET.SPLIT_FILE", "tiny/split.json",
                 "INPUT.SIZE", "[\(size), \(size)]",
                 "OPTIM.MAX_EPOCH", "\(epochs)", "OPTIM.LR", "0.5", "DATALOADER.TRAIN_X.BATCH_SIZE", "\(batch)",
-                "DATALOADER.TEST.BATCH_SIZE", "4", "TRAIN.PRINT_FREQ", "1"] + extra
+                "DATALOADER.TEST.BATCH_SIZE", "4", "TRAIN.PRINT_FREQ", "1",
+                "TRAINER.COCOOP.PREC", precision, "TRAINER.COOP.PREC", precision] + extra
     }
 
     /// Runs with `ranks` MPI ranks (plain process when 0).

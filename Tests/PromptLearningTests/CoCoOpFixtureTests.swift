@@ -11,9 +11,11 @@ import Tensor
     static let classnames = ["Abyssinian", "american_bulldog", "great_pyrenees", "Egyptian_Mau",
                              "staffordshire_bull_terrier"]
 
-    /// The CoCoOp model of the fixture with its initial parameters, and the batch features.
-    func setUp(_ execution: PromptExecution) throws -> (CoCoOp, ParameterBuffer, Tensor, [Int32], SafetensorsFile) {
-        let clip = try Fixtures.model()
+    /// The CoCoOp model of the fixture with its initial parameters, and the batch features
+    /// (on the fixture's float32 CLIP, or on `clip`).
+    static func setUp(_ execution: PromptExecution, clip: CLIPModel? = nil)
+        throws -> (CoCoOp, ParameterBuffer, Tensor, [Int32], SafetensorsFile) {
+        let clip = try clip ?? Fixtures.model()
         let tok = try CLIPTokenizer.bundled()
         let prompts = try ClassPrompts(classnames: Self.classnames, nCtx: 4, ctxInit: "a photo of a", tokenizer: tok)
         let model = CoCoOp(clip: clip, prompts: prompts)
@@ -39,14 +41,14 @@ import Tensor
     }
 
     @Test func initialContextIsTheInitTextEmbedding() throws {
-        let (model, _, _, _, f) = try setUp(.sharedPrefix)
+        let (model, _, _, _, f) = try Self.setUp(.sharedPrefix)
         let p = try model.initialParameters(seed: 1, tokenizer: try CLIPTokenizer.bundled())
         #expect(normwiseError(p["ctx"].buffer, try f.doubles("input/ctx")) == 0)
     }
 
     @Test(arguments: [PromptExecution.sharedPrefix, .padded(length: 77)])
     func logitsLossAndGradients(execution: PromptExecution) throws {
-        let (model, p, features, labels, f) = try setUp(execution)
+        let (model, p, features, labels, f) = try Self.setUp(execution)
         #expect(normwiseError(features.buffer, try f.doubles("image_features")) < 1e-5)
         let g = ParameterBuffer(layout: model.layout)
         let stats = model.step(imageFeatures: features, labels: labels, params: p, grads: g,
@@ -61,7 +63,7 @@ import Tensor
     }
 
     @Test func evaluationLogitsInChunksEqualTheTrainingForward() throws {
-        let (model, p, features, labels, f) = try setUp(.sharedPrefix)
+        let (model, p, features, labels, f) = try Self.setUp(.sharedPrefix)
         for chunk in [1, 2, 5, 10, 15] {   // 10 and 15: two and three images per pass
             let logits = model.logits(imageFeatures: features, params: p, classChunk: chunk)
             #expect(normwiseError(logits.buffer, try f.doubles("logits")) < 1e-5, "chunk \(chunk)")
@@ -70,7 +72,7 @@ import Tensor
     }
 
     @Test func threeStepSGDTrajectory() throws {
-        let (model, p, features, labels, f) = try setUp(.sharedPrefix)
+        let (model, p, features, labels, f) = try Self.setUp(.sharedPrefix)
         let sgd = SGD(momentum: 0.9, weightDecay: 5e-4)
         let schedule = LRSchedule(baseLR: 0.5, kind: .cosine, maxEpoch: 10, warmup: .constant(lr: 1e-5),
                                   warmupEpochs: 1, warmupRecount: true)

@@ -35,8 +35,10 @@ public enum ClassTokenPosition: String, ConfigEnum, Sendable {
     case front
 }
 
-/// TRAINER.COOP.PREC / TRAINER.COCOOP.PREC: the reference's arithmetic precision. Accepted
-/// for compatibility; cocoop-swift computes in float32 whatever this says.
+/// TRAINER.COOP.PREC / TRAINER.COCOOP.PREC: the reference's arithmetic precision. `fp16` and
+/// `amp` (half precision on the reference's GPU) run the frozen CLIP towers' matrix products
+/// in bfloat16 with float32 accumulation on CPUs with native bfloat16, else in float32 with
+/// a notice; `fp32` is float32 throughout (see Training's ComputePrecision).
 public enum Precision: String, ConfigEnum, Sendable {
     case fp16, fp32, amp
 }

@@ -41,7 +41,7 @@ public struct CoOpConfig: Equatable, Sendable {
     public var csc = false
     /// CTX_INIT: words to initialise the context from, e.g. "a photo of a"; empty: random. Default "".
     public var ctxInit = ""
-    /// PREC: "fp16", "fp32" or "amp" (accepted; cocoop-swift computes in float32). Default "fp16".
+    /// PREC: "fp16", "fp32" or "amp" (fp16/amp: bfloat16 products where the CPU has them). Default "fp16".
     public var prec: Precision = .fp16
     /// CLASS_TOKEN_POSITION: "end", "middle" or "front". Default "end".
     public var classTokenPosition: ClassTokenPosition = .end
@@ -56,7 +56,7 @@ public struct CoCoOpConfig: Equatable, Sendable {
     public var nCtx = 16
     /// CTX_INIT: words to initialise the context from, e.g. "a photo of a". Default "".
     public var ctxInit = ""
-    /// PREC: "fp16", "fp32" or "amp" (accepted; cocoop-swift computes in float32). Default "fp16".
+    /// PREC: "fp16", "fp32" or "amp" (fp16/amp: bfloat16 products where the CPU has them). Default "fp16".
     public var prec: Precision = .fp16
 
     /// CoOp's defaults.

@@ -1,0 +1,53 @@
+import Foundation
+import Support
+import Tensor
+import Testing
+import TestSupport
+@testable import CLIP
+
+/// The encoders with their products in bfloat16 against the float64 reference: within
+/// bfloat16's rounding (8 significant bits; about 1e-3 relative per product, a few times
+/// that through a tower), where float32 is at 1e-6.
+@Suite(.enabled(if: OneDNN.hasNativeBFloat16)) struct BFloat16EncoderTests {
+    @Test func vitAndTextFeaturesWithinBFloat16Rounding() throws {
+        let url = EncoderFixtureTests.shared.appendingPathComponent("clip_openai.safetensors")
+        let model = try CLIPModel(contentsOf: url, precision: .bfloat16)
+        let inputs = try EncoderFixtureTests.file("features/features.safetensors")
+        let text = model.text.encode(tokens: try EncoderFixtureTests.tokens(inputs))
+        let image = model.vision.encode(pixels: try EncoderFixtureTests.pixels(inputs))
+        let et = EncoderFixtureTests.normwise(text.data, try inputs.doubles("text/features"))
+        let ei = EncoderFixtureTests.normwise(image.data, try inputs.doubles("image/features"))
+        // Above 1e-5: the bfloat16 products did run; below 1e-2: nothing else went wrong.
+        #expect(et > 1e-5 && et < 1e-2, "text features: \(et)")
+        #expect(ei > 1e-5 && ei < 1e-2, "image features: \(ei)")
+    }
+
+    @Test func textGradientWithinBFloat16RoundingOfFloat32() throws {
+        let url = EncoderFixtureTests.shared.appendingPathComponent("clip_openai.safetensors")
+        let fp32 = try CLIPModel(contentsOf: url), bf16 = fp32.at(.bfloat16)
+        let inputs = try EncoderFixtureTests.file("features/features.safetensors")
+        let tokens = try EncoderFixtureTests.tokens(inputs)
+        func gradient(_ model: CLIPModel) -> [Float] {
+            let t = tokens.map { Array($0.prefix(12)) }   // short rows: the causal mask makes a cut exact
+            let ids = t.flatMap { $0 }
+            let input = PackedText(embeddings: model.text.embed(ids), positions: t.flatMap { Array(0..<$0.count) },
+                                   featureRows: t.indices.map { $0 * 12 + 11 },
+                                   layout: UniformSequences(batch: t.count, length: 12, causal: true))
+            let tape = model.text.makeTape(for: input)
+            let features = model.text.forward(input, tape: tape)
+            let upstream = Tensor(shape: features.shape, values: (0..<features.count).map { Float($0 % 7) - 3 })
+            return model.text.backward(upstream, tape: tape).array
+        }
+        let g32 = gradient(fp32), g16 = gradient(bf16)
+        let err = normwiseError(g16, g32.map(Double.init))
+        #expect(err > 1e-5 && err < 2e-2, "gradient at the embeddings: \(err)")
+    }
+
+    /// A ResNet tower's convolutions stay float32: the image features are bit for bit those
+    /// of the float32 model.
+    @Test func resNetImageTowerStaysFloat32() throws {
+        let fp32 = try ResNetFixtureTests.model(), bf16 = fp32.at(.bfloat16)
+        let pixels = try ResNetFixtureTests.pixels(try ResNetFixtureTests.reference())
+        #expect(bf16.vision.encode(pixels: pixels).array == fp32.vision.encode(pixels: pixels).array)
+    }
+}
