@@ -9,8 +9,13 @@ OpenAI's CLIP), read the EOT rows, normalise, logits, cross-entropy; then backwa
 context vectors and the Meta-Net and one SGD step. Only the prompt learner requires grad.
 
 Written for this benchmark (no code taken from the reference); prints one JSON line.
-usage: bench_reference_cocoop.py --classes 19 --batch 1 --steps 3 [--threads N]
+usage: bench_reference_cocoop.py --classes 19 --batch 1 --steps 3 [--threads N] [--autocast-bf16]
+
+--autocast-bf16 runs the step under torch.autocast("cpu", dtype=torch.bfloat16), what a
+PyTorch user would try for the configs' PREC fp16 on a CPU (matrix products in bfloat16
+through oneDNN, the rest as autocast decides).
 """
+import contextlib
 import argparse, json, math, resource, time
 
 import torch
@@ -83,6 +88,7 @@ def main():
     ap.add_argument("--steps", type=int, default=3)
     ap.add_argument("--threads", type=int, default=0)
     ap.add_argument("--n-ctx", type=int, default=4)
+    ap.add_argument("--autocast-bf16", action="store_true")
     a = ap.parse_args()
     if a.threads:
         torch.set_num_threads(a.threads)
@@ -106,7 +112,16 @@ def main():
     labels = torch.randint(0, n, (a.batch,))
     logit_scale = math.log(100.0)
 
+    def precision():
+        if a.autocast_bf16:
+            return torch.autocast("cpu", dtype=torch.bfloat16)
+        return contextlib.nullcontext()
+
     def step():
+        with precision():
+            return forward_backward()
+
+    def forward_backward():
         f = vision(images)
         z = f / f.norm(dim=-1, keepdim=True)
         shifted = ctx.unsqueeze(0) + meta(z).unsqueeze(1)
@@ -130,6 +145,7 @@ def main():
         times.append(time.perf_counter() - t0)
     best = min(times)
     print(json.dumps({"classes": n, "batch": a.batch, "threads": torch.get_num_threads(),
+                      "precision": "autocast-bf16" if a.autocast_bf16 else "fp32",
                       "step_s": best, "images_per_s": a.batch / best,
                       "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 

@@ -2,6 +2,8 @@
 # The demo command: CoCoOp's base-to-new experiment on real images, in minutes, on 2 cores.
 #
 #   Scripts/demo.sh [OUTPUT_DIR]          (default: demo-output)
+#   DEMO_PREC=fp32 Scripts/demo.sh DIR   (PREC of both trainers; default fp16, as CoOp's
+#                                          configs: bfloat16 products where the CPU has them)
 #
 # 1. installs what is missing (Scripts/setup.sh: the libraries and Debian's
 #    dataset-fashion-mnist; gnuplot-nox for the chart when run as root),
@@ -37,7 +39,7 @@ $BIN demo-data --output "$OUT/data" --train-per-class 200 --test-per-class 1000
 
 # MARK: - The sweep (2 ranks: each training runs data-parallel on both)
 
-export DEMO_DATA=$OUT/data DEMO_OUTPUT=$OUT OPENBLAS_NUM_THREADS=1
+export DEMO_DATA=$OUT/data DEMO_OUTPUT=$OUT OPENBLAS_NUM_THREADS=1 DEMO_PREC=${DEMO_PREC:-fp16}
 MPIRUN=(mpirun -np 2 --oversubscribe --mca btl self,vader)
 [[ $(id -u) -eq 0 ]] && MPIRUN+=(--allow-run-as-root)
 "${MPIRUN[@]}" "$BIN" sweep "$SWEEP" | grep -v '^|\|^#\|^$\|^Accuracy in %'
@@ -64,7 +66,7 @@ echo
 echo "Fashion-MNIST base-to-new with the tiny CLIP (Demo/tiny_clip.safetensors), 16 shots, seeds 1-3"
 echo "base: t-shirt/top, trouser, pullover, dress, coat (5000 test images)"
 echo "new:  sandal, shirt, sneaker, bag, ankle boot (5000 test images)"
-echo "accuracy in % (mean ± std over seeds); H = 2 B N / (B + N)"
+echo "accuracy in % (mean ± std over seeds); H = 2 B N / (B + N); PREC $DEMO_PREC"
 echo
 cat "$OUT/results.md"
 echo

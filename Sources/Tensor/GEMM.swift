@@ -65,14 +65,17 @@ public enum Float32Library: String, Sendable, CaseIterable {
 
 /// Where float32 products go: ``float32`` for those of at least ``oneDNNMinimumWork``
 /// multiply-adds (smaller ones, and Double, always go to OpenBLAS, whose per-call cost is
-/// lower). `COCOOP_SGEMM=openblas` or `onednn` in the environment sets the default.
+/// lower). The default is oneDNN where it dispatches to AVX-512 (measured faster than
+/// OpenBLAS at the towers' shapes: 1.2x with OpenBLAS's Cooper Lake kernels, 2x with the
+/// Haswell ones that OPENBLAS_CORETYPE picks on some machines), OpenBLAS elsewhere;
+/// `COCOOP_SGEMM=openblas` or `onednn` in the environment chooses.
 public enum GEMMRouting {
     /// The library for large float32 products.
     nonisolated(unsafe) public static var float32: Float32Library = {
         if let name = ProcessInfo.processInfo.environment["COCOOP_SGEMM"], let library = Float32Library(rawValue: name) {
             return library
         }
-        return .openBLAS
+        return OneDNN.hasAVX512 ? .oneDNN : .openBLAS
     }()
 
     /// Runs `body` with float32 products sent to `library` (benchmarks compare them; the

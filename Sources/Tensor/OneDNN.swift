@@ -19,6 +19,12 @@ public enum OneDNN {
         return isa & bf16 == bf16 || isa & amx == amx
     }
 
+    /// Whether oneDNN dispatches to AVX-512 (float32 products go to it then: ``GEMMRouting``).
+    public static var hasAVX512: Bool {
+        let isa = dnnl_get_effective_cpu_isa().rawValue, avx512 = dnnl_cpu_isa_avx512_core.rawValue
+        return isa & avx512 == avx512
+    }
+
     /// The instruction set oneDNN dispatches to, e.g. "avx512_core_bf16" (for `cocoop env`).
     public static var isaName: String {
         switch dnnl_get_effective_cpu_isa() {
