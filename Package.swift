@@ -28,6 +28,7 @@ let package = Package(
         // MARK: - Swift modules (arrows point down: cocoop -> ... -> Tensor -> C)
         .target(name: "Support"),
         .target(name: "Gunzip", dependencies: ["CZlib"]),
+        .target(name: "TorchFormats", dependencies: ["Support"]),
         .target(name: "Tensor", dependencies: ["COpenBLAS"]),
         .target(name: "Imaging", dependencies: ["CTurboJPEG", "CPNG"]),
         .target(name: "CLIP", dependencies: ["Tensor", "Support", "Gunzip"],
@@ -54,6 +55,7 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "SupportTests", dependencies: ["Support", "TestSupport"]),
         .testTarget(name: "GunzipTests", dependencies: ["Gunzip", "TestSupport"]),
+        .testTarget(name: "TorchFormatsTests", dependencies: ["TorchFormats", "Support", "TestSupport"]),
         .testTarget(name: "TensorTests", dependencies: ["Tensor", "TestSupport"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "CTurboJPEG", "TestSupport"]),  // TurboJPEG: oracle
         .testTarget(name: "CLIPTests", dependencies: ["CLIP", "Tensor", "Support", "TestSupport"]),
