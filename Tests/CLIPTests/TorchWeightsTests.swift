@@ -1,0 +1,73 @@
+import Foundation
+import Support
+import Tensor
+import Testing
+import TestSupport
+import TorchFormats
+@testable import CLIP
+
+/// CLIP weights from PyTorch files (`.pt`/`.pth` state dicts, a Hugging Face folder's
+/// pytorch_model.bin) load exactly as the same tensors do from safetensors.
+@Suite("TorchWeights")
+struct TorchWeightsTests {
+    /// Rewrites every tensor of a safetensors file as a torch.save state dict (float32).
+    static func convert(_ source: URL, to destination: URL, renaming: (String) -> String = { $0 }) throws {
+        let file = try SafetensorsFile(url: source)
+        let tensors = try file.names.map {
+            TorchSave.NamedTensor(name: renaming($0), shape: try file.shape($0), values: try file.floats($0))
+        }
+        try TorchSave.writeStateDict(tensors, to: destination)
+    }
+
+    static func expectSame(_ a: CLIPWeights, _ b: CLIPWeights) {
+        #expect(a.architecture == b.architecture)
+        #expect(a.naming == b.naming)
+        #expect(a.logitScale == b.logitScale)
+        for parameter in CLIPParameter.all(for: a.architecture) {
+            guard let x = a.tensor(for: parameter), let y = b.tensor(for: parameter) else { continue }
+            #expect(x.shape == y.shape && x.array == y.array, "\(parameter)")
+        }
+    }
+
+    @Test("An OpenAI state dict saved with torch.save loads like the safetensors file, F32 borrowed from the map")
+    func openAIStateDict() throws {
+        try TemporaryDirectory.with { folder in
+            let pt = folder.appendingPathComponent("ViT-tiny.pt")
+            try Self.convert(WeightsFixtures.openAIF16, to: pt)
+            let fromTorch = try CLIPWeights.load(from: pt)
+            Self.expectSame(fromTorch, try CLIPWeights.load(from: WeightsFixtures.openAIF16))
+            #expect(fromTorch.isBorrowedFromFile(.global(.tokenEmbedding)))
+            #expect(try CLIPWeights.architecture(at: pt) == fromTorch.architecture)
+        }
+    }
+
+    @Test("A Hugging Face folder with pytorch_model.bin instead of model.safetensors")
+    func huggingFaceBin() throws {
+        try TemporaryDirectory.with { folder in
+            let hf = WeightsFixtures.huggingFaceFolder
+            try FileManager.default.copyItem(at: hf.appendingPathComponent("config.json"),
+                                             to: folder.appendingPathComponent("config.json"))
+            try Self.convert(hf.appendingPathComponent("model.safetensors"),
+                             to: folder.appendingPathComponent("pytorch_model.bin"))
+            Self.expectSame(try CLIPWeights.load(from: folder), try CLIPWeights.load(from: hf))
+        }
+    }
+
+    @Test("A wrong shape in a .pth names the file and the tensor, as for safetensors")
+    func validation() throws {
+        try TemporaryDirectory.with { folder in
+            let pt = folder.appendingPathComponent("bad.pth")
+            try Self.convert(WeightsFixtures.openAIF16, to: pt)
+            let file = try SafetensorsFile(url: WeightsFixtures.openAIF16)
+            var tensors = try file.names.map {
+                TorchSave.NamedTensor(name: $0, shape: try file.shape($0), values: try file.floats($0))
+            }
+            let i = try #require(tensors.firstIndex { $0.name == "ln_final.bias" })
+            tensors[i] = TorchSave.NamedTensor(name: "ln_final.bias", shape: [3], values: [0, 0, 0])
+            try TorchSave.writeStateDict(tensors, to: pt)
+            let error = WeightsFixtures.error { _ = try CLIPWeights.load(from: pt) }
+            #expect("\(error.map { "\($0)" } ?? "loaded")".contains("ln_final.bias"))
+            #expect("\(error.map { "\($0)" } ?? "loaded")".contains(pt.path))
+        }
+    }
+}
