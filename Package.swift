@@ -60,7 +60,7 @@ let package = Package(
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "CTurboJPEG", "TestSupport"]),  // TurboJPEG: oracle
         .testTarget(name: "CLIPTests", dependencies: ["CLIP", "Tensor", "Support", "TorchFormats", "TestSupport"]),
         .testTarget(name: "PromptLearningTests", dependencies: ["PromptLearning", "CLIP", "Tensor", "Support",
-                                                                "TestSupport"]),
+                                                                "TorchFormats", "TestSupport"]),
         .testTarget(name: "ConfigTests", dependencies: ["Config", "TestSupport"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Imaging", "Support", "TestSupport"]),
         .testTarget(name: "DistributedTests", dependencies: ["Distributed", "cocoop", "TestSupport"]),

@@ -1,5 +1,6 @@
 import Foundation
 import Support
+import TorchFormats
 
 /// Prompt-learner parameters in CoOp's naming (`prompt_learner.ctx`,
 /// `prompt_learner.meta_net.linear1.weight`, ...), as the PyTorch reference saves them.
@@ -7,10 +8,13 @@ public enum CoOpParameterFile {
     /// The reference's name of a slot.
     public static func referenceName(_ slot: String) -> String { "prompt_learner." + slot }
 
-    /// Loads parameters from a safetensors file with CoOp's names (the `prompt_learner.`
-    /// prefix optional). Every slot of `layout` must be present with its exact shape.
+    /// Loads parameters from a file with CoOp's names (the `prompt_learner.` prefix
+    /// optional): safetensors, or a PyTorch file such as Dassl's checkpoint
+    /// (`prompt_learner/model.pth.tar-N`, whose state dict has `ctx`, `meta_net.linear1.weight`,
+    /// ...). Every slot of `layout` must be present with its exact shape; other tensors
+    /// (`token_prefix`/`token_suffix`, which CoOp's load_model drops too) are ignored.
     public static func load(_ url: URL, layout: ParameterLayout) throws -> ParameterBuffer {
-        let file = try SafetensorsFile(url: url)
+        let file = try NamedTensors.open(url)
         let p = ParameterBuffer(layout: layout)
         for slot in layout.slots {
             let name = [referenceName(slot.name), slot.name].first(where: file.contains)
@@ -30,6 +34,17 @@ public enum CoOpParameterFile {
             p[slot.name].data.update(from: values, count: values.count)
         }
         return p
+    }
+
+    /// Writes `params` as Dassl's checkpoint of the prompt learner (`save_checkpoint`'s dict,
+    /// torch.save format): the module's own state dict, so keys have no `prompt_learner.`
+    /// prefix (`ctx`, `meta_net.linear1.weight`, ...), as CoOp's load_model and
+    /// interpret_prompt.py read them.
+    public static func writeDassl(_ params: ParameterBuffer, epoch: Int, to url: URL) throws {
+        let tensors = params.layout.slots.map {
+            TorchSave.NamedTensor(name: $0.name, shape: $0.shape, values: params[$0.name].array)
+        }
+        try DasslCheckpoint.write(tensors, epoch: epoch, valResult: nil, to: url)
     }
 
     /// Writes `params` with CoOp's names (float32) so the PyTorch reference can load them.
