@@ -14,7 +14,25 @@ public enum CoOpParameterFile {
     /// ...). Every slot of `layout` must be present with its exact shape; other tensors
     /// (`token_prefix`/`token_suffix`, which CoOp's load_model drops too) are ignored.
     public static func load(_ url: URL, layout: ParameterLayout) throws -> ParameterBuffer {
-        let file = try NamedTensors.open(url)
+        try load(NamedTensors.open(url), layout: layout)
+    }
+
+    /// CoOp's checkpoint of the prompt learner in a model folder, where Dassl's load_model
+    /// looks: `prompt_learner/model.pth.tar-<epoch>`, or `prompt_learner/model-best.pth.tar`
+    /// when no epoch is given.
+    public static func dasslCheckpointPath(modelDir: URL, epoch: Int?) -> URL {
+        modelDir.appendingPathComponent("prompt_learner")
+            .appendingPathComponent(epoch.map { "model.pth.tar-\($0)" } ?? "model-best.pth.tar")
+    }
+
+    /// The parameters and the `epoch` entry of a Dassl checkpoint (checked as ``load(_:layout:)``).
+    public static func loadDassl(_ url: URL, layout: ParameterLayout) throws -> (ParameterBuffer, epoch: Int?) {
+        let checkpoint = try DasslCheckpoint(path: url.path)
+        return (try load(checkpoint.stateDict, layout: layout), checkpoint.epoch)
+    }
+
+    private static func load(_ file: any NamedTensorSource, layout: ParameterLayout) throws -> ParameterBuffer {
+        let url = URL(fileURLWithPath: file.path)
         let p = ParameterBuffer(layout: layout)
         for slot in layout.slots {
             let name = [referenceName(slot.name), slot.name].first(where: file.contains)
