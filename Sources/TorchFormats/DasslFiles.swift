@@ -88,15 +88,18 @@ public enum DasslFewShotCache {
         }
     }
 
-    /// Writes a cache `pickle.load` reads (with Dassl importable) as CoOp's datasets do.
-    public static func write(train: [DasslDatum], val: [DasslDatum], to url: URL) throws {
+    /// Writes a cache `pickle.load` reads (with Dassl importable) as CoOp's datasets do;
+    /// without `val` only `"train"` is written, as CoOp's ImageNet does.
+    public static func write(train: [DasslDatum], val: [DasslDatum]?, to url: URL) throws {
         func node(_ d: DasslDatum) -> PickleNode {
             .object(className: Unpickler.datumClass, attributes: [
                 ("_impath", .string(d.impath)), ("_label", .int(d.label)), ("_domain", .int(d.domain)),
                 ("_classname", .string(d.classname)),
             ])
         }
-        let root = PickleNode.dict([("train", .list(train.map(node))), ("val", .list(val.map(node)))], ordered: false)
+        var entries: [(String, PickleNode)] = [("train", .list(train.map(node)))]
+        if let val { entries.append(("val", .list(val.map(node)))) }
+        let root = PickleNode.dict(entries, ordered: false)
         try writeAtomically(PickleWriter.stream(root), to: url)
     }
 }
