@@ -71,7 +71,8 @@ let package = Package(
         .testTarget(name: "TrainingTests", dependencies: ["Training", "CLIP", "Config", "PromptLearning", "Tensor",
                                                           "Support", "TestSupport"]),
         .testTarget(name: "SweepsTests", dependencies: ["Sweeps", "Config", "Support", "TestSupport"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["cocoop", "Support", "Checkpoint", "Imaging", "TestSupport"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["cocoop", "Support", "Checkpoint", "Imaging", "TorchFormats",
+                                                          "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )
