@@ -60,7 +60,7 @@ public enum CoOpParameterFile {
     /// interpret_prompt.py read them.
     public static func writeDassl(_ params: ParameterBuffer, epoch: Int, to url: URL) throws {
         let tensors = params.layout.slots.map {
-            TorchSave.NamedTensor(name: $0.name, shape: $0.shape, values: params[$0.name].array)
+            NamedTensor(name: $0.name, shape: $0.shape, values: params[$0.name].array)
         }
         try DasslCheckpoint.write(tensors, epoch: epoch, valResult: nil, to: url)
     }

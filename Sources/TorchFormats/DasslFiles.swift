@@ -1,4 +1,5 @@
 import Foundation
+import Support
 
 // MARK: - Checkpoint
 
@@ -28,7 +29,7 @@ public struct DasslCheckpoint {
     }
 
     /// Writes `tensors` as Dassl's `save_checkpoint` would (no optimizer or scheduler state).
-    public static func write(_ tensors: [TorchSave.NamedTensor], epoch: Int, valResult: Double?,
+    public static func write(_ tensors: [NamedTensor], epoch: Int, valResult: Double?,
                              to url: URL) throws {
         let (stateDict, storages) = try TorchSave.stateDict(tensors)
         let root = PickleNode.dict([("state_dict", stateDict), ("epoch", .int(epoch)), ("optimizer", .none),

@@ -1,21 +1,9 @@
 import Foundation
+import Support
 
 /// Writes files `torch.load` reads: a zip archive with `archive/data.pkl` (pickle protocol 2),
 /// `archive/byteorder`, `archive/data/<n>` (float32 storages) and `archive/version`.
 public enum TorchSave {
-    /// One float32 tensor to write: its name, shape and row-major values.
-    public struct NamedTensor {
-        public var name: String
-        public var shape: [Int]
-        public var values: [Float]
-
-        public init(name: String, shape: [Int], values: [Float]) {
-            self.name = name
-            self.shape = shape
-            self.values = values
-        }
-    }
-
     /// Writes `root`, whose `.tensor(storage: i, ...)` nodes refer to `storages[i]`, as `torch.save` would.
     /// - Throws: ``TorchFormatError/writeFailed(path:reason:)``.
     public static func write(_ root: PickleNode, storages: [[Float]], to url: URL) throws {
@@ -33,7 +21,7 @@ public enum TorchSave {
     }
 
     /// The state dict node (an OrderedDict of tensors) and its storages.
-    public static func stateDict(_ tensors: [NamedTensor]) throws -> (node: PickleNode, storages: [[Float]]) {
+    public static func stateDict(_ tensors: [Support.NamedTensor]) throws -> (node: PickleNode, storages: [[Float]]) {
         var entries: [(String, PickleNode)] = []
         for (i, t) in tensors.enumerated() {
             guard t.shape.allSatisfy({ $0 >= 0 }), t.shape.reduce(1, *) == t.values.count else {
@@ -46,7 +34,7 @@ public enum TorchSave {
     }
 
     /// Writes a plain state dict (`torch.save(module.state_dict(), f)`).
-    public static func writeStateDict(_ tensors: [NamedTensor], to url: URL) throws {
+    public static func writeStateDict(_ tensors: [Support.NamedTensor], to url: URL) throws {
         let (node, storages) = try stateDict(tensors)
         try write(node, storages: storages, to: url)
     }

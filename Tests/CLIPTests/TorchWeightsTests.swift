@@ -14,7 +14,7 @@ struct TorchWeightsTests {
     static func convert(_ source: URL, to destination: URL, renaming: (String) -> String = { $0 }) throws {
         let file = try SafetensorsFile(url: source)
         let tensors = try file.names.map {
-            TorchSave.NamedTensor(name: renaming($0), shape: try file.shape($0), values: try file.floats($0))
+            NamedTensor(name: renaming($0), shape: try file.shape($0), values: try file.floats($0))
         }
         try TorchSave.writeStateDict(tensors, to: destination)
     }
@@ -60,10 +60,10 @@ struct TorchWeightsTests {
             try Self.convert(WeightsFixtures.openAIF16, to: pt)
             let file = try SafetensorsFile(url: WeightsFixtures.openAIF16)
             var tensors = try file.names.map {
-                TorchSave.NamedTensor(name: $0, shape: try file.shape($0), values: try file.floats($0))
+                NamedTensor(name: $0, shape: try file.shape($0), values: try file.floats($0))
             }
             let i = try #require(tensors.firstIndex { $0.name == "ln_final.bias" })
-            tensors[i] = TorchSave.NamedTensor(name: "ln_final.bias", shape: [3], values: [0, 0, 0])
+            tensors[i] = NamedTensor(name: "ln_final.bias", shape: [3], values: [0, 0, 0])
             try TorchSave.writeStateDict(tensors, to: pt)
             let error = WeightsFixtures.error { _ = try CLIPWeights.load(from: pt) }
             #expect("\(error.map { "\($0)" } ?? "loaded")".contains("ln_final.bias"))

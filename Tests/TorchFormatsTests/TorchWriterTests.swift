@@ -10,9 +10,9 @@ import TestSupport
 @Suite("TorchWriter")
 struct TorchWriterTests {
     static let tensors = [
-        TorchSave.NamedTensor(name: "ctx", shape: [4, 3], values: (0..<12).map { Float($0) * 0.25 - 1 }),
-        TorchSave.NamedTensor(name: "meta_net.linear1.bias", shape: [2], values: [.pi, -0.0]),
-        TorchSave.NamedTensor(name: "scalar", shape: [], values: [7]),
+        NamedTensor(name: "ctx", shape: [4, 3], values: (0..<12).map { Float($0) * 0.25 - 1 }),
+        NamedTensor(name: "meta_net.linear1.bias", shape: [2], values: [.pi, -0.0]),
+        NamedTensor(name: "scalar", shape: [], values: [7]),
     ]
     static let train = [DasslDatum(impath: "/data/pets/images/a b.jpg", label: 3, classname: "great_pyrenees"),
                         DasslDatum(impath: "/data/pets/images/é.jpg", label: 300, domain: 1, classname: "x")]
