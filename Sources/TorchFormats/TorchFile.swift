@@ -39,7 +39,7 @@ public final class TorchFile {
             }
             let prefix = String(pickle.dropLast("data.pkl".count))
             if archive.entry(prefix + "byteorder") != nil {
-                let order = String(decoding: try archive.bytes(of: prefix + "byteorder"), as: UTF8.self)
+                let order = String(decoding: try archive.verifiedBytes(of: prefix + "byteorder"), as: UTF8.self)
                 guard order == "little" else {
                     throw TorchFormatError.notAnArchive(path: path, reason: "byteorder '\(order)' (only little-endian "
                                                         + "archives are read)")
@@ -47,7 +47,7 @@ public final class TorchFile {
             }
             isTorchScript = archive.entry(prefix + "constants.pkl") != nil
             let storages = StorageTable(archive: archive, prefix: prefix)
-            var unpickler = Unpickler(data: try archive.bytes(of: pickle), path: path, entry: pickle,
+            var unpickler = Unpickler(data: try archive.verifiedBytes(of: pickle), path: path, entry: pickle,
                                       persistentLoad: storages.load)
             root = try unpickler.load()
             return

@@ -12,6 +12,8 @@ public struct ZipEntry: Equatable, Sendable {
     public let size: Int
     /// Offset of the member's local header.
     public let localHeaderOffset: Int
+    /// CRC-32 of the extracted bytes, from the central directory.
+    public let crc32: UInt32
 }
 
 /// A zip archive read in place from a memory-mapped file, as `torch.save` and
@@ -75,6 +77,20 @@ public final class ZipArchive {
         return try bytes(of: entry)
     }
 
+    /// The bytes of the member named `name`, checked against its CRC-32 (for the small
+    /// members that are parsed, such as data.pkl; storages are not hashed, to keep loading
+    /// large weights free of a pass over every byte).
+    public func verifiedBytes(of name: String) throws -> UnsafeRawBufferPointer {
+        guard let entry = entry(name) else { throw TorchFormatError.missingEntry(path: path, entry: name) }
+        let bytes = try bytes(of: entry)
+        let crc = CRC32.checksum(bytes)
+        guard crc == entry.crc32 else {
+            throw TorchFormatError.corruptArchive(path: path, entry: name, reason: "CRC-32 is "
+                + "\(String(crc, radix: 16)), the archive says \(String(entry.crc32, radix: 16)) (a damaged file)")
+        }
+        return bytes
+    }
+
     // MARK: - Central directory
 
     private static func readCentralDirectory(_ r: Reader) throws -> [ZipEntry] {
@@ -117,6 +133,7 @@ public final class ZipArchive {
         for _ in 0..<total {
             try r.expect(signature: 0x0201_4b50, at: p, what: "central directory entry")
             let method = try r.u16(p + 10)
+            let crc = UInt32(try r.u32(p + 16))
             var compressed = try r.u32(p + 20)
             var size = try r.u32(p + 24)
             let nameLength = try r.u16(p + 28), extraLength = try r.u16(p + 30), commentLength = try r.u16(p + 32)
@@ -145,7 +162,7 @@ public final class ZipArchive {
                 extra += 4 + length
             }
             entries.append(ZipEntry(name: name, method: method, compressedSize: compressed, size: size,
-                                    localHeaderOffset: offset))
+                                    localHeaderOffset: offset, crc32: crc))
             p += 46 + nameLength + extraLength + commentLength
         }
         return entries

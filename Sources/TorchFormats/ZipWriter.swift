@@ -65,7 +65,7 @@ enum CRC32 {
         return c
     }
 
-    static func checksum(_ data: [UInt8]) -> UInt32 {
+    static func checksum<Bytes: Sequence>(_ data: Bytes) -> UInt32 where Bytes.Element == UInt8 {
         var c: UInt32 = 0xffff_ffff
         for byte in data { c = table[Int((c ^ UInt32(byte)) & 0xff)] ^ (c >> 8) }
         return c ^ 0xffff_ffff

@@ -41,6 +41,22 @@ struct TorchWeightsTests {
         }
     }
 
+    @Test("OpenAI's input_resolution, context_length and vocab_size entries are read past without warnings")
+    func openAIExtras() throws {
+        try TemporaryDirectory.with { folder in
+            let file = try SafetensorsFile(url: WeightsFixtures.openAIF16)
+            var tensors = try file.names.map {
+                NamedTensor(name: $0, shape: try file.shape($0), values: try file.floats($0))
+            }
+            tensors += [("input_resolution", 32), ("context_length", 77), ("vocab_size", 49408), ("extra", 1)].map {
+                NamedTensor(name: $0.0, shape: [], values: [Float($0.1)])
+            }
+            let pt = folder.appendingPathComponent("with-extras.pt")
+            try TorchSave.writeStateDict(tensors, to: pt)
+            #expect(try CLIPWeights.load(from: pt).warnings == ["\(pt.path): ignoring unexpected tensor 'extra'"])
+        }
+    }
+
     @Test("A Hugging Face folder with pytorch_model.bin instead of model.safetensors")
     func huggingFaceBin() throws {
         try TemporaryDirectory.with { folder in

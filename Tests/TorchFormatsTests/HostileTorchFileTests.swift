@@ -68,6 +68,25 @@ struct HostileTorchFileTests {
         }
     }
 
+    @Test("A flipped byte in data.pkl is caught by its CRC-32, naming the entry")
+    func damagedPickle() throws {
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: TorchFixtures.path("state_dict.pt"))))
+        let archive = try ZipArchive(mapping: MappedFile(path: TorchFixtures.path("state_dict.pt")))
+        let pickle = try archive.bytes(of: "state_dict/data.pkl")
+        let offset = pickle.baseAddress! - archive.mapping.bytes.baseAddress! + 40
+        bytes[offset] ^= 0x01
+        try TemporaryDirectory.with { folder in
+            let url = folder.appendingPathComponent("flipped.pt")
+            try Data(bytes).write(to: url)
+            let failure = try #require(error(url.path))
+            guard case let .corruptArchive(path, entry, reason) = failure else {
+                Issue.record("\(failure)")
+                return
+            }
+            #expect(path == url.path && entry == "state_dict/data.pkl" && reason.hasPrefix("CRC-32 is"))
+        }
+    }
+
     @Test("A storage whose entry is shorter than numel x element size names the entry")
     func wrongStorageSize() throws {
         try TemporaryDirectory.with { folder in

@@ -108,6 +108,8 @@ struct CLIPCheckpointReader {
         }
         // BatchNorm step counters are part of OpenAI's ResNet files and mean nothing here.
         used.formUnion(ResNetParameter.counterNames(for: architecture).map { naming.prefix + $0 })
+        // OpenAI's TorchScript archives also hold these; clip.load's build_model deletes them.
+        if case .openAI = naming { used.formUnion(["input_resolution", "context_length", "vocab_size"]) }
         return file.names.filter { !used.contains($0) }.map { "\(path): ignoring unexpected tensor '\($0)'" }
     }
 
