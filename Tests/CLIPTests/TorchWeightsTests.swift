@@ -57,6 +57,24 @@ struct TorchWeightsTests {
         }
     }
 
+    @Test("A TorchScript CLIP traced from OpenAI's model.py loads like its safetensors (when torch is installed)")
+    func torchScriptCLIP() throws {
+        try TemporaryDirectory.with { folder in
+            let pt = folder.appendingPathComponent("ViT-tiny-jit.pt")
+            let script = WeightsFixtures.testsFolder.deletingLastPathComponent()
+                .appendingPathComponent("Scripts/gen_torchscript_clip.py")
+            let r = try runTool(["python3", script.path, WeightsFixtures.openAIF32.path, pt.path], timeout: 300)
+            guard r.status != 3 else {
+                print("TorchWeights.torchScriptCLIP: needs torch, safetensors and openai-clip; skipped (\(r.stdout))")
+                return
+            }
+            try #require(r.status == 0, "\(r.output)")
+            let file = try TorchFile(path: pt.path)
+            #expect(file.isTorchScript)
+            Self.expectSame(try CLIPWeights.load(from: pt), try WeightsFixtures.loadOpenAIF32())
+        }
+    }
+
     @Test("A Hugging Face folder with pytorch_model.bin instead of model.safetensors")
     func huggingFaceBin() throws {
         try TemporaryDirectory.with { folder in
