@@ -9,13 +9,8 @@ import TorchFormats
 /// CoOp's format, read when present and checked against our draw (the cache wins).
 @Suite("CoOp few-shot pickle cache")
 struct CoOpPickleCacheTests {
-    func pets() throws -> TemporaryDirectory {
-        let tmp = try TemporaryDirectory("cocoop-datasets")
-        let split = syntheticSplit(["a", "b", "c", "d"], perClass: 10)
-        try tmp.writeSplit("oxford_pets/split_zhou_OxfordPets.json", train: split.train, val: split.val,
-                           test: split.test)
-        return tmp
-    }
+    /// The OxfordPets tree of ``FewShotCacheTests``.
+    func pets() throws -> TemporaryDirectory { try FewShotCacheTests().pets() }
 
     func pickle(_ tmp: TemporaryDirectory, shots: Int, seed: Int) -> URL {
         tmp.url.appendingPathComponent("oxford_pets/split_fewshot/shot_\(shots)-seed_\(seed).pkl")
