@@ -33,6 +33,10 @@ sd["f64"] = torch.randn(3).double()
 torch.save(sd, os.path.join(OUT, "state_dict.pt"))
 record("state_dict.pt", torch.load(os.path.join(OUT, "state_dict.pt")))
 
+# The same in PyTorch's legacy (pre-1.6) format.
+torch.save(sd, os.path.join(OUT, "legacy.pt"), _use_new_zipfile_serialization=False)
+record("legacy.pt", torch.load(os.path.join(OUT, "legacy.pt")))
+
 # A module's own state dict: an OrderedDict with a `_metadata` attribute (set by BUILD).
 torch.save(torch.nn.Linear(3, 2).state_dict(), os.path.join(OUT, "module_state.pt"))
 record("module_state.pt", torch.load(os.path.join(OUT, "module_state.pt")))

@@ -2,7 +2,8 @@ import Support
 
 /// A file PyTorch wrote, read without PyTorch: a `torch.save` zip archive
 /// (`<archive>/data.pkl` + `<archive>/data/<key>`), a TorchScript archive (`torch.jit.save`,
-/// as `clip.load` downloads them), or a bare pickle (Dassl's few-shot `.pkl`).
+/// as `clip.load` downloads them), PyTorch's legacy pre-1.6 format, or a bare pickle
+/// (Dassl's few-shot `.pkl`).
 ///
 /// The pickle runs on the restricted ``Unpickler``: only tensors, containers, TorchScript
 /// module objects and Dassl's `Datum` are built; any other name is refused before anything
@@ -52,7 +53,11 @@ public final class TorchFile {
             root = try unpickler.load()
             return
         }
-        if Self.isLegacy(bytes) { throw TorchFormatError.legacyFormat(path: path) }
+        if Self.isLegacy(bytes) {
+            isTorchScript = false
+            root = try Self.loadLegacy(mapping)
+            return
+        }
         guard bytes.first == 0x80 else {
             throw TorchFormatError.notAnArchive(path: path, reason: bytes.isEmpty ? "empty file"
                 : "neither a zip archive nor a pickle (first byte 0x\(String(bytes[0], radix: 16)))")
@@ -63,7 +68,7 @@ public final class TorchFile {
     }
 
     /// The legacy (pre-1.6) format starts with a pickled magic number.
-    private static func isLegacy(_ bytes: UnsafeRawBufferPointer) -> Bool {
+    static func isLegacy(_ bytes: UnsafeRawBufferPointer) -> Bool {
         let magic: [UInt8] = [0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19]
         return bytes.count >= magic.count && zip(bytes, magic).allSatisfy { $0 == $1 }
     }

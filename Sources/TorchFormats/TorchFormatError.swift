@@ -9,8 +9,6 @@ public enum TorchFormatError: Error, CustomStringConvertible, Equatable {
     case compressedEntry(path: String, entry: String, method: Int)
     /// A required entry is missing from the archive.
     case missingEntry(path: String, entry: String)
-    /// PyTorch's legacy (pre-1.6, non-zip) serialization.
-    case legacyFormat(path: String)
     /// The pickle stream is malformed or uses an opcode outside the supported set.
     case badPickle(path: String, entry: String, offset: Int, reason: String)
     /// The pickle names a callable or class this reader does not build (never executed).
@@ -38,9 +36,6 @@ public enum TorchFormatError: Error, CustomStringConvertible, Equatable {
                 + "uncompressed, re-save the file with torch.save"
         case let .missingEntry(path, entry):
             return "\(path): the archive has no entry '\(entry)'"
-        case let .legacyFormat(path):
-            return "\(path): PyTorch's legacy (pre-1.6) format is not read; re-save it with a current torch.save "
-                + "(torch.save(torch.load(f), g))"
         case let .badPickle(path, entry, offset, reason):
             return "\(path): \(entry) at byte \(offset): \(reason)"
         case let .refusedGlobal(path, name):

@@ -20,6 +20,9 @@ struct Unpickler {
     private var marks: [Int] = []
     private var memo: [Int: PickleValue] = [:]
 
+    /// Bytes read so far (after ``load()``: the length of the pickle, STOP included).
+    var consumed: Int { pos }
+
     init(data: UnsafeRawBufferPointer, path: String, entry: String,
          persistentLoad: ((PickleValue) throws -> PickleValue)? = nil) {
         self.data = data

@@ -128,7 +128,7 @@ struct HostileTorchFileTests {
         }
     }
 
-    @Test("A deflated data.pkl is refused naming the entry; legacy and foreign files say what they are")
+    @Test("A deflated data.pkl is refused naming the entry; a cut legacy file and a foreign file say what they are")
     func otherFormats() throws {
         try TemporaryDirectory.with { folder in
             var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: TorchFixtures.path("state_dict.pt"))))
@@ -141,7 +141,7 @@ struct HostileTorchFileTests {
             let legacy = folder.appendingPathComponent("legacy.pt")
             try Data([0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19, 0x2e])
                 .write(to: legacy)
-            #expect(error(legacy.path) == .legacyFormat(path: legacy.path))
+            #expect(error(legacy.path)?.description.contains("\(legacy.path): the legacy version pickle") == true)
             let text = folder.appendingPathComponent("notes.txt")
             try Data("hello".utf8).write(to: text)
             #expect(error(text.path)?.description.contains("neither a zip archive nor a pickle") == true)

@@ -31,6 +31,26 @@ struct TorchReaderTests {
         #expect(b.float32Pointer == nil, "a transposed view is not handed out as a flat pointer")
     }
 
+    @Test("PyTorch's legacy (pre-1.6) format: the same tensors, views and dtypes")
+    func legacy() throws {
+        let state = try TorchStateDict(path: TorchFixtures.path("legacy.pt"))
+        try expectMatchesTorch("legacy.pt", state)
+        #expect(state.names == ["f32", "f16", "bf16", "view.a", "view.b", "scalar", "param", "f64"])
+        #expect(try state.tensor("view.a").storage === state.tensor("view.b").storage)
+    }
+
+    @Test("Every truncation of a legacy file is an error naming the file")
+    func legacyTruncated() throws {
+        let whole = try Data(contentsOf: URL(fileURLWithPath: TorchFixtures.path("legacy.pt")))
+        try TemporaryDirectory.with { folder in
+            let url = folder.appendingPathComponent("cut.pt")
+            for length in stride(from: 15, to: whole.count, by: 7) {
+                try whole.prefix(length).write(to: url)
+                #expect(throws: TorchFormatError.self, "cut at \(length)") { try TorchStateDict(path: url.path) }
+            }
+        }
+    }
+
     @Test("Contiguous F32 tensors point into the mapped file (storages are 64-byte aligned)")
     func zeroCopy() throws {
         let file = try TorchFile(path: TorchFixtures.path("state_dict.pt"))
