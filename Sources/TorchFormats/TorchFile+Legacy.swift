@@ -41,7 +41,8 @@ extension TorchFile {
         let reader = ZipArchive.Reader(bytes: bytes, path: path)
         for key in keys {
             guard let (dtype, count) = wanted[key] else {
-                throw TorchFormatError.badTensor(path: path, tensor: "of storage \(key)", reason: "not used by the object")
+                throw TorchFormatError.badTensor(path: path, tensor: "of storage \(key)",
+                                                 reason: "not used by the object")
             }
             let stored = try reader.u64(offset)
             let (size, overflow) = stored.multipliedReportingOverflow(by: dtype.byteSize)
