@@ -1,22 +1,12 @@
 import HDF5
+import Support
 import Foundation
 
 // MARK: - Values
 
-/// A named float32 tensor: `name` is a slash-separated path below its section, e.g. `ctx`
-/// or `meta_net/linear1/weight`; `values` are row-major.
-public struct NamedTensor: Equatable, Sendable {
-    public var name: String
-    public var shape: [Int]
-    public var values: [Float]
-
-    /// A tensor; `values.count` must equal the product of `shape` (checked when saving).
-    public init(name: String, shape: [Int], values: [Float]) {
-        self.name = name
-        self.shape = shape
-        self.values = values
-    }
-}
+/// A named float32 tensor (Support's): here `name` is a slash-separated path below its
+/// section, e.g. `ctx` or `meta_net/linear1/weight`.
+public typealias NamedTensor = Support.NamedTensor
 
 /// A measured quantity: one number or a series (e.g. per epoch).
 public enum MetricValue: Equatable, Sendable {

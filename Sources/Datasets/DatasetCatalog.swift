@@ -211,7 +211,21 @@ public enum DatasetCatalog {
         let cache = FewShot.cacheFile(datasetDirectory: splits.datasetDirectory, numShots: options.numShots,
                                       seed: options.seed, subfolder: subfolder)
         var out = splits
-        if options.useFewShotCache, FileManager.default.fileExists(atPath: cache.path) {
+        let pickle = FewShot.pickleCacheFile(json: cache)
+        let hasJSON = FileManager.default.fileExists(atPath: cache.path)
+        if options.useFewShotCache, FileManager.default.fileExists(atPath: pickle.path) {
+            // CoOp's own cache: checked against our subset, and used as CoOp would use it.
+            let drawn = hasJSON
+                ? try FewShot.readCache(cache, imageRoot: splits.imageRoot, fullTrain: splits.train,
+                                        fullVal: splits.val, readVal: drawVal)
+                : FewShot.drawCoOp(train: splits.train, val: splits.val, numShots: options.numShots,
+                                   seed: options.seed, drawVal: drawVal)
+            let read = try FewShot.readPickleCache(pickle, imageRoot: splits.imageRoot, fullTrain: splits.train,
+                                                   fullVal: splits.val, readVal: drawVal, drawn: drawn)
+            (out.train, out.val) = (read.train, read.val)
+            out.warnings += read.warning.map { [$0] } ?? []
+            out.fewShotNote = "\(options.numShots) shots, read from \(pickle.path)"
+        } else if options.useFewShotCache, hasJSON {
             (out.train, out.val) = try FewShot.readCache(cache, imageRoot: splits.imageRoot, fullTrain: splits.train,
                                                           fullVal: splits.val, readVal: drawVal)
             out.fewShotNote = "\(options.numShots) shots, read from \(cache.path)"
@@ -221,6 +235,7 @@ public enum DatasetCatalog {
             if options.useFewShotCache {
                 try FewShot.writeCache(cache, imageRoot: splits.imageRoot, train: out.train,
                                        val: drawVal ? out.val : nil)
+                try FewShot.writePickleCache(pickle, train: out.train, val: drawVal ? out.val : nil)
             }
             out.fewShotNote = "\(options.numShots) shots drawn with seed \(options.seed)"
                 + (options.useFewShotCache ? ", cached in \(cache.path)" : "")

@@ -65,6 +65,8 @@ public struct DatasetSplits: Sendable {
     /// Where the few-shot subset came from ("read from <cache>" / "drawn with seed S,
     /// cached in <cache>"), nil when no few-shot subset was taken.
     public var fewShotNote: String?
+    /// Warnings of the loading (a CoOp few-shot cache that differs from the draw) for the run's log.
+    public var warnings: [String] = []
     /// Where the images' bytes come from: the files at `Datum.imagePath` (the default) or
     /// a dataset pack (`DatasetLoadOptions.packedFile`).
     public var imageSource: any ImageSource = FolderImageSource()

@@ -50,8 +50,9 @@ public enum FewShot {
 
     // MARK: - Cache
 
-    /// `<datasetDirectory>/split_fewshot/shot_K-seed_S.json` (CoOp writes the same name
-    /// with `.pkl`, a pickle of Datum objects; this JSON holds the split-file entries).
+    /// `<datasetDirectory>/split_fewshot/shot_K-seed_S.json`: the split-file entries of the
+    /// subset. CoOp's own cache is the `.pkl` of the same name (a pickle of Datum objects,
+    /// see ``pickleCacheFile(json:)``), written beside it.
     public static func cacheFile(datasetDirectory: URL, numShots: Int, seed: Int, subfolder: String? = nil) -> URL {
         var dir = datasetDirectory.appendingPathComponent("split_fewshot")
         if let subfolder { dir = dir.appendingPathComponent(subfolder) }

@@ -104,8 +104,24 @@ extension RunSetup {
         }
         for w in result.warnings { log.warn(w) }
         guard let (entry, contents, record) = result.loaded else {
-            let detail = result.skipped.isEmpty ? options.loadEpoch.map { "none of epoch \($0)" } ?? ""
+            // CoOp's own layout (prompt_learner/model.pth.tar-N), where Dassl's load_model looks.
+            let coop = CoOpParameterFile.dasslCheckpointPath(modelDir: options.modelDir ?? outputDir,
+                                                             epoch: options.loadEpoch)
+            if result.skipped.isEmpty, FileManager.default.fileExists(atPath: coop.path) {
+                let (params, epoch) = try CoOpParameterFile.loadDassl(coop, layout: layout)
+                log.warn("\(coop.path) is a CoOp (Dassl) checkpoint: the CLIP weights, class names and settings "
+                         + "it was trained with are not recorded in it, so they are not checked")
+                log.info("Loading weights from \(coop.path) (epoch \(epoch.map(String.init) ?? "unknown"))")
+                return (params, epoch ?? options.loadEpoch ?? 0, coop.path)
+            }
+            var detail = result.skipped.isEmpty ? options.loadEpoch.map { "none of epoch \($0)" } ?? ""
                 : result.skipped.map { "\($0.entry.name): \($0.reason)" }.joined(separator: "; ")
+            if result.skipped.isEmpty {
+                detail += (detail.isEmpty ? "" : "; ") + "no cocoop checkpoint (checkpoints/*.h5) and no CoOp "
+                    + "checkpoint (\(coop.path)); --model-dir is the training run's output folder"
+                    + (options.loadEpoch == nil ? ", and without --load-epoch CoOp's model-best.pth.tar is looked for"
+                                                : "")
+            }
             throw RunStateError.noCheckpoint(directory: dir.url.path, detail: detail)
         }
         try CheckpointPolicy.check(record, file: entry.url.path, for: .evaluate, run: checkpointRun)

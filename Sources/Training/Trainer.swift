@@ -112,7 +112,8 @@ public final class Trainer {
         return false
     }
 
-    /// MODEL.INIT_WEIGHTS: one of our checkpoints (.h5) or a safetensors file with CoOp's names.
+    /// MODEL.INIT_WEIGHTS: one of our checkpoints (.h5), or a file with CoOp's names
+    /// (safetensors, or a PyTorch file such as Dassl's `model.pth.tar-N`).
     static func loadInitWeights(_ url: URL, layout: ParameterLayout) throws -> ParameterBuffer {
         guard url.pathExtension == "h5" else { return try CoOpParameterFile.load(url, layout: layout) }
         return try TrainingState.parameters(of: try Checkpoint.load(from: url), layout: layout, file: url.path,

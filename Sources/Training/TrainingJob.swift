@@ -28,6 +28,7 @@ public enum TrainingJob {
         }
         let (setup, pipeline) = try comm.together {
             let setup = try RunSetup(config: config, options: options, comm: comm)
+            for warning in setup.data.warnings { sink.warn(warning) }
             return (setup, try DataPipeline(config: config, data: setup.data, warn: { sink.warn($0) }))
         }
         let log = try comm.together {

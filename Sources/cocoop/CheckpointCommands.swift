@@ -60,33 +60,73 @@ enum InspectCommand: Command {
     }
 }
 
-/// `cocoop export CKPT --out F.safetensors`: the prompt learner with CoOp's names.
+/// `cocoop export CKPT --out FILE [--format safetensors|pth]`: the prompt learner for PyTorch.
 enum ExportCommand: Command {
     static let name = "export"
-    static let summary = "write a checkpoint's prompt learner as safetensors with CoOp's names"
+    static let summary = "write a checkpoint's prompt learner for CoOp (Dassl .pth) or as CoOp-named safetensors"
     static let usage = """
-    usage: cocoop export CKPT.h5 --out FILE.safetensors
+    usage: cocoop export CKPT.h5 --out FILE [--format pth|safetensors]
 
-    Writes prompt_learner.ctx and prompt_learner.meta_net.* (float32) so the PyTorch
-    reference can load them (safetensors.torch.load_file, then load_state_dict of the
-    prompt learner with strict=False: token_prefix/token_suffix come from the class names).
+    --format pth (the default for --out *.pth, *.pth.tar, *.pth.tar-N): Dassl's checkpoint
+      of the prompt learner, as CoOp's trainers save it: torch.save of {"state_dict": {ctx,
+      meta_net.linear1.weight, ...}, "epoch": N, "optimizer": None, "scheduler": None,
+      "val_result": None}, keys WITHOUT a prefix (the prompt_learner module's own state dict).
+      Save it as OUTPUT/prompt_learner/model.pth.tar-N and CoOp loads it with
+      `--model-dir OUTPUT --load-epoch N --eval-only` (load_model); interpret_prompt.py reads
+      its ctx directly. cocoop train reads the same folder layout with --model-dir.
+    --format safetensors (the default for any other name): prompt_learner.ctx and
+      prompt_learner.meta_net.* (float32), named as in the whole CustomCLIP model. In PyTorch:
+        sd = safetensors.torch.load_file(FILE)
+        missing, unexpected = model.load_state_dict(sd, strict=False)   # model: CustomCLIP
+      strict=False is needed because the frozen CLIP and token_prefix/token_suffix are not in
+      the file; check that `unexpected` is empty. Do not call model.prompt_learner.
+      load_state_dict(sd, strict=False) with these names: every key would be unexpected and
+      nothing would load. For the prompt learner alone, strip the prefix first:
+        model.prompt_learner.load_state_dict(
+            {k.removeprefix("prompt_learner."): v for k, v in sd.items()}, strict=False)
     """
 
+    /// The two files the export writes.
+    enum Format: String {
+        case pth, safetensors
+
+        /// The format `--format` names, or else the one `out`'s extension implies.
+        static func of(_ value: String?, out: String) throws -> Format {
+            if let value {
+                guard let format = Format(rawValue: value) else {
+                    throw UsageError("--format \(value): expected pth or safetensors")
+                }
+                return format
+            }
+            let name = URL(fileURLWithPath: out).lastPathComponent
+            let pth = name.hasSuffix(".pth") || name.hasSuffix(".pth.tar") || name.range(of: ".pth.tar-") != nil
+            return pth ? .pth : .safetensors
+        }
+    }
+
     static func run(_ args: [String]) throws -> Int32 {
-        let a = try Arguments(args, valued: ["out"])
+        let a = try Arguments(args, valued: ["out", "format"])
         guard let path = a.positional.first else { throw UsageError("no checkpoint given") }
         guard let out = a.value("out") else { throw UsageError("--out FILE is required") }
         try Self.refuseToReplaceCheckpoints(out, source: path)
+        let format = try Format.of(a.value("format"), out: out)
         let c = try Checkpoint.load(from: URL(fileURLWithPath: path))
         let layout = ParameterLayout(c.params.map { ($0.name.replacingOccurrences(of: "/", with: "."), $0.shape) })
         let p = ParameterBuffer(layout: layout)
         for t in c.params {
             p[t.name.replacingOccurrences(of: "/", with: ".")].data.update(from: t.values, count: t.values.count)
         }
-        try CoOpParameterFile.write(p, to: URL(fileURLWithPath: out),
-                                    metadata: ["source": path, "epoch": "\(c.epoch)", "format": "cocoop-export"])
-        print("wrote \(layout.slots.map { CoOpParameterFile.referenceName($0.name) }.joined(separator: ", ")) "
-              + "to \(out)")
+        let names: [String]
+        switch format {
+        case .pth:
+            try CoOpParameterFile.writeDassl(p, epoch: c.epoch, to: URL(fileURLWithPath: out))
+            names = layout.slots.map(\.name)
+        case .safetensors:
+            try CoOpParameterFile.write(p, to: URL(fileURLWithPath: out),
+                                        metadata: ["source": path, "epoch": "\(c.epoch)", "format": "cocoop-export"])
+            names = layout.slots.map { CoOpParameterFile.referenceName($0.name) }
+        }
+        print("wrote \(names.joined(separator: ", ")) to \(out) (\(format.rawValue))")
         return 0
     }
 
@@ -96,7 +136,7 @@ enum ExportCommand: Command {
         var o = stat(), s = stat()
         guard stat(out, &o) == 0 else { return }  // a new file
         if stat(source, &s) == 0 && o.st_dev == s.st_dev && o.st_ino == s.st_ino {
-            throw UsageError("--out \(out) is the checkpoint being exported; name a new .safetensors file")
+            throw UsageError("--out \(out) is the checkpoint being exported; name a new file")
         }
         if let h = FileHandle(forReadingAtPath: out) {
             defer { try? h.close() }

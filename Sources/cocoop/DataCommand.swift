@@ -61,6 +61,7 @@ enum DataCommand: Command {
             useFewShotCache: !a.has("no-cache"))
         let splits = try DatasetCatalog.load(name: name, root: URL(fileURLWithPath: root),
                                              splitFile: splitFile.map { URL(fileURLWithPath: $0) }, options: options)
+        for warning in splits.warnings { printError("warning: \(warning)") }
         if a.has("json") {
             print(splits.jsonDescription(includeItems: true))
         } else {

@@ -10,8 +10,9 @@ enum EmbedCommand: Command {
     static let usage = """
     usage: cocoop embed --model PATH [--text T]... [--image FILE]... [--json] [--prec fp32|bf16]
 
-    --model   a Hugging Face CLIP folder (config.json + model.safetensors) or a
-              .safetensors file with OpenAI or Hugging Face names (F32, F16 or BF16)
+    --model   a Hugging Face CLIP folder (config.json + model.safetensors or pytorch_model.bin),
+              a .safetensors file, or a PyTorch file (clip.load's TorchScript .pt, a .pth
+              state dict) with OpenAI or Hugging Face names (F32, F16 or BF16)
     --text    a text (repeatable); longer than the context: truncated as
               clip.tokenize(truncate=True) does, with a warning on stderr
     --image   a JPEG or PNG (repeatable), preprocessed at the model's resolution

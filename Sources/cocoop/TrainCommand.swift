@@ -1,3 +1,4 @@
+import CLIP
 import Config
 import Distributed
 import Foundation
@@ -27,8 +28,11 @@ enum TrainCommand: Command {
                                  checkpoint it would start from; train, evaluate, write nothing
       --resume auto|never|DIR    auto (default): continue from the newest valid checkpoint in
                                  OUTPUT_DIR/checkpoints; never: refuse if there is one; DIR: take it from DIR
-      --weights PATH             CLIP weights: Hugging Face folder or .safetensors (OpenAI or HF
-                                 names); default MODEL.BACKBONE.WEIGHTS
+      --weights PATH             CLIP weights: Hugging Face folder, .safetensors, or PyTorch .pt
+                                 (clip.load's TorchScript), .pth, .bin (OpenAI or HF names); default
+                                 MODEL.BACKBONE.WEIGHTS, else MODEL.BACKBONE.NAME found as clip.load
+                                 does: $COCOOP_CLIP_DIR/ViT-B-16.pt, ~/.cache/clip/ViT-B-16.pt, then
+                                 the Hugging Face hub cache (models--openai--clip-vit-base-patch16)
       KEY VALUE ...              config overrides, e.g. DATASET.NUM_SHOTS 16 DATASET.SUBSAMPLE_CLASSES base
     DATALOADER.TRAIN_X.BATCH_SIZE is the global batch, split across ranks.
 
@@ -81,8 +85,15 @@ enum TrainCommand: Command {
                                            configFile: a.value("config-file").map { URL(fileURLWithPath: $0) },
                                            flags: flags, overrides: a.positional)
         let weightsPath = a.value("weights") ?? config.model.backbone.weights
-        guard !weightsPath.isEmpty else { throw UsageError("--weights PATH (or MODEL.BACKBONE.WEIGHTS) is required") }
-        var options = RunOptions(weights: URL(fileURLWithPath: weightsPath))
+        let weights: URL
+        if !weightsPath.isEmpty {
+            weights = URL(fileURLWithPath: weightsPath)
+        } else if !config.model.backbone.name.isEmpty {
+            weights = try CLIPWeights.locate(modelNamed: config.model.backbone.name)  // as clip.load finds it
+        } else {
+            throw UsageError("--weights PATH (or MODEL.BACKBONE.WEIGHTS, or MODEL.BACKBONE.NAME) is required")
+        }
+        var options = RunOptions(weights: weights)
         options.evalOnly = a.has("eval-only")
         options.modelDir = a.value("model-dir").map { URL(fileURLWithPath: $0) }
         options.loadEpoch = try a.value("load-epoch").map { v in

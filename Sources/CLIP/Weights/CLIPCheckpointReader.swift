@@ -1,18 +1,20 @@
 import Foundation
 import Support
 import Tensor
+import TorchFormats
 
-/// Reads CLIP tensors from one safetensors file in OpenAI or Hugging Face naming:
+/// Reads CLIP tensors from one weights file (safetensors, or a PyTorch state dict or
+/// TorchScript archive) in OpenAI or Hugging Face naming:
 /// infers the architecture from the shapes, validates every tensor against an
 /// architecture, and produces tensors in OpenAI's layout.
 struct CLIPCheckpointReader {
-    let file: SafetensorsFile
+    let file: any NamedTensorSource
     let naming: CLIPCheckpointNaming
 
     var path: String { file.path }
 
     /// Opens the reader over `file`, detecting the naming from its keys.
-    init(file: SafetensorsFile) throws {
+    init(file: any NamedTensorSource) throws {
         self.file = file
         guard let naming = CLIPCheckpointNaming.detect(file.names) else {
             throw CLIPWeightsError.unrecognizedNaming(file: file.path, sample: Array(file.names.prefix(5)))
@@ -92,20 +94,22 @@ struct CLIPCheckpointReader {
         for parameter in parameters {
             let expected = naming.fileShape(parameter, architecture)
             for name in naming.fileNames(parameter) {
-                let info = try file.info(name)
-                guard info.dtype.isConvertibleFloat else {
-                    throw CLIPWeightsError.unsupportedDType(file: path, name: name, dtype: info.dtype.rawValue)
+                let dtype = try file.dtype(name), shape = try file.shape(name)
+                guard dtype.isConvertibleFloat else {
+                    throw CLIPWeightsError.unsupportedDType(file: path, name: name, dtype: dtype.rawValue)
                 }
                 // A 0-dim logit_scale is sometimes saved as [1].
-                let scalarAsVector = parameter == .global(.logitScale) && info.shape == [1]
-                guard info.shape == expected || scalarAsVector else {
-                    throw CLIPWeightsError.shapeMismatch(file: path, name: name, found: info.shape, expected: expected)
+                let scalarAsVector = parameter == .global(.logitScale) && shape == [1]
+                guard shape == expected || scalarAsVector else {
+                    throw CLIPWeightsError.shapeMismatch(file: path, name: name, found: shape, expected: expected)
                 }
                 used.insert(name)
             }
         }
         // BatchNorm step counters are part of OpenAI's ResNet files and mean nothing here.
         used.formUnion(ResNetParameter.counterNames(for: architecture).map { naming.prefix + $0 })
+        // OpenAI's TorchScript archives also hold these; clip.load's build_model deletes them.
+        if case .openAI = naming { used.formUnion(["input_resolution", "context_length", "vocab_size"]) }
         return file.names.filter { !used.contains($0) }.map { "\(path): ignoring unexpected tensor '\($0)'" }
     }
 
@@ -120,18 +124,17 @@ struct CLIPCheckpointReader {
         let names = naming.fileNames(parameter)
         switch naming.transform(parameter) {
         case .same:
-            let info = try file.info(names[0])
-            if let pointer = file.float32Pointer(info) {
+            if let pointer = try file.float32Pointer(names[0]) {
                 return Tensor(borrowing: UnsafeMutablePointer(mutating: pointer), shape: shape, owner: file.mapping)
             }
             let result = Tensor(zeros: shape)
-            try file.copyFloats(info, into: result.buffer)
+            try file.copyFloats(names[0], into: result.buffer)
             return result
         case .transpose:
-            let info = try file.info(names[0])
-            let source = Tensor(zeros: info.shape)
-            try file.copyFloats(info, into: source.buffer)
-            let rows = info.shape[0], columns = info.shape[1]
+            let stored = try file.shape(names[0])
+            let source = Tensor(zeros: stored)
+            try file.copyFloats(names[0], into: source.buffer)
+            let rows = stored[0], columns = stored[1]
             let result = Tensor(zeros: shape)
             for r in 0..<rows {
                 for c in 0..<columns { result.data[c * rows + r] = source.data[r * columns + c] }
@@ -142,7 +145,7 @@ struct CLIPCheckpointReader {
             let part = result.count / names.count
             for (index, name) in names.enumerated() {
                 let slot = UnsafeMutableBufferPointer(start: result.data + index * part, count: part)
-                try file.copyFloats(file.info(name), into: slot)
+                try file.copyFloats(name, into: slot)
             }
             return result
         }

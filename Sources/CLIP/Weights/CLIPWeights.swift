@@ -1,6 +1,7 @@
 import Foundation
 import Support
 import Tensor
+import TorchFormats
 
 /// The weights of one of CLIP's image towers.
 public enum ImageTowerWeights {
@@ -12,8 +13,9 @@ public enum ImageTowerWeights {
 
 /// The frozen weights of a CLIP model, in OpenAI's layout, ready for the encoders.
 ///
-/// Loaded from a safetensors checkpoint in OpenAI or Hugging Face naming (detected from
-/// the keys), in F32, F16, BF16 or F64. The file is memory-mapped shared, so all ranks on
+/// Loaded from a safetensors file or a PyTorch file (`torch.save` state dict, `.bin`/`.pth`,
+/// or the TorchScript `.pt` that `clip.load` downloads) in OpenAI or Hugging Face naming
+/// (detected from the keys), in F32, F16, BF16 or F64. The file is memory-mapped shared, so all ranks on
 /// one node share its pages; F32 tensors that need no rearranging point straight into the
 /// mapping (read-only: never write into them), the rest are converted to owned float32.
 /// A ResNet tower is the exception: its BatchNorms are folded into owned copies at load.
@@ -26,7 +28,7 @@ public final class CLIPWeights {
     public let image: ImageTowerWeights
     /// Logits are multiplied by `exp(logitScale)`.
     public let logitScale: Float
-    /// The safetensors file the weights came from.
+    /// The weights file the weights came from.
     public let source: URL
     /// The config.json the architecture came from, if any.
     public let configSource: URL?
@@ -35,13 +37,13 @@ public final class CLIPWeights {
     /// Notes about tensors in the file that the model does not use.
     public let warnings: [String]
 
-    private let file: SafetensorsFile
+    private let file: any NamedTensorSource
     private let parameters: [CLIPParameter: Tensor]
     private let hashLock = NSLock()
     private var cachedSHA256: String?
 
     private init(architecture: CLIPArchitecture, parameters: [CLIPParameter: Tensor], resNet: ResNetTowerWeights?,
-                 logitScale: Float, file: SafetensorsFile, configSource: URL?, naming: CLIPCheckpointNaming,
+                 logitScale: Float, file: any NamedTensorSource, configSource: URL?, naming: CLIPCheckpointNaming,
                  warnings: [String]) {
         self.architecture = architecture
         self.parameters = parameters
@@ -94,15 +96,17 @@ public final class CLIPWeights {
 
     // MARK: - Loading
 
-    /// Loads CLIP weights from a `.safetensors` file or a folder.
+    /// Loads CLIP weights from a weights file (safetensors or PyTorch, told apart by content)
+    /// or a folder.
     ///
     /// A folder is read Hugging Face style: `config.json` (if present) fixes the
-    /// architecture, the weights are `model.safetensors` or else the folder's only
-    /// `*.safetensors` file. Without a config the architecture is inferred from the
+    /// architecture, the weights are `model.safetensors`, else `pytorch_model.bin`, else the
+    /// folder's only `*.safetensors` file. Without a config the architecture is inferred from the
     /// shapes as OpenAI's `build_model` does. Every tensor the architecture needs must be
     /// present with the implied shape; extra tensors are ignored and listed in ``warnings``.
     /// - Throws: ``CLIPWeightsError``, ``SafetensorsError`` or ``MappedFileError``, each
-    ///   naming the file and, where one is at fault, the tensor.
+    ///   naming the file and, where one is at fault, the tensor; ``TorchFormatError`` for a
+    ///   PyTorch file that cannot be read (a refused pickle global is never executed).
     public static func load(from url: URL) throws -> CLIPWeights {
         let (file, reader, architecture, configURL) = try open(url)
         let warnings = try reader.validate(architecture)
@@ -140,9 +144,10 @@ public final class CLIPWeights {
 
     /// The mapped weights file of `url`, its reader, and the checked architecture.
     private static func open(_ url: URL) throws
-        -> (file: SafetensorsFile, reader: CLIPCheckpointReader, architecture: CLIPArchitecture, config: URL?) {
+        -> (file: any NamedTensorSource, reader: CLIPCheckpointReader, architecture: CLIPArchitecture,
+            config: URL?) {
         let (weightsURL, configURL) = try resolve(url)
-        let file = try SafetensorsFile(url: weightsURL)
+        let file = try NamedTensors.open(weightsURL)
         let reader = try CLIPCheckpointReader(file: file)
         let architecture: CLIPArchitecture
         if let configURL {
@@ -155,7 +160,8 @@ public final class CLIPWeights {
     }
 
     /// The weights file and config of a path: a file stands for itself; a folder gives its
-    /// config.json (if any) and model.safetensors, or else its only *.safetensors file.
+    /// config.json (if any) and model.safetensors, else pytorch_model.bin, else its only
+    /// *.safetensors file.
     static func resolve(_ url: URL) throws -> (weights: URL, config: URL?) {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), isDirectory.boolValue else {
@@ -165,6 +171,8 @@ public final class CLIPWeights {
         let configURL = FileManager.default.fileExists(atPath: config.path) ? config : nil
         let model = url.appendingPathComponent("model.safetensors")
         if FileManager.default.fileExists(atPath: model.path) { return (model, configURL) }
+        let bin = url.appendingPathComponent("pytorch_model.bin")
+        if FileManager.default.fileExists(atPath: bin.path) { return (bin, configURL) }
         let candidates = ((try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? [])
             .filter { $0.hasSuffix(".safetensors") }.sorted()
         guard let only = candidates.first else { throw CLIPWeightsError.noWeightsFile(folder: url.path) }

@@ -1,8 +1,10 @@
 /// Why CLIP weights could not be loaded, inferred or written; every case names the file
 /// and, where one is involved, the tensor or configuration key.
 public enum CLIPWeightsError: Error, CustomStringConvertible, Equatable {
-    /// The folder holds no `*.safetensors` file.
+    /// The folder holds no `*.safetensors` file (nor `pytorch_model.bin`).
     case noWeightsFile(folder: String)
+    /// No weights were given and none of the places `clip.load` and Hugging Face use holds the named model.
+    case notFoundByName(name: String, looked: [String])
     /// The folder holds several `*.safetensors` files and none is `model.safetensors`.
     case ambiguousWeightsFiles(folder: String, candidates: [String])
     /// The tensor names are neither OpenAI's nor Hugging Face's CLIP names.
@@ -29,7 +31,10 @@ public enum CLIPWeightsError: Error, CustomStringConvertible, Equatable {
     public var description: String {
         switch self {
         case let .noWeightsFile(folder):
-            return "\(folder): no *.safetensors weights file in this folder"
+            return "\(folder): no model.safetensors, pytorch_model.bin or other *.safetensors weights file in this folder"
+        case let .notFoundByName(name, looked):
+            return "no CLIP weights for MODEL.BACKBONE.NAME '\(name)': looked in " + looked.joined(separator: ", ")
+                + "; give --weights PATH (or MODEL.BACKBONE.WEIGHTS), or put the file in one of these places"
         case let .ambiguousWeightsFiles(folder, candidates):
             return "\(folder): several weights files (\(candidates.joined(separator: ", "))) and no model.safetensors; "
                 + "pass the file itself"

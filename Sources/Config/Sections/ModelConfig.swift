@@ -3,7 +3,7 @@
 /// MODEL: the backbone (the frozen CLIP) and Dassl's optional head.
 public struct ModelConfig: Equatable, Sendable {
     /// INIT_WEIGHTS: weights to initialise the trainable parameters from (a cocoop-swift
-    /// checkpoint). Default "".
+    /// checkpoint, CoOp-named safetensors, or Dassl's `.pth`). Default "".
     public var initWeights = ""
     /// BACKBONE: which CLIP.
     public var backbone = BackboneConfig()
