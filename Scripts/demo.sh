@@ -42,6 +42,12 @@ $BIN demo-data --output "$OUT/data" --train-per-class 200 --test-per-class 1000
 export DEMO_DATA=$OUT/data DEMO_OUTPUT=$OUT OPENBLAS_NUM_THREADS=1 DEMO_PREC=${DEMO_PREC:-fp16}
 MPIRUN=(mpirun -np 2 --oversubscribe --mca btl self,vader)
 [[ $(id -u) -eq 0 ]] && MPIRUN+=(--allow-run-as-root)
+if [[ $DEMO_PREC != fp16 ]]; then   # the same sweep with both trainers' PREC overridden
+    awk -v prec="$DEMO_PREC" '{ print } /^  shots:/ {
+        print "  overrides:"; print "    TRAINER.COOP.PREC: " prec; print "    TRAINER.COCOOP.PREC: " prec }' \
+        "$SWEEP" > "$OUT/sweep_$DEMO_PREC.yaml"
+    SWEEP=$OUT/sweep_$DEMO_PREC.yaml
+fi
 "${MPIRUN[@]}" "$BIN" sweep "$SWEEP" | grep -v '^|\|^#\|^$\|^Accuracy in %'
 
 # MARK: - Table

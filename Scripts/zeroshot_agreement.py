@@ -30,20 +30,13 @@ def main():
     ap.add_argument("--bin", default=".build/release/cocoop")
     ap.add_argument("--weights", default="Demo/tiny_clip.safetensors")
     a = ap.parse_args()
-    split_file = sorted(glob.glob(os.path.join(a.data, "split_*.json")))[0]
+    split_file = sorted(glob.glob(os.path.join(a.data, "**", "split_*.json"), recursive=True))[0]
     with open(split_file) as f:
         test = json.load(f)["test"]
     names = {label: name for _, label, name in test}
     classnames = [names[k] for k in sorted(names)]
-    image_root = os.path.dirname(split_file)
-    image_dirs = [d for d in glob.glob(os.path.join(image_root, "*")) if os.path.isdir(d)]
-    def path(relative):
-        for base in [image_root] + image_dirs:
-            candidate = os.path.join(base, relative)
-            if os.path.exists(candidate):
-                return candidate
-        raise FileNotFoundError(relative)
-    files = [path(p) for p, _, _ in test]
+    image_root = os.path.dirname(split_file)   # split-file paths are relative to its folder
+    files = [os.path.join(image_root, p) for p, _, _ in test]
     truth = [n for _, _, n in test]
     with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as f:
         f.write("\n".join(classnames) + "\n")

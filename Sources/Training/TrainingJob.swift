@@ -37,7 +37,8 @@ public enum TrainingJob {
         }
         sink.log = log
         log.info("cocoop \(softwareVersion): \(comm.size) rank(s), "
-                 + "OpenBLAS \(BLASInfo.coreName) x \(BLASInfo.threads) thread(s)")
+                 + "OpenBLAS \(BLASInfo.coreName) x \(BLASInfo.threads) thread(s), oneDNN \(OneDNN.version) "
+                 + "(\(OneDNN.isaName)); float32 products: \(GEMMRouting.float32.rawValue)")
         log.info(setup.precision.note)
         let result = try run(setup: setup, pipeline: pipeline, log: log, softwareVersion: softwareVersion)
         try comm.together { try log.check() }
