@@ -30,4 +30,31 @@ static inline int cocoop_omp_get_max_threads(void) {
     int (*get)(void) = (int (*)(void))dlsym(RTLD_DEFAULT, "omp_get_max_threads");
     return get ? get() : 1;
 }
+
+/// Runs `fn(data)` on a team of up to `threads` OpenMP threads (libgomp's GOMP_parallel, what
+/// `#pragma omp parallel num_threads(threads)` compiles to), the pool oneDNN's products run on,
+/// so that the kernels between products do not compete with its waiting threads.
+/// Returns 0 when no OpenMP runtime is loaded (nothing ran).
+static inline int cocoop_omp_parallel(void (*fn)(void *), void *data, unsigned threads) {
+    static void (*parallel)(void (*)(void *), void *, unsigned, unsigned);
+    static int looked;
+    if (!looked) {
+        parallel = (void (*)(void (*)(void *), void *, unsigned, unsigned))dlsym(RTLD_DEFAULT, "GOMP_parallel");
+        looked = 1;
+    }
+    if (!parallel) return 0;
+    parallel(fn, data, threads, 0);
+    return 1;
+}
+
+/// omp_get_thread_num and omp_get_num_threads inside a team (0 and 1 outside one).
+static inline void cocoop_omp_team(int *index, int *size) {
+    static int (*num)(void), (*count)(void);
+    if (!num || !count) {
+        num = (int (*)(void))dlsym(RTLD_DEFAULT, "omp_get_thread_num");
+        count = (int (*)(void))dlsym(RTLD_DEFAULT, "omp_get_num_threads");
+    }
+    *index = num ? num() : 0;
+    *size = count ? count() : 1;
+}
 #endif

@@ -1,3 +1,4 @@
+import CDNNL
 import COpenBLAS
 import Dispatch
 import Foundation
@@ -59,7 +60,7 @@ public func parallelChunks(_ chunks: Int, of count: Int, singleThreadedBLAS: Boo
     }
     withoutActuallyEscaping(body) { body in
         let run = {
-            DispatchQueue.concurrentPerform(iterations: chunks) { c in
+            runConcurrently(chunks) { c in
                 let range = c * count / chunks ..< (c + 1) * count / chunks
                 if singleThreadedBLAS { ParallelWorker.run { body(c, range) } } else { body(c, range) }
             }
@@ -96,8 +97,50 @@ public enum ParallelWorker {
 /// Runs `body` on `chunks` contiguous ranges of `0 ..< count` at once.
 @usableFromInline
 func runChunks(_ chunks: Int, of count: Int, _ body: (Range<Int>) -> Void) {
-    DispatchQueue.concurrentPerform(iterations: chunks) { c in
-        body(c * count / chunks ..< (c + 1) * count / chunks)
+    runConcurrently(chunks) { c in body(c * count / chunks ..< (c + 1) * count / chunks) }
+}
+
+/// Calls `body(c)` for every `c` in `0 ..< chunks`, at once on up to `chunks` threads: the
+/// OpenMP team that oneDNN's products also run on (``KernelPool``), else Dispatch's.
+func runConcurrently(_ chunks: Int, _ body: (Int) -> Void) {
+    if KernelPool.usesOpenMP, KernelPool.runOnTeam(chunks, body) { return }
+    DispatchQueue.concurrentPerform(iterations: chunks, execute: body)
+}
+
+/// The threads of the element-wise kernels. One pool for everything: oneDNN runs its
+/// products on OpenMP threads, which wait for the next parallel region spinning for a while;
+/// kernels on a second pool (Dispatch's) between two products would compete with them for
+/// the cores (measured: CPU time per CoCoOp step 3x the wall time on a loaded machine). So the
+/// kernels run on the same OpenMP team when libgomp is loaded (it is, with oneDNN);
+/// `COCOOP_KERNEL_POOL=dispatch` in the environment keeps them on Dispatch's threads.
+public enum KernelPool {
+    /// Whether the kernels run on OpenMP's team (else on Dispatch's threads).
+    public static let usesOpenMP = ProcessInfo.processInfo.environment["COCOOP_KERNEL_POOL"] != "dispatch"
+
+    private struct Job {
+        let chunks: Int
+        let body: (Int) -> Void
+    }
+
+    /// Runs the chunks on a team of up to `chunks` OpenMP threads, each thread taking every
+    /// team-size-th chunk from its own index (a smaller team, or a nested call, which runs as
+    /// a team of one, still covers them all). False when no OpenMP runtime is loaded.
+    static func runOnTeam(_ chunks: Int, _ body: (Int) -> Void) -> Bool {
+        withoutActuallyEscaping(body) { body in
+            var job = Job(chunks: chunks, body: body)
+            return withUnsafeMutablePointer(to: &job) { pointer in
+                cocoop_omp_parallel({ raw in
+                    let job = raw!.assumingMemoryBound(to: Job.self).pointee
+                    var index: Int32 = 0, size: Int32 = 1
+                    cocoop_omp_team(&index, &size)
+                    var c = Int(index)
+                    while c < job.chunks {
+                        job.body(c)
+                        c += max(Int(size), 1)
+                    }
+                }, pointer, UInt32(chunks)) != 0
+            }
+        }
     }
 }
 

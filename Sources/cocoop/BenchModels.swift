@@ -4,7 +4,8 @@ import PromptLearning
 import Tensor
 
 /// `cocoop bench encoders` and `cocoop bench train`: CLIP and CoCoOp throughput with
-/// useful GFLOP/s next to the SGEMM peak measured in the same run.
+/// useful GFLOP/s next to the GEMM peak measured in the same run at the model's precision
+/// (float32, or bfloat16 products with float32 accumulation).
 enum ModelBench {
     /// OxfordPets' first 19 classes in label order (the base classes of base-to-new).
     static let oxfordPetsBase = ["Abyssinian", "american_bulldog", "american_pit_bull_terrier", "basset_hound",
@@ -12,19 +13,27 @@ enum ModelBench {
                                  "Egyptian_Mau", "english_cocker_spaniel", "english_setter", "german_shorthaired",
                                  "great_pyrenees", "havanese", "japanese_chin", "keeshond"]
 
-    /// Best GFLOP/s of the core GEMM at a large transformer-like shape (the "peak").
-    static func sgemmPeak() -> Double {
+    /// Best GFLOP/s of the core GEMM at a large transformer-like shape (the "peak"), with a
+    /// frozen B at `precision` as the towers' Linear layers run it.
+    static func gemmPeak(_ precision: MatmulPrecision = .float32) -> Double {
         let m = 2048, n = 2304, k = 768
         let a = Tensor(zeros: [m, k]), b = Tensor(zeros: [n, k]), c = Tensor(zeros: [m, n])
         for i in 0..<a.count { a.data[i] = Float(i % 13) * 0.01 }
         for i in 0..<b.count { b.data[i] = Float(i % 7) * 0.01 }
+        let frozen = FrozenMatrix(b, precision: precision)
         var best = Double.infinity
         for _ in 0..<5 {
             best = min(best, BenchCommand.seconds {
-                gemm(.none, .transpose, m: m, n: n, k: k, a: a.data, lda: k, b: b.data, ldb: k, c: c.data, ldc: n)
+                gemm(.none, .transpose, m: m, n: n, k: k, a: a.data, lda: k, b: frozen, ldb: k, c: c.data, ldc: n)
             })
         }
         return 2.0 * Double(m * n * k) / best / 1e9
+    }
+
+    /// What the peak is, for the tables' headers.
+    static func peakLabel(_ precision: MatmulPrecision) -> String {
+        precision == .bfloat16 ? "bf16 GEMM peak (oneDNN \(OneDNN.isaName))"
+            : "SGEMM peak (\(GEMMRouting.float32.rawValue); OpenBLAS \(BLASInfo.coreName))"
     }
 
     /// Peak resident set size of this process in MiB.
@@ -65,7 +74,7 @@ enum ModelBench {
     // MARK: - Encoders
 
     static func encoders(model: CLIPModel, prompts: Int, images: Int, reps: Int) throws {
-        let peakBefore = sgemmPeak()
+        let peakBefore = gemmPeak(model.precision)
         let tok = try model.tokenizer()
         let names = try classnames(count: prompts, file: nil)
         let tokens = try names.map { try tok.tokenize("a photo of a \($0.replacingOccurrences(of: "_", with: " ")).") }
@@ -84,10 +93,10 @@ enum ModelBench {
         let image = imageTower(model.vision, includePatchEmbedding: true)
         let imageFLOPs = Double(images) * image.flopsPerImage
         // The machine may be shared: measure the peak again and keep the better (stricter) one.
-        let peak = max(peakBefore, sgemmPeak())
-        print(String(format: "SGEMM peak (core gemm, 2048x2304x768): %.1f GFLOP/s; OpenBLAS %@, %d thread(s)",
-                     peak, BLASInfo.coreName, BLASInfo.threads))
-        print("| encoder | batch | tokens/seq | throughput | useful GFLOP/s | % of SGEMM peak |")
+        let peak = max(peakBefore, gemmPeak(model.precision))
+        print(String(format: "%@ at 2048x2304x768: %.1f GFLOP/s, %d thread(s)", peakLabel(model.precision),
+                     peak, BLASInfo.threads))
+        print("| encoder | batch | tokens/seq | throughput | useful GFLOP/s | % of GEMM peak |")
         print("|---|---:|---:|---:|---:|---:|")
         print(String(format: "| text (%d layers, width %d) | %d prompts | %d | %.1f prompts/s | %.1f | %.0f%% |",
                      lt, d, prompts, t, Double(prompts) / tText, textFLOPs / tText / 1e9,
@@ -117,7 +126,7 @@ enum ModelBench {
     // MARK: - Train step
 
     static func train(model: CLIPModel, classes: Int, batch: Int, steps: Int, classnamesFile: String?) throws {
-        let peakBefore = sgemmPeak()
+        let peakBefore = gemmPeak(model.precision)
         let tok = try model.tokenizer()
         let names = try classnames(count: classes, file: classnamesFile)
         let prompts = try ClassPrompts(classnames: names, nCtx: 4, ctxInit: "a photo of a", tokenizer: tok)
@@ -148,7 +157,7 @@ enum ModelBench {
         let cpuPerStep = (cpuSeconds - cpu0) / Double(steps)
         let best = times.min()!, mean = times.reduce(0, +) / Double(times.count)
         // The machine may be shared: measure the peak again and keep the better (stricter) one.
-        let peak = max(peakBefore, sgemmPeak())
+        let peak = max(peakBefore, gemmPeak(model.precision))
         // Useful work: the image tower forward, and the text tower forward + input-gradient
         // backward over the token rows the shared-prefix layout needs (prefix once per image).
         let m = prompts.nCtx, d = model.text.width, lt = model.text.weights.blocks.count
@@ -160,8 +169,8 @@ enum ModelBench {
         let imageFLOPs = Double(batch) * imageTower(model.vision, includePatchEmbedding: false).flopsPerImage
         let useful = textFLOPs + imageFLOPs
         let truncated = batch * prompts.eotIndices.reduce(0) { $0 + $1 + 1 }
-        print(String(format: "SGEMM peak %.1f GFLOP/s (OpenBLAS %@, %d threads)", peak, BLASInfo.coreName,
-                     BLASInfo.threads))
+        print(String(format: "%@: %.1f GFLOP/s, %d thread(s); products at %@", peakLabel(model.precision), peak,
+                     BLASInfo.threads, model.precision.rawValue))
         print(String(format: "best image tower %.3f s (%.1f GFLOP/s), best prompt learner step %.3f s "
                          + "(%.1f GFLOP/s), CPU %.3f s per step",
                      imageBest, imageFLOPs / imageBest / 1e9, learnerBest, textFLOPs / learnerBest / 1e9, cpuPerStep))
@@ -172,7 +181,9 @@ enum ModelBench {
                      classes, batch, rows, truncated, batch * 77 * classes, best, mean, Double(batch) / best,
                      useful / best / 1e9, 100 * useful / best / 1e9 / peak, peakRSSMiB))
         print(String(format: "{\"classes\": %d, \"batch\": %d, \"images_per_s\": %.4f, \"step_s\": %.4f, "
-                         + "\"useful_gflops\": %.2f, \"peak_gflops\": %.2f, \"peak_rss_mb\": %.0f, \"rows\": %d}",
-                     classes, batch, Double(batch) / best, best, useful / best / 1e9, peak, peakRSSMiB, rows))
+                         + "\"useful_gflops\": %.2f, \"peak_gflops\": %.2f, \"peak_rss_mb\": %.0f, \"rows\": %d, "
+                         + "\"precision\": \"%@\", \"image_tower_s\": %.4f, \"learner_s\": %.4f}",
+                     classes, batch, Double(batch) / best, best, useful / best / 1e9, peak, peakRSSMiB, rows,
+                     model.precision.rawValue, imageBest, learnerBest))
     }
 }
