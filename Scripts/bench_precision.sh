@@ -27,10 +27,12 @@ for cfg in "19 1" "19 4" "500 1"; do
     set -- $cfg
     extra=(); [ "$1" -gt 19 ] && extra=("${NAMES[@]}")
     for prec in fp32 bf16; do
-        $BIN bench train --model "$W" --classes "$1" --batch "$2" --steps "${STEPS:-5}" --prec "$prec" "${extra[@]}" \
-            | tee /dev/stderr | grep '^{' >> "$OUT"
+        result=$($BIN bench train --model "$W" --classes "$1" --batch "$2" --steps "${STEPS:-5}" --prec "$prec" \
+                 "${extra[@]}")
+        echo "$result"
+        grep '^{' <<< "$result" >> "$OUT"
     done
-done 2>&1
+done
 if [ "${REFERENCE:-1}" != 0 ] && python3 -c "import torch" 2>/dev/null; then
     echo; echo "## train step: PyTorch reference (Scripts/bench_reference_cocoop.py), fp32 and autocast bf16"
     for cfg in "19 1 2" "19 4 2" "500 1 1"; do

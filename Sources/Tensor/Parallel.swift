@@ -111,11 +111,19 @@ func runConcurrently(_ chunks: Int, _ body: (Int) -> Void) {
 /// products on OpenMP threads, which wait for the next parallel region spinning for a while;
 /// kernels on a second pool (Dispatch's) between two products would compete with them for
 /// the cores (measured: CPU time per CoCoOp step 3x the wall time on a loaded machine). So the
-/// kernels run on the same OpenMP team when libgomp is loaded (it is, with oneDNN);
-/// `COCOOP_KERNEL_POOL=dispatch` in the environment keeps them on Dispatch's threads.
+/// kernels run on the same OpenMP team when float32 products go to oneDNN (``GEMMRouting``).
+/// When they go to OpenBLAS, whose own threads spin likewise, the kernels stay on Dispatch's
+/// threads (measured: the OpenMP team made that step 2.9x slower, 0.87 s against 0.30 s).
+/// `COCOOP_KERNEL_POOL=openmp` or `dispatch` in the environment chooses.
 public enum KernelPool {
     /// Whether the kernels run on OpenMP's team (else on Dispatch's threads).
-    public static let usesOpenMP = ProcessInfo.processInfo.environment["COCOOP_KERNEL_POOL"] != "dispatch"
+    public static let usesOpenMP: Bool = {
+        switch ProcessInfo.processInfo.environment["COCOOP_KERNEL_POOL"] {
+        case "openmp"?: return true
+        case "dispatch"?: return false
+        default: return GEMMRouting.float32 == .oneDNN
+        }
+    }()
 
     private struct Job {
         let chunks: Int
