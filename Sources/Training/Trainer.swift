@@ -51,9 +51,10 @@ public final class Trainer {
         state.globalStep = Int(position[2]); state.momentumInitialized = position[3] != 0
     }
 
-    /// The folder `--resume` takes checkpoints from.
+    /// The folder `--resume` takes checkpoints from: a given folder's `checkpoints/` when it
+    /// has one (a run's output folder, as CoOp's `--resume` names it), else the folder itself.
     var resumeFolder: CheckpointDirectory {
-        if case .from(let url) = setup.options.resume { return CheckpointDirectory(url) }
+        if case .from(let url) = setup.options.resume { return CheckpointDirectory.model(url) }
         return checkpoints
     }
 
@@ -67,6 +68,12 @@ public final class Trainer {
         }
         let dir = resumeFolder
         let existing = try dir.entries()
+        if case .from(let url) = policy, existing.isEmpty {
+            // A folder asked for by name that holds nothing is a mistake, not a fresh start.
+            throw TrainingError.invalidSetting(
+                key: "--resume", problem: "\(url.path) holds no checkpoint (ckpt-e*-s*.h5, in it or in its "
+                    + "checkpoints/ folder); give a run's output folder, or --resume auto to start afresh")
+        }
         if policy == .never && !existing.isEmpty {
             throw TrainingError.invalidSetting(
                 key: "--resume",
