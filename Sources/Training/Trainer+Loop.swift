@@ -247,7 +247,7 @@ extension Trainer {
         }
         if let best = state.best {
             log.info(String(format: "Best val accuracy %.2f%% (epoch %d)", best.accuracy, best.epoch))
-            log.scalar("val/best_accuracy", best.accuracy, step: state.epoch)
+            log.scalar("val/best_accuracy", best.accuracy, step: state.epoch - 1)
         }
     }
 
