@@ -3,8 +3,9 @@ import Support
 
 /// The run's outputs besides checkpoints, written by rank 0: log.txt (everything printed,
 /// appended run after run, so one file reads across resumes; a run that finds log.txt there
-/// also writes its own lines to Dassl's `log.txt-YYYY-MM-DD-HH-MM-SS`), metrics.jsonl (one JSON object per logged step and evaluation), status.json (replaced
-/// atomically as the run goes) and TensorBoard event files under tensorboard/.
+/// also writes its own lines to Dassl's `log.txt-YYYY-MM-DD-HH-MM-SS`), metrics.jsonl (one
+/// JSON object per logged step and evaluation), status.json (replaced atomically as the run
+/// goes) and TensorBoard event files under tensorboard/.
 ///
 /// A write the file system refuses (a full disk, a vanished folder) is never a trap: the
 /// first such `OutputError` (or `TensorBoardError`) is kept, later writes are dropped, and
