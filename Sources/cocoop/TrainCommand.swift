@@ -11,7 +11,7 @@ enum TrainCommand: Command {
     static let summary = "train and/or evaluate CoCoOp, CoOp or zero-shot CLIP (alone or under mpirun)"
     static let usage = """
     usage: [mpirun -np N] cocoop train --weights CLIP --root DATA --dataset-config-file F --config-file F
-                                       --output-dir DIR [--trainer CoCoOp|CoOp|ZeroshotCLIP] [--seed S]
+                                       --output-dir DIR [--trainer CoCoOp|CoOp|ZeroshotCLIP|ZeroshotCLIP2] [--seed S]
                                        [--resume auto|never|DIR] [--no-train]
                                        [--eval-only --model-dir DIR --load-epoch E] [KEY VALUE ...]
 

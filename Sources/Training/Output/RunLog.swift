@@ -46,7 +46,9 @@ public final class RunLog {
         }
         folderLock = try OutputLock(folder: outputDir)
         let logURL = outputDir.appendingPathComponent("log.txt")
-        if FileManager.default.fileExists(atPath: logURL.path) {
+        let continues = FileManager.default.fileExists(atPath: logURL.path)
+        logFile = try AppendFile(logURL)
+        if continues {
             // Dassl's setup_logger: an existing log.txt is kept, the run logs to log.txt-<time>.
             let stamp = DateFormatter()
             stamp.locale = Locale(identifier: "en_US_POSIX")
@@ -55,7 +57,6 @@ public final class RunLog {
             runLogFile = try AppendFile(url)
             runLogPath = url
         }
-        logFile = try AppendFile(logURL)
         metricsFile = try AppendFile(outputDir.appendingPathComponent("metrics.jsonl"))
         if tensorboard {
             self.tensorboard = try TensorBoardWriter(directory: outputDir.appendingPathComponent("tensorboard"))
