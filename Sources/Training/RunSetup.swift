@@ -1,4 +1,5 @@
 import CLIP
+import Checkpoint
 import Config
 import Datasets
 import Distributed
@@ -99,6 +100,12 @@ public final class RunSetup {
             throw TrainingError.invalidSetting(key: key, problem: problem)
         }
         outputDir = URL(fileURLWithPath: config.outputDir)
+        if trains, case .from(let url) = options.resume, try CheckpointDirectory.model(url).entries().isEmpty {
+            // A folder asked for by name that holds nothing is a mistake, not a fresh start.
+            throw TrainingError.invalidSetting(
+                key: "--resume", problem: "\(url.path) holds no checkpoint (ckpt-e*-s*.h5, in it or in its "
+                    + "checkpoints/ folder); give a run's output folder, or --resume auto to start afresh")
+        }
         // The architecture first (from the file's header alone): a mismatch stops before the
         // tensors are read.
         let architecture = try options.clip?.weights.architecture ?? CLIPWeights.architecture(at: options.weights)

@@ -68,12 +68,6 @@ public final class Trainer {
         }
         let dir = resumeFolder
         let existing = try dir.entries()
-        if case .from(let url) = policy, existing.isEmpty {
-            // A folder asked for by name that holds nothing is a mistake, not a fresh start.
-            throw TrainingError.invalidSetting(
-                key: "--resume", problem: "\(url.path) holds no checkpoint (ckpt-e*-s*.h5, in it or in its "
-                    + "checkpoints/ folder); give a run's output folder, or --resume auto to start afresh")
-        }
         if policy == .never && !existing.isEmpty {
             throw TrainingError.invalidSetting(
                 key: "--resume",
