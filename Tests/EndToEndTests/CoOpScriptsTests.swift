@@ -20,7 +20,7 @@ import TorchFormats
             root = try TemporaryDirectory.create("cocoop-coop-scripts")
             let fm = FileManager.default
             let scripts = Cocoop.fixtures.appendingPathComponent("coop_scripts")
-            for original in ["coop/main.sh", "cocoop/base2new_train.sh", "cocoop/base2new_test.sh",
+            for original in ["coop/main.sh", "coop/zeroshot.sh", "cocoop/base2new_train.sh", "cocoop/base2new_test.sh",
                              "cocoop/xd_train.sh", "cocoop/xd_test.sh"] {
                 let copy = original.replacingOccurrences(of: "/", with: "_")
                 let to = coop.appendingPathComponent("scripts/" + original)
@@ -50,6 +50,7 @@ import TorchFormats
                         as: "trainers/CoCoOp/vit_b16_c4_ep10_batch1_ctxv1.yaml")
             try install(configs.appendingPathComponent("trainers/CoOp/vit_b16_ep50.yaml"),
                         as: "trainers/CoOp/vit_b16_ep50.yaml", replacing: [("MAX_EPOCH: 50", "MAX_EPOCH: 2")])
+            try install(configs.appendingPathComponent("trainers/CoOp/vit_b16.yaml"), as: "trainers/CoOp/vit_b16.yaml")
             try makeDatasets()
             // The tiny CLIP where clip.load keeps ViT-B/16 (MODEL.BACKBONE.NAME of the configs).
             let file = try SafetensorsFile(url: Cocoop.sharedFixtures.appendingPathComponent("clip_openai.safetensors"))
@@ -133,7 +134,7 @@ import TorchFormats
         }
     }
 
-    @Test("CoOp's base2new, xd and main.sh scripts run with cocoop for python; parse_test_res.py reads the results")
+    @Test("CoOp's base2new, xd, main.sh and zeroshot.sh scripts run with cocoop for python; parse_test_res.py too")
     func coopScripts() throws {
         let c = try Checkout(); defer { try? FileManager.default.removeItem(at: c.root) }
         let cocoop = c.coop.appendingPathComponent("scripts/cocoop")
@@ -166,6 +167,11 @@ import TorchFormats
             #expect(main.stdout.components(separatedBy: "Oops! The results exist").count == (round == 0 ? 1 : 4))
         }
 
+        // zeroshot.sh DATASET CFG: ZeroshotCLIP with zsclip.py's template for OxfordPets.
+        let zeroShot = try c.bash("scripts/coop/zeroshot.sh", ["oxford_pets", "vit_b16"], in: c.coop)
+        #expect(zeroShot.status == 0, "\(zeroShot.transcript)")
+        #expect(zeroShot.stdout.contains("Prompt template: a photo of a {}, a type of pet.\n"), "\(zeroShot.stdout)")
+
         // CoOp's README: parse_test_res.py on the seeds' parent folder (--test-log for eval-only runs).
         let checks: [(args: [String], runs: [String])] = [
             (["output/base2new/train_base/\(tail)"], ["output/base2new/train_base/\(tail)/seed1"]),
@@ -174,6 +180,7 @@ import TorchFormats
              ["output/imagenet/CoCoOp/vit_b16_c4_ep10_batch1_ctxv1_16shots/seed1"]),
             (["output/evaluation/CoCoOp/vit_b16_c4_ep10_batch1_ctxv1_16shots/oxford_pets", "--test-log"],
              ["output/evaluation/CoCoOp/vit_b16_c4_ep10_batch1_ctxv1_16shots/oxford_pets/seed1"]),
+            (["output/ZeroshotCLIP/vit_b16", "--test-log"], ["output/ZeroshotCLIP/vit_b16/oxford_pets"]),
             (["output/oxford_pets/CoOp/vit_b16_ep50_16shots/nctx16_cscFalse_ctpend"],
              (1...3).map { "output/oxford_pets/CoOp/vit_b16_ep50_16shots/nctx16_cscFalse_ctpend/seed\($0)" }),
         ]
