@@ -34,6 +34,8 @@ extension RunConfig {
 
         // DATASET
         check((0...1).contains(dataset.valPercent), "DATASET.VAL_PERCENT", "expected a fraction in [0, 1]")
+        check(dataset.promptTemplate.isEmpty || dataset.promptTemplate.contains("{}"), "DATASET.PROMPT_TEMPLATE",
+              "must contain {} where the class name goes (e.g. \"a photo of a {}.\"), or be \"\"")
 
         // DATALOADER
         check(dataloader.numWorkers >= 0, "DATALOADER.NUM_WORKERS", "must not be negative")

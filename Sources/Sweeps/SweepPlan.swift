@@ -163,13 +163,28 @@ extension SweepPlan {
 
         init(spec: SweepSpec) { self.spec = spec }
 
+        /// The options scripts/coop/main.sh names its `nctx<N>_csc<CSC>_ctp<POS>` folder after.
+        static let coopMainKeys = ["TRAINER.COOP.N_CTX", "TRAINER.COOP.CSC", "TRAINER.COOP.CLASS_TOKEN_POSITION"]
+
         mutating func add(_ stage: SweepTrial.Stage, dataset: SweepSpec.Dataset, setting: Setting,
                           subsample: String? = nil, dependency: Int? = nil) throws -> Int {
             var config = try resolve(dataset: dataset, setting: setting, subsample: subsample)
             let seed = setting.seed
             let variant = setting.point.map { "\($0.key)=\(Self.label($0.value))" }.joined(separator: ",")
-            let path = relativePath(stage, dataset: dataset.name, shots: config.dataset.numShots, variant: variant,
-                                    seed: seed)
+            // A TRAINER.NAME axis is the <Trainer> level of CoOp's tree, not a folder of its own;
+            // CoOp trained by main.sh has its nctx<N>_csc<CSC>_ctp<POS> level instead of those axes.
+            let trainer = config.trainer.name ?? spec.trainer
+            let coopLevel = trainer == .coop && stage == .train
+            let folded = coopLevel ? Self.coopMainKeys + ["TRAINER.NAME"] : ["TRAINER.NAME"]
+            var pathVariant = setting.point.filter { !folded.contains($0.key) }
+                .map { "\($0.key)=\(Self.label($0.value))" }.joined(separator: ",")
+            if coopLevel {
+                let c = config.trainer.coop
+                let level = "nctx\(c.nCtx)_csc\(c.csc ? "True" : "False")_ctp\(c.classTokenPosition.rawValue)"
+                pathVariant = pathVariant.isEmpty ? level : level + "/" + pathVariant
+            }
+            let path = relativePath(stage, dataset: dataset.name, shots: config.dataset.numShots,
+                                    trainer: trainer.rawValue, variant: pathVariant, seed: seed)
             guard folders.insert(path).inserted else { throw SweepError.duplicateTrialFolder(path: path) }
             let outputDir = spec.outputRoot.appendingPathComponent(path)
             config.outputDir = outputDir.path
@@ -212,10 +227,11 @@ extension SweepPlan {
         }
 
         /// The folder of CoOp's scripts for this stage (base2new_train.sh, base2new_test.sh,
-        /// xd_train.sh, xd_test.sh, main.sh), with the config-axis values as one more level.
-        func relativePath(_ stage: SweepTrial.Stage, dataset: String, shots: Int, variant: String,
+        /// xd_train.sh, xd_test.sh, main.sh) for `trainer` (the trial's TRAINER.NAME), with the
+        /// other config-axis values as one more level.
+        func relativePath(_ stage: SweepTrial.Stage, dataset: String, shots: Int, trainer t: String, variant: String,
                           seed: Int) -> String {
-            let t = spec.trainer.rawValue, cfg = spec.configName
+            let cfg = spec.configName
             let v = variant.isEmpty ? "" : "/" + variant
             switch stage {
             case .trainBase, .testNew:

@@ -37,7 +37,7 @@ public struct ComputePrecision: Equatable, Sendable {
     }
 
     /// The PREC key of `config`'s trainer: TRAINER.COCOOP.PREC for CoCoOp, TRAINER.COOP.PREC
-    /// for CoOp and for ZeroshotCLIP (whose CLIP runs at the CoOp section's precision).
+    /// for CoOp, ZeroshotCLIP and ZeroshotCLIP2 (whose CLIP runs at the CoOp section's precision).
     public init(config: RunConfig) {
         if config.trainer.name == .cocoop {
             self.init(config.trainer.cocoop.prec, key: "TRAINER.COCOOP.PREC")

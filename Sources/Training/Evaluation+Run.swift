@@ -16,14 +16,17 @@ extension RunConfig {
 extension RunSetup {
     /// Evaluates the run's model on TEST.SPLIT (test, or val when it exists), distributed
     /// over the ranks, prints Dassl's result block (rank 0, also into log.txt), writes
-    /// results.json and a TensorBoard scalar. `params` is nil for zero-shot CLIP. Every rank
-    /// stops here if rank 0 could not write the log (see `RunLog.check()`).
+    /// results.json (recording `epoch`, the model's) and Dassl's TensorBoard scalars at `step`
+    /// (Dassl's `self.epoch`: the last 0-based epoch after training, 0 for `--eval-only`).
+    /// `params` is nil for zero-shot CLIP. Every rank stops here if rank 0 could not write
+    /// the log (see `RunLog.check()`).
     public func evaluate(params: ParameterBuffer?, pipeline: DataPipeline, log: RunLog,
-                         epoch: Int, checkpoint: String?) throws -> EvaluationResult {
+                         epoch: Int, step: Int, checkpoint: String?) throws -> EvaluationResult {
         var split = config.test.split.rawValue
         var items = split == "val" ? data.val : data.test
         if items.isEmpty && split == "val" { split = "test"; items = data.test }
-        let result = try score(split: split, items: items, params: params, pipeline: pipeline, log: log, epoch: epoch)
+        let result = try score(split: split, items: items, params: params, pipeline: pipeline, log: log, epoch: epoch,
+                               step: step)
         let json: JSONValue = .object([
             ("trainer", .string(trainer.rawValue)), ("dataset", .string(data.name)),
             ("subsample_classes", .string(config.dataset.subsampleClasses.rawValue)),
@@ -39,16 +42,19 @@ extension RunSetup {
         return result
     }
 
-    /// Scores `params` on the validation split after epoch `epoch` (TEST.FINAL_MODEL
-    /// best_val), logged like the final evaluation but without results.json.
+    /// Scores `params` on the validation split after epoch `epoch` (1-based; TEST.FINAL_MODEL
+    /// best_val), logged like the final evaluation but without results.json; TensorBoard's
+    /// step is Dassl's 0-based epoch.
     func validate(params: ParameterBuffer, pipeline: DataPipeline, log: RunLog, epoch: Int) throws -> EvaluationResult {
-        try score(split: "val", items: data.val, params: params, pipeline: pipeline, log: log, epoch: epoch)
+        try score(split: "val", items: data.val, params: params, pipeline: pipeline, log: log, epoch: epoch,
+                  step: epoch - 1)
     }
 
     /// One distributed evaluation: Dassl's "Evaluate on the *split* set" and result block,
-    /// a TensorBoard scalar `<split>/accuracy` at `epoch` and a metrics.jsonl event.
+    /// Dassl's TensorBoard scalars (`<split>/accuracy`, `error_rate`, `macro_f1`, and
+    /// `perclass_accuracy` with TEST.PER_CLASS_RESULT) at `step`, and a metrics.jsonl event.
     private func score(split: String, items: [Datum], params: ParameterBuffer?, pipeline: DataPipeline, log: RunLog,
-                       epoch: Int) throws -> EvaluationResult {
+                       epoch: Int, step: Int) throws -> EvaluationResult {
         log.info("Evaluate on the *\(split)* set")
         let evaluator = Evaluator(comm: comm, pipeline: pipeline, batchSize: config.dataloader.test.batchSize,
                                   resolution: clip.vision.resolution)
@@ -73,8 +79,14 @@ extension RunSetup {
             log.info("Image features (rank 0): \(c.hits) from the cache, \(c.misses) encoded; \(c.count) cached")
         }
         log.info(result.resultBlock)
-        if config.test.perClassResult { log.info(result.perClassBlock(classnames: data.classnames)) }
-        log.scalar("\(split)/accuracy", result.accuracy, step: epoch)
+        log.scalar("\(split)/accuracy", result.accuracy, step: step)
+        log.scalar("\(split)/error_rate", result.error, step: step)
+        log.scalar("\(split)/macro_f1", result.macroF1, step: step)
+        if config.test.perClassResult {
+            log.info(result.perClassBlock(classnames: data.classnames))
+            let seen = result.perClassAccuracy.compactMap { $0 }
+            log.scalar("\(split)/perclass_accuracy", seen.reduce(0, +) / Double(max(seen.count, 1)), step: step)
+        }
         log.metrics([("event", .string("evaluation")), ("epoch", .int(epoch)), ("result", result.json)])
         return result
     }

@@ -1,4 +1,5 @@
 import CLIP
+import Checkpoint
 import Config
 import Datasets
 import Distributed
@@ -50,6 +51,9 @@ public struct RunOptions {
     public var featureCache: ImageFeatureCache?
     /// Whether rank 0 also prints the run's log lines on stdout (log.txt gets them anyway).
     public var echo = true
+    /// The command line as train.py's argparse namespace (`root: DATA`, `transforms: None`,
+    /// ...), printed at the top of log.txt as Dassl's `** Arguments **` block; empty: no block.
+    public var arguments: [(name: String, value: String)] = []
 
     public init(weights: URL) { self.weights = weights }
 }
@@ -67,6 +71,8 @@ public final class RunSetup {
     public let data: DatasetSplits
     public let learner: PromptLearner?
     public let zeroShot: ZeroShotClassifier?
+    /// The zero-shot prompt templates (ZeroshotCLIP: one, ZeroshotCLIP2: the ensemble); empty otherwise.
+    public private(set) var templates: [String] = []
     public let outputDir: URL
     /// TRAINER.NAME, one of `TrainerKind.implemented`.
     public let trainer: TrainerKind
@@ -94,6 +100,12 @@ public final class RunSetup {
             throw TrainingError.invalidSetting(key: key, problem: problem)
         }
         outputDir = URL(fileURLWithPath: config.outputDir)
+        if trains, case .from(let url) = options.resume, try CheckpointDirectory.model(url).entries().isEmpty {
+            // A folder asked for by name that holds nothing is a mistake, not a fresh start.
+            throw TrainingError.invalidSetting(
+                key: "--resume", problem: "\(url.path) holds no checkpoint (ckpt-e*-s*.h5, in it or in its "
+                    + "checkpoints/ folder); give a run's output folder, or --resume auto to start afresh")
+        }
         // The architecture first (from the file's header alone): a mismatch stops before the
         // tensors are read.
         let architecture = try options.clip?.weights.architecture ?? CLIPWeights.architecture(at: options.weights)
@@ -134,7 +146,12 @@ public final class RunSetup {
             zeroShot = nil
         } else {
             learner = nil
-            zeroShot = try ZeroShotClassifier(clip: clip, classnames: data.classnames, tokenizer: tokenizer)
+            let name = config.dataset.name, override = config.dataset.promptTemplate
+            let templates = trainer == .zeroshotCLIP2 ? ZeroShotTemplates.ensemble(dataset: name, override: override)
+                : [ZeroShotTemplates.single(dataset: name, override: override)]
+            zeroShot = try ZeroShotClassifier(clip: clip, classnames: data.classnames, templates: templates,
+                                              tokenizer: tokenizer)
+            self.templates = templates
         }
     }
 

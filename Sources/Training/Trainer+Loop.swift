@@ -247,7 +247,7 @@ extension Trainer {
         }
         if let best = state.best {
             log.info(String(format: "Best val accuracy %.2f%% (epoch %d)", best.accuracy, best.epoch))
-            log.scalar("val/best_accuracy", best.accuracy, step: state.epoch)
+            log.scalar("val/best_accuracy", best.accuracy, step: state.epoch - 1)
         }
     }
 
@@ -288,8 +288,10 @@ extension Trainer {
                      ("loss", .double(loss.value)), ("acc", .double(acc.value)), ("lr", .double(lr)),
                      ("batch_time", .double(batch.value)), ("data_time", .double(data.value)),
                      ("images_per_s", .double(ips)), ("time", .double(Date().timeIntervalSince1970))])
+        // Dassl writes train/<name> for each entry of the trainer's loss summary: CoOp's has
+        // loss and acc, CoCoOp's only loss.
         log.scalar("train/loss", loss.average, step: state.globalStep - 1)
-        log.scalar("train/acc", acc.average, step: state.globalStep - 1)
+        if setup.trainer == .coop { log.scalar("train/acc", acc.average, step: state.globalStep - 1) }
         log.scalar("train/lr", lr, step: state.globalStep - 1)
         log.status([("state", .string("training")), ("epoch", .int(epoch + 1)), ("max_epoch", .int(maxEpoch)),
                     ("step", .int(s + 1)), ("steps_per_epoch", .int(steps)), ("global_step", .int(state.globalStep)),

@@ -51,9 +51,10 @@ public final class Trainer {
         state.globalStep = Int(position[2]); state.momentumInitialized = position[3] != 0
     }
 
-    /// The folder `--resume` takes checkpoints from.
+    /// The folder `--resume` takes checkpoints from: a given folder's `checkpoints/` when it
+    /// has one (a run's output folder, as CoOp's `--resume` names it), else the folder itself.
     var resumeFolder: CheckpointDirectory {
-        if case .from(let url) = setup.options.resume { return CheckpointDirectory(url) }
+        if case .from(let url) = setup.options.resume { return CheckpointDirectory.model(url) }
         return checkpoints
     }
 

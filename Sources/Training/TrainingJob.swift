@@ -36,6 +36,7 @@ public enum TrainingJob {
                        echo: options.echo, files: !options.dryRun)
         }
         sink.log = log
+        writeHeader(log: log, config: config, options: options)
         log.info("cocoop \(softwareVersion): \(comm.size) rank(s), "
                  + "OpenBLAS \(BLASInfo.coreName) x \(BLASInfo.threads) thread(s), oneDNN \(OneDNN.version) "
                  + "(\(OneDNN.isaName)); float32 products: \(GEMMRouting.float32.rawValue)")
@@ -43,6 +44,26 @@ public enum TrainingJob {
         let result = try run(setup: setup, pipeline: pipeline, log: log, softwareVersion: softwareVersion)
         try comm.together { try log.check() }
         return result
+    }
+
+    /// What train.py prints before building the trainer: the fixed seed, Dassl's
+    /// `** Arguments **` block (the argparse namespace, keys sorted), `** Config **` (the
+    /// resolved configuration) and `** System info **` (followed by our version line).
+    private static func writeHeader(log: RunLog, config: RunConfig, options: RunOptions) {
+        if config.seed >= 0 { log.info("Setting fixed seed: \(config.seed)") }
+        if let path = log.runLogPath { log.info("This run's log: \(path.path) (log.txt continues the earlier runs')") }
+        func banner(_ title: String) -> String {
+            let stars = String(repeating: "*", count: title.count + 6)
+            return "\(stars)\n** \(title) **\n\(stars)"
+        }
+        if !options.arguments.isEmpty {
+            log.info(banner("Arguments"))
+            for (name, value) in options.arguments.sorted(by: { $0.name < $1.name }) { log.info("\(name): \(value)") }
+        }
+        log.info(banner("Config"))
+        log.info(config.yaml().trimmingCharacters(in: .newlines))
+        log.info("Collecting env info ...")
+        log.info("** System info **")
     }
 
     /// The job once everything is built: zero-shot evaluation, `--eval-only`, a dry run, or
@@ -59,7 +80,10 @@ public enum TrainingJob {
                 return nil
             }
             log.writeAtomically(config.yaml(), to: "config.yaml")
-            let result = try setup.evaluate(params: nil, pipeline: pipeline, log: log, epoch: 0, checkpoint: nil)
+            log.info(setup.templates.count == 1 ? "Prompt template: \(setup.templates[0])"
+                     : "Prompt ensembling (n=\(setup.templates.count)): " + setup.templates.joined(separator: " | "))
+            let result = try setup.evaluate(params: nil, pipeline: pipeline, log: log, epoch: 0, step: 0,
+                                            checkpoint: nil)
             log.flush()
             return result
         }
@@ -70,7 +94,8 @@ public enum TrainingJob {
                 return nil
             }
             log.writeAtomically(config.yaml(), to: "config.yaml")
-            let result = try setup.evaluate(params: params, pipeline: pipeline, log: log, epoch: epoch,
+            // Dassl's load_model leaves self.epoch at 0: the test scalars are at step 0.
+            let result = try setup.evaluate(params: params, pipeline: pipeline, log: log, epoch: epoch, step: 0,
                                             checkpoint: path)
             log.flush()
             return result
@@ -86,13 +111,17 @@ public enum TrainingJob {
             return nil
         }
         log.writeAtomically(config.yaml(), to: "config.yaml")
+        let start = Date()
         try trainer.train()
         var result: EvaluationResult?
         if !config.test.noTest {
             let deployed = try trainer.deployedParameters()
+            // Dassl tests at self.epoch, the last epoch's 0-based index, whichever model it deploys.
             result = try setup.evaluate(params: deployed.params, pipeline: pipeline, log: log, epoch: deployed.epoch,
-                                        checkpoint: deployed.checkpoint)
+                                        step: max(trainer.state.epoch - 1, 0), checkpoint: deployed.checkpoint)
         }
+        // Dassl's after_train: the time from the start of training to the end of the test.
+        log.info("Elapsed: \(Trainer.duration(Date().timeIntervalSince(start).rounded()))")
         log.status([("state", .string("finished")), ("epoch", .int(trainer.state.epoch)),
                     ("global_step", .int(trainer.state.globalStep))])
         log.flush()

@@ -7,14 +7,17 @@ struct UsageError: Error, CustomStringConvertible {
 }
 
 /// A small hand-written argument reader: `--flag VALUE`, `--flag=VALUE`, boolean `--flag`,
-/// repeated flags, positional arguments and trailing `KEY VALUE` pairs.
+/// repeated flags, argparse's `nargs="+"` flags (`--flag A B C`), positional arguments and
+/// trailing `KEY VALUE` pairs.
 struct Arguments {
     private(set) var options: [String: [String]] = [:]
     private(set) var flags: Set<String> = []
     private(set) var positional: [String] = []
 
-    /// Parses `args`; `valued` lists the flags that take a value, `boolean` those that do not.
-    init(_ args: [String], valued: Set<String>, boolean: Set<String> = []) throws {
+    /// Parses `args`; `valued` lists the flags that take a value, `boolean` those that do not,
+    /// `multiple` those that take one or more (argparse's `nargs="+"`): the words after such a
+    /// flag up to the next `-`word or config key (`DATASET.NUM_SHOTS`, see `isConfigKey`).
+    init(_ args: [String], valued: Set<String>, boolean: Set<String> = [], multiple: Set<String> = []) throws {
         var i = 0
         while i < args.count {
             let a = args[i]
@@ -28,6 +31,14 @@ struct Arguments {
                 if boolean.contains(name) || name == "help" {
                     guard value == nil else { throw UsageError("--\(name) takes no value") }
                     flags.insert(name)
+                } else if multiple.contains(name) {
+                    var words = value.map { [$0] } ?? []
+                    while i + 1 < args.count, !args[i + 1].hasPrefix("-"), !Self.isConfigKey(args[i + 1]) {
+                        i += 1
+                        words.append(args[i])
+                    }
+                    guard !words.isEmpty else { throw UsageError("--\(name) needs at least one value") }
+                    options[name, default: []] += words
                 } else if valued.contains(name) {
                     if value == nil {
                         guard i + 1 < args.count else { throw UsageError("--\(name) needs a value") }
@@ -43,6 +54,13 @@ struct Arguments {
             }
             i += 1
         }
+    }
+
+    /// Whether `word` reads as a config key of the trailing `KEY VALUE` pairs: an upper-case
+    /// word, dotted or not (`DATASET.NUM_SHOTS`, `SEED`); domain and transform names are lower case.
+    static func isConfigKey(_ word: String) -> Bool {
+        guard let first = word.first, first.isUppercase, first.isLetter else { return false }
+        return word.allSatisfy { ($0.isLetter && $0.isUppercase) || $0.isNumber || $0 == "_" || $0 == "." }
     }
 
     /// The last value of `--name`, if given.

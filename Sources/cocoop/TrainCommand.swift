@@ -11,7 +11,7 @@ enum TrainCommand: Command {
     static let summary = "train and/or evaluate CoCoOp, CoOp or zero-shot CLIP (alone or under mpirun)"
     static let usage = """
     usage: [mpirun -np N] cocoop train --weights CLIP --root DATA --dataset-config-file F --config-file F
-                                       --output-dir DIR [--trainer CoCoOp|CoOp|ZeroshotCLIP] [--seed S]
+                                       --output-dir DIR [--trainer CoCoOp|CoOp|ZeroshotCLIP|ZeroshotCLIP2] [--seed S]
                                        [--resume auto|never|DIR] [--no-train]
                                        [--eval-only --model-dir DIR --load-epoch E] [KEY VALUE ...]
 
@@ -22,12 +22,15 @@ enum TrainCommand: Command {
       --output-dir DIR           OUTPUT_DIR: log.txt, metrics.jsonl, status.json, results.json,
                                  config.yaml, tensorboard/, checkpoints/
       --trainer NAME             TRAINER.NAME;  --seed S  SEED
-      --source-domains, --target-domains, --transforms, --backbone, --head  (as train.py)
+      --source-domains A [B ...], --target-domains A [B ...], --transforms A [B ...]
+                                 one or more words each (train.py's nargs="+"), up to the next
+                                 --flag or upper-case config key;  --backbone, --head  (as train.py)
       --eval-only                evaluate only: the checkpoint of --load-epoch in --model-dir
       --no-train                 dry run: load and check the config, data, weights and the
                                  checkpoint it would start from; train, evaluate, write nothing
       --resume auto|never|DIR    auto (default): continue from the newest valid checkpoint in
                                  OUTPUT_DIR/checkpoints; never: refuse if there is one; DIR: take it from DIR
+                                 (or DIR/checkpoints); a DIR with no checkpoint is an error
       --weights PATH             CLIP weights: Hugging Face folder, .safetensors, or PyTorch .pt
                                  (clip.load's TorchScript), .pth, .bin (OpenAI or HF names); default
                                  MODEL.BACKBONE.WEIGHTS, else MODEL.BACKBONE.NAME found as clip.load
@@ -44,8 +47,9 @@ enum TrainCommand: Command {
     static func run(_ args: [String]) throws -> Int32 {
         let a = try Arguments(args, valued: ["root", "seed", "trainer", "dataset-config-file", "config-file",
                                              "output-dir", "model-dir", "load-epoch", "resume", "weights",
-                                             "source-domains", "target-domains", "transforms", "backbone", "head"],
-                              boolean: ["eval-only", "no-train"])
+                                             "backbone", "head"],
+                              boolean: ["eval-only", "no-train"],
+                              multiple: ["source-domains", "target-domains", "transforms"])
         guard a.positional.count % 2 == 0 else {
             throw UsageError("config overrides come in KEY VALUE pairs; got \(a.positional.count) words: "
                              + "\(a.positional.joined(separator: " "))")
@@ -69,16 +73,39 @@ enum TrainCommand: Command {
         }
     }
 
+    /// The command line as train.py's argparse namespace prints it (Python's `str` of each
+    /// value: None, True/False, lists as `['a', 'b']`), plus our --weights.
+    static func namespace(_ a: Arguments) -> [(name: String, value: String)] {
+        func list(_ words: [String]) -> String { "[" + words.map { "'\($0)'" }.joined(separator: ", ") + "]" }
+        var out: [(name: String, value: String)] = []
+        for name in ["root", "output-dir", "resume", "config-file", "dataset-config-file", "trainer", "backbone",
+                     "head", "model-dir", "weights"] {
+            out.append((name.replacingOccurrences(of: "-", with: "_"), a.value(name) ?? ""))
+        }
+        out.append(("seed", a.value("seed") ?? "-1"))
+        out.append(("load_epoch", a.value("load-epoch") ?? "None"))
+        for name in ["source-domains", "target-domains", "transforms"] {
+            out.append((name.replacingOccurrences(of: "-", with: "_"), a.options[name].map(list) ?? "None"))
+        }
+        out.append(("eval_only", a.has("eval-only") ? "True" : "False"))
+        out.append(("no_train", a.has("no-train") ? "True" : "False"))
+        out.append(("opts", list(a.positional)))
+        return out
+    }
+
     static func runRanked(_ a: Arguments, comm: Communicator) throws -> Int32 {
         let seed = try a.value("seed").map { v -> Int in
             guard let s = Int(v) else { throw UsageError("--seed expects an integer, got '\(v)'") }
             return s
         }
-        let split = { (s: String?) in s?.split(separator: " ").map(String.init) }
+        // argparse's nargs="+": `--transforms a b` (and, as before, one quoted "a b").
+        let split = { (name: String) -> [String]? in
+            a.options[name].map { $0.flatMap { $0.split(separator: " ").map(String.init) } }
+        }
         let flags = CommandLineFlags(root: a.value("root"), outputDir: a.value("output-dir"), resume: nil, seed: seed,
-                                     sourceDomains: split(a.value("source-domains")),
-                                     targetDomains: split(a.value("target-domains")),
-                                     transforms: split(a.value("transforms")), trainer: a.value("trainer"),
+                                     sourceDomains: split("source-domains"),
+                                     targetDomains: split("target-domains"),
+                                     transforms: split("transforms"), trainer: a.value("trainer"),
                                      backbone: a.value("backbone"), head: a.value("head"))
         let config = try RunConfig.resolve(datasetConfigFile: a.value("dataset-config-file")
                                                .map { URL(fileURLWithPath: $0) },
@@ -102,6 +129,7 @@ enum TrainCommand: Command {
         }
         options.resume = ResumePolicy(a.value("resume") ?? config.resume)
         options.dryRun = a.has("no-train")
+        options.arguments = namespace(a)
         try TrainingJob.run(config: config, options: options, comm: comm, softwareVersion: cocoopVersion)
         return ExitStatus.success
     }

@@ -9,11 +9,15 @@ enum ZeroshotCommand: Command {
     static let summary = "zero-shot CLIP classification of images (top-5 per image)"
     static let usage = """
     usage: cocoop zeroshot --model PATH --classnames FILE|a,b,c [--template "a photo of a {}."] [--top K]
-                           [--prec fp32|bf16] IMAGE...
+                           [--dataset NAME] [--ensemble] [--prec fp32|bf16] IMAGE...
 
     Encodes "a photo of a {class}." for every class ('_' in names becomes a space, as the
     reference does), encodes each image, and prints the top K (default 5) classes with
     their softmax probabilities over exp(logit_scale) * cosine similarity.
+    --dataset     a DATASET.NAME of CoOp's (OxfordPets, EuroSAT, ...): its zsclip.py template
+                  (ZeroshotCLIP); --template overrides it
+    --ensemble    ZeroshotCLIP2's prompt ensemble: IMAGENET_TEMPLATES_SELECT plus the
+                  dataset's template (or --template), features averaged
     --classnames  a text file with one class name per line (ImageNet's "wnid name" lines
                   work too), or a comma-separated list
     --prec        the towers' products: fp32 (default) or bf16 (also fp16, amp: bfloat16
@@ -21,15 +25,23 @@ enum ZeroshotCommand: Command {
     """
 
     static func run(_ args: [String]) throws -> Int32 {
-        let a = try Arguments(args, valued: ["model", "classnames", "template", "top", "prec"])
+        let a = try Arguments(args, valued: ["model", "classnames", "template", "top", "prec", "dataset"],
+                              boolean: ["ensemble"])
         guard let path = a.value("model") else { throw UsageError("--model PATH is required") }
         guard let spec = a.value("classnames") else { throw UsageError("--classnames is required") }
         guard !a.positional.isEmpty else { throw UsageError("no IMAGE given") }
         let classnames = try readClassnames(spec)
-        let template = a.value("template") ?? "a photo of a {}."
-        guard template.contains("{}") else { throw UsageError("--template must contain {}") }
+        let override = a.value("template") ?? ""
+        if let t = a.value("template"), !t.contains("{}") { throw UsageError("--template must contain {}") }
+        let dataset = a.value("dataset") ?? ""
+        guard dataset.isEmpty || ZeroShotTemplates.custom[dataset] != nil else {
+            throw UsageError("--dataset '\(dataset)' is none of CoOp's: "
+                             + ZeroShotTemplates.custom.keys.sorted().joined(separator: ", "))
+        }
+        let templates = a.has("ensemble") ? ZeroShotTemplates.ensemble(dataset: dataset, override: override)
+            : [ZeroShotTemplates.single(dataset: dataset, override: override)]
         let model = try CLIPModel(contentsOf: URL(fileURLWithPath: path), precision: precision(a.value("prec")))
-        let zs = try ZeroShotClassifier(clip: model, classnames: classnames, template: template,
+        let zs = try ZeroShotClassifier(clip: model, classnames: classnames, templates: templates,
                                         tokenizer: try model.tokenizer())
         let pixels = try EmbedCommand.preprocessImages(a.positional, resolution: model.vision.resolution)
         let logits = zs.logits(imageFeatures: model.vision.encode(pixels: pixels))

@@ -1,6 +1,7 @@
 import Checkpoint
 import Foundation
 import Testing
+import TestSupport
 
 /// TEST.FINAL_MODEL best_val (Dassl's rule): score the validation split after every epoch,
 /// keep the best epoch's checkpoint, deploy it for the final test.
@@ -57,6 +58,16 @@ import Testing
             with: Data(contentsOf: out.appendingPathComponent("results.json"))) as? [String: Any])
         #expect((results["checkpoint"] as? String)?.hasSuffix("checkpoints/" + bestFile) == true, "\(results)")
         #expect(results["epoch"] as? Int == bestEpoch && results["split"] as? String == "test")
+        // TensorBoard as Dassl: val/* at each 0-based epoch, the test at the last one whichever model it deploys.
+        if let output = runEventAccumulator(folder: out.appendingPathComponent("tensorboard"), body: """
+            for tag in ["val/accuracy", "val/error_rate", "val/macro_f1", "val/best_accuracy", "test/accuracy"]:
+                print("TAG", tag, [e.step for e in acc.Scalars(tag)])
+            """) {
+            for tag in ["val/accuracy", "val/error_rate", "val/macro_f1", "val/best_accuracy"] {
+                #expect(output.contains("TAG \(tag) [0, 1, 2]\n"), "\(output)")
+            }
+            #expect(output.contains("TAG test/accuracy [2]\n"), "\(output)")
+        }
 
         // Without the cache: the same evaluations, to the last bit of every number.
         let uncached = fx.root.appendingPathComponent("uncached")

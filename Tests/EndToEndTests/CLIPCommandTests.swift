@@ -54,6 +54,21 @@ import Support
         #expect(lines.count == 3 && lines[0].hasSuffix("astronaut.png") && lines[1].contains("%"))
     }
 
+    @Test("zeroshot --dataset takes CoOp's template, --ensemble ZeroshotCLIP2's; an unknown dataset is named")
+    func zeroshotTemplates() throws {
+        let image = Cocoop.fixtures.appendingPathComponent("preprocess/astronaut.png").path
+        func run(_ extra: [String]) throws -> ProcessResult {
+            try Cocoop.run(["zeroshot", "--model", Self.weights, "--classnames", "cat,dog,astronaut"] + extra + [image])
+        }
+        let plain = try run([]), pets = try run(["--dataset", "OxfordPets"])
+        let same = try run(["--template", "a photo of a {}, a type of pet."])
+        let ensemble = try run(["--dataset", "OxfordPets", "--ensemble"])
+        #expect(plain.status == 0 && pets.status == 0 && ensemble.status == 0, "\(ensemble.stderr)")
+        #expect(pets.stdout == same.stdout && pets.stdout != plain.stdout && ensemble.stdout != pets.stdout)
+        let bad = try run(["--dataset", "Pets"])
+        #expect(bad.status == 2 && bad.stderr.contains("--dataset 'Pets' is none of CoOp's"), "\(bad.stderr)")
+    }
+
     @Test func unknownCommandAndOptionAreUsageErrors() throws {
         #expect(try Cocoop.run(["frobnicate"]).status == 2)
         let r = try Cocoop.run(["tokenize", "--bogus", "x"])

@@ -88,4 +88,40 @@ struct SweepPlanTests {
         #expect(badValueError.map { "\($0)" }?.contains("OPTIM.MAX_EPOCH") == true,
                 "\(String(describing: badValueError))")
     }
+
+    @Test("a TRAINER.NAME axis is CoOp's <Trainer> folder level; CoOp train trials get main.sh's nctx_csc_ctp level")
+    func trainerLevel() throws {
+        let plan = try SweepPlan(spec: sweepSpec("""
+            pipeline: base2new
+            output_root: /out
+            \(base("shots: 16"))
+            axes:
+              datasets: [oxford_pets]
+              TRAINER.NAME: [CoCoOp, CoOp]
+            """))
+        #expect(plan.trials.map(\.relativePath) == [
+            "base2new/train_base/oxford_pets/shots_16/CoCoOp/\(Self.cfg)/seed1",
+            "base2new/test_new/oxford_pets/shots_16/CoCoOp/\(Self.cfg)/seed1",
+            "base2new/train_base/oxford_pets/shots_16/CoOp/\(Self.cfg)/seed1",
+            "base2new/test_new/oxford_pets/shots_16/CoOp/\(Self.cfg)/seed1",
+        ])
+        #expect(plan.trials.map(\.config.trainer.name) == [.cocoop, .cocoop, .coop, .coop])
+        // The summary keeps the trainers apart.
+        #expect(plan.trials.map(\.variant) == ["TRAINER.NAME=CoCoOp", "TRAINER.NAME=CoCoOp",
+                                              "TRAINER.NAME=CoOp", "TRAINER.NAME=CoOp"])
+
+        let main = try SweepPlan(spec: sweepSpec("""
+            pipeline: train
+            output_root: /out
+            \(base("trainer: CoOp\nshots: 4"))
+            axes:
+              datasets: [dtd]
+              TRAINER.COOP.CSC: [False, True]
+              OPTIM.LR: [0.002]
+            """))
+        #expect(main.trials.map(\.relativePath) == [
+            "dtd/CoOp/\(Self.cfg)_4shots/nctx16_cscFalse_ctpend/OPTIM.LR=0.002/seed1",
+            "dtd/CoOp/\(Self.cfg)_4shots/nctx16_cscTrue_ctpend/OPTIM.LR=0.002/seed1",
+        ])
+    }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import Training
 
 @Suite("TensorBoard event files")
@@ -93,7 +94,7 @@ struct TensorBoardTests {
         }
         try writer.close()
 
-        guard let output = Self.runEventAccumulator(folder: folder, body: """
+        guard let output = runEventAccumulator(folder: folder, body: """
         print("TAGS", " ".join(sorted(acc.Tags()["scalars"])))
         for e in acc.Scalars("train/loss"):
             print("LOSS", e.step, repr(e.value), repr(e.wall_time))
@@ -119,52 +120,9 @@ struct TensorBoardTests {
         for step in 3..<5 { try resumed.addScalar(tag: "loss", value: 2, step: step, wallTime: 1_700_000_100) }
         try resumed.close()
 
-        guard let output = Self.runEventAccumulator(folder: folder, body: """
+        guard let output = runEventAccumulator(folder: folder, body: """
         print("STEPS", [(e.step, e.value) for e in acc.Scalars("loss")])
         """) else { return }
         #expect(output.contains("STEPS [(0, 1.0), (1, 1.0), (2, 1.0), (3, 2.0), (4, 2.0)]"), "\(output)")
-    }
-
-    /// Runs `body` in Python after `acc = EventAccumulator(folder); acc.Reload()` and returns
-    /// its output; records a failure (never a silent pass) when python3 or tensorboard is missing.
-    static func runEventAccumulator(folder: URL, body: String,
-                                    sourceLocation: SourceLocation = #_sourceLocation) -> String? {
-        let script = """
-        import sys
-        try:
-            from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
-        except ImportError as error:
-            print("MISSING", error)
-            sys.exit(3)
-        acc = EventAccumulator(sys.argv[1])
-        acc.Reload()
-
-        """ + body
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", script, folder.path]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        do {
-            try process.run()
-        } catch {
-            let message = "this test needs python3 with TensorBoard: install Python 3, then "
-                + "`python3 -m pip install tensorboard` (\(error))"
-            Issue.record(Comment(rawValue: message), sourceLocation: sourceLocation)
-            return nil
-        }
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        switch process.terminationStatus {
-        case 0:
-            return output
-        case 3, 127:
-            Issue.record("this test needs python3 with TensorBoard: run `python3 -m pip install tensorboard`\n\(output)",
-                         sourceLocation: sourceLocation)
-        default:
-            Issue.record("python3 failed (status \(process.terminationStatus)):\n\(output)", sourceLocation: sourceLocation)
-        }
-        return nil
     }
 }

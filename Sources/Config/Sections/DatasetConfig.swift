@@ -36,6 +36,10 @@ public struct DatasetConfig: Equatable, Sendable {
     /// ON_BAD_IMAGE (cocoop-swift): "stop" on a missing or corrupt image (naming it) or
     /// "skip" it with a log line. Default "stop".
     public var onBadImage: BadImagePolicy = .stop
+    /// PROMPT_TEMPLATE (cocoop-swift): the zero-shot prompt (ZeroshotCLIP; ZeroshotCLIP2 adds it
+    /// to its ensemble), `{}` standing for the class name; "": CoOp's template for NAME
+    /// (zsclip.py's CUSTOM_TEMPLATES), "a photo of a {}." for SplitFile. Default "".
+    public var promptTemplate = ""
 
     /// Dassl's and CoOp's defaults.
     public init() {}
@@ -59,6 +63,7 @@ extension DatasetConfig: ConfigSection {
             .value("SPLIT_FILE", \.splitFile),
             .value("PACKED_FILE", \.packedFile),
             .value("ON_BAD_IMAGE", \.onBadImage),
+            .value("PROMPT_TEMPLATE", \.promptTemplate),
         ]
     }
 }

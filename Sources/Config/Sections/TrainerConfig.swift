@@ -22,11 +22,11 @@ public enum TrainerKind: String, ConfigEnum, Sendable {
     case cocoop = "CoCoOp"
     /// CLIP with the hand-written prompt, nothing trained.
     case zeroshotCLIP = "ZeroshotCLIP"
-    /// CoOp's prompt-ensemble zero-shot baseline (not implemented by cocoop-swift yet).
+    /// CoOp's prompt-ensemble zero-shot baseline (IMAGENET_TEMPLATES_SELECT plus the dataset's).
     case zeroshotCLIP2 = "ZeroshotCLIP2"
 
     /// The trainers cocoop-swift runs.
-    public static let implemented: [TrainerKind] = [.cocoop, .coop, .zeroshotCLIP]
+    public static let implemented: [TrainerKind] = [.cocoop, .coop, .zeroshotCLIP, .zeroshotCLIP2]
 
     /// Whether it trains a prompt learner (CoOp, CoCoOp) rather than scoring CLIP as it is.
     public var learnsPrompts: Bool { self == .coop || self == .cocoop }

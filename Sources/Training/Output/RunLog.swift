@@ -1,9 +1,11 @@
 import Foundation
 import Support
 
-/// The run's outputs besides checkpoints, written by rank 0: log.txt (everything printed),
-/// metrics.jsonl (one JSON object per logged step and evaluation), status.json (replaced
-/// atomically as the run goes) and TensorBoard event files under tensorboard/.
+/// The run's outputs besides checkpoints, written by rank 0: log.txt (everything printed,
+/// appended run after run, so one file reads across resumes; a run that finds log.txt there
+/// also writes its own lines to Dassl's `log.txt-YYYY-MM-DD-HH-MM-SS`), metrics.jsonl (one
+/// JSON object per logged step and evaluation), status.json (replaced atomically as the run
+/// goes) and TensorBoard event files under tensorboard/.
 ///
 /// A write the file system refuses (a full disk, a vanished folder) is never a trap: the
 /// first such `OutputError` (or `TensorBoardError`) is kept, later writes are dropped, and
@@ -16,6 +18,10 @@ public final class RunLog {
     /// Whether `info` also prints on stdout.
     public let echo: Bool
     private var logFile: AppendFile?
+    /// This run's own log, Dassl's timestamped name, when log.txt was there before it.
+    private var runLogFile: AppendFile?
+    /// The path of `runLogFile`, if any.
+    public private(set) var runLogPath: URL?
     private var metricsFile: AppendFile?
     private var tensorboard: TensorBoardWriter?
     /// Rank 0's lock on the output folder, held while this log lives.
@@ -39,7 +45,18 @@ public final class RunLog {
                               reason: (error as NSError).localizedDescription)
         }
         folderLock = try OutputLock(folder: outputDir)
-        logFile = try AppendFile(outputDir.appendingPathComponent("log.txt"))
+        let logURL = outputDir.appendingPathComponent("log.txt")
+        let continues = FileManager.default.fileExists(atPath: logURL.path)
+        logFile = try AppendFile(logURL)
+        if continues {
+            // Dassl's setup_logger: an existing log.txt is kept, the run logs to log.txt-<time>.
+            let stamp = DateFormatter()
+            stamp.locale = Locale(identifier: "en_US_POSIX")
+            stamp.dateFormat = "-yyyy-MM-dd-HH-mm-ss"
+            let url = outputDir.appendingPathComponent("log.txt" + stamp.string(from: Date()))
+            runLogFile = try AppendFile(url)
+            runLogPath = url
+        }
         metricsFile = try AppendFile(outputDir.appendingPathComponent("metrics.jsonl"))
         if tensorboard {
             self.tensorboard = try TensorBoardWriter(directory: outputDir.appendingPathComponent("tensorboard"))
@@ -66,7 +83,10 @@ public final class RunLog {
             print(line)
             fflush(stdout)
         }
-        write { try logFile?.append(line + "\n") }
+        write {
+            try logFile?.append(line + "\n")
+            try runLogFile?.append(line + "\n")
+        }
     }
 
     /// Prints a warning on stderr (any rank; prefixed with the rank when `rank` is given),
@@ -75,7 +95,10 @@ public final class RunLog {
         let line = "warning\(rank.map { " (rank \($0))" } ?? ""): \(message)\n"
         fputs(line, stderr)
         guard isRoot else { return }
-        write { try logFile?.append(line) }
+        write {
+            try logFile?.append(line)
+            try runLogFile?.append(line)
+        }
     }
 
     /// Appends one JSON object to metrics.jsonl.
@@ -106,6 +129,7 @@ public final class RunLog {
         guard isRoot else { return }
         write {
             try logFile?.sync()
+            try runLogFile?.sync()
             try metricsFile?.sync()
             try tensorboard?.flush()
         }
