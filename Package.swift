@@ -51,6 +51,12 @@ let package = Package(
                                          "Training", "Sweeps", "Datasets", "Config", "Distributed", "HDF5",
                                          "Checkpoint"]),
 
+        // The fuzz harness: Scripts/fuzz.sh builds it with -sanitize=fuzzer,address; a plain
+        // build replays inputs (the regression tests run Tests/Fuzz/regressions through it).
+        .executableTarget(name: "cocoop-fuzz", dependencies: ["Support", "CLIP", "Config", "Datasets",
+                                                              "Checkpoint", "Imaging", "TorchFormats"],
+                          path: "Tests/Fuzz/Harness"),
+
         // MARK: - Tests
         // Helpers shared by the test targets: relative error, temporary folders, running the
         // built binary (and mpirun) with a deadline. Foundation only: no XCTest, no Testing.
