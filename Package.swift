@@ -79,8 +79,8 @@ let package = Package(
         .testTarget(name: "TrainingTests", dependencies: ["Training", "CLIP", "Config", "PromptLearning", "Tensor",
                                                           "Support", "TestSupport"]),
         .testTarget(name: "SweepsTests", dependencies: ["Sweeps", "Config", "Support", "TestSupport"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["cocoop", "Support", "Checkpoint", "Imaging", "Tensor",
-                                                          "TorchFormats", "TestSupport"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["cocoop", "cocoop-fuzz", "Support", "Checkpoint", "Imaging",
+                                                          "Tensor", "TorchFormats", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )
