@@ -4,8 +4,9 @@ import Foundation
 import Testing
 import TestSupport
 
-/// A global heap collection HDF5 would spin on forever (found by fuzzing the checkpoint
-/// reader) is refused before HDF5 parses it.
+/// What fuzzing the checkpoint and pack readers found HDF5 doing with damaged files, refused
+/// before HDF5 gets there: a global heap collection it would spin on forever, a stored string
+/// length it would allocate (up to 4 GB).
 @Suite("Damaged global heaps")
 struct GlobalHeapTests {
     let dir: TemporaryDirectory
@@ -31,20 +32,65 @@ struct GlobalHeapTests {
         return done.wait(timeout: .now() + seconds) == .timedOut ? nil : result
     }
 
-    @Test("A free-space object of size 0 is refused at load, naming the file and offset")
-    func zeroSizedFreeSpaceIsRefused() throws {
-        let url = dir.file("gcol.h5")
-        try Checkpoint.save(sampleContents(), to: url)
+    /// Sets the size of the free-space object of `url`'s first collection to zero; returns
+    /// the offsets of the collection and of the object.
+    @discardableResult
+    func damage(_ url: URL) throws -> (collection: Int, object: Int) {
         var bytes = [UInt8](try Data(contentsOf: url))
         let (gcol, at) = try freeSpaceObject(bytes)
         for i in 8..<16 { bytes[at + i] = 0 }
         try Data(bytes).write(to: url)
+        return (gcol, at)
+    }
+
+    @Test("A free-space object of size 0 is refused at load, naming the file and offset")
+    func zeroSizedFreeSpaceIsRefused() throws {
+        let url = dir.file("gcol.h5")
+        try Checkpoint.save(sampleContents(), to: url)
+        let (gcol, at) = try damage(url)
 
         let outcome = try #require(load(url), "Checkpoint.load hung on a zero-sized global heap object")
         guard case .failure(let error) = outcome else { Issue.record("damaged checkpoint loaded"); return }
         #expect(error as? HDF5Error == .corruptGlobalHeap(file: url.path, offset: gcol,
                                                          reason: "the free-space object at byte \(at) has size 0"))
         #expect("\(error)".contains(url.path) && "\(error)".contains("global heap"))
+    }
+
+    @Test("Resuming skips a newest checkpoint with such a heap and takes the one before")
+    func resumeSkipsIt() throws {
+        let folder = CheckpointDirectory(dir.url.appendingPathComponent("checkpoints"))
+        let older = try folder.save(sampleContents(epoch: 1, step: 10))
+        let newest = try folder.save(sampleContents(epoch: 2, step: 20))
+        try damage(newest)
+        let result = try folder.loadNewestValid()
+        #expect(result.loaded?.entry.url == older)
+        #expect(result.skipped.map(\.entry.url) == [newest])
+        #expect(result.skipped.first?.reason.contains("global heap") == true)
+    }
+
+    @Test("A stored string length past the file is refused before HDF5 allocates it")
+    func stringLengthPastTheFile() throws {
+        let url = dir.file("strings.h5")
+        let file = try HDF5File.create(url.path)
+        try file.write(["abc", "de"], to: "/names")
+        try file.close()
+        // The two stored elements: length (4 bytes), heap address (8), index (4), the same heap.
+        var bytes = [UInt8](try Data(contentsOf: url))
+        func isPair(_ i: Int) -> Bool {
+            let first: ArraySlice<UInt8> = bytes[i..<i + 4], second: ArraySlice<UInt8> = bytes[i + 16..<i + 20]
+            let sameHeap: Bool = bytes[i + 4..<i + 12] == bytes[i + 20..<i + 28]
+            return first == [3, 0, 0, 0] && second == [2, 0, 0, 0] && sameHeap
+        }
+        let found: Int? = (0..<bytes.count - 32).first(where: isPair)
+        let at = try #require(found)
+        bytes[at + 3] = 0xF0  // about 4 GB, which HDF5 would allocate and fill
+        try Data(bytes).write(to: url)
+        let reader = try HDF5File.open(url.path)
+        #expect(throws: HDF5Error.damagedDataset(file: url.path, object: "/names",
+                                                 reason: "string 0 declares \(0xF000_0003) bytes, more than the "
+                                                         + "file's \(bytes.count)")) {
+            _ = try reader.readStrings("/names")
+        }
     }
 
     @Test("An intact checkpoint passes the check")
