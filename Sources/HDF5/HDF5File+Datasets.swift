@@ -248,7 +248,7 @@ extension HDF5File {
                     if variable {
                         return try using(try variableStringType(ctx), { H5Tclose($0) }) { memType in
                             var pointers = [UnsafeMutablePointer<CChar>?](repeating: nil, count: count)
-                            try checkStoredStringLengths(dataset, count: count, full: full, ctx: ctx)
+                            try checkStoredStringReferences(dataset, count: count, full: full, ctx: ctx)
                             try ctx.check("H5Dread", H5Dread(dataset, memType, chdf5_s_all(), chdf5_s_all(),
                                                              chdf5_p_default(), &pointers))
                             let strings = pointers.map { $0.map { String(cString: $0) } ?? "" }
@@ -267,26 +267,33 @@ extension HDF5File {
         }
     }
 
-    /// Refuses a contiguous variable-length string dataset whose stored lengths exceed the
-    /// file: HDF5 allocates (and fills) the length each string declares, up to 4 GB, before it
-    /// finds the string missing from the heap (found by fuzzing the pack reader). The stored
-    /// elements (16 bytes each: length, heap address, index) are read from the file; other
-    /// layouts are left to HDF5.
-    func checkStoredStringLengths(_ dataset: hid_t, count: Int, full: String, ctx: H5Context) throws {
+    /// Refuses a contiguous variable-length string dataset whose stored references HDF5 would
+    /// follow into trouble (found by fuzzing the pack reader): a length beyond the file, which
+    /// HDF5 allocates and fills (up to 4 GB) before it looks for the string, or a heap address
+    /// or object index that does not exist, which HDF5 reads out of bounds. The stored
+    /// elements (16 bytes each: length, heap address, object index) are read from the file;
+    /// other layouts are left to HDF5.
+    func checkStoredStringReferences(_ dataset: hid_t, count: Int, full: String, ctx: H5Context) throws {
         let offset = UInt64(H5Dget_offset(dataset)), stored = UInt64(H5Dget_storage_size(dataset))
-        var fileSize: hsize_t = 0
-        try ctx.check("H5Fget_filesize", H5Fget_filesize(id, &fileSize))
-        guard offset != UInt64(haddr_t.max), stored == UInt64(count) * 16, offset <= fileSize,
-              stored <= fileSize - offset, let handle = FileHandle(forReadingAtPath: path) else { return }
-        defer { try? handle.close() }
-        guard (try? handle.seek(toOffset: offset)) != nil,
-              let data = try? handle.read(upToCount: Int(stored)), data.count == Int(stored) else { return }
-        let bytes = [UInt8](data)
-        for i in 0..<count {
-            let length = (0..<4).reduce(UInt64(0)) { $0 | UInt64(bytes[i * 16 + $1]) << (8 * UInt64($1)) }
-            guard length <= fileSize else {
-                throw HDF5Error.damagedDataset(file: path, object: full, reason: "string \(i) declares \(length) "
-                                               + "bytes, more than the file's \(fileSize)")
+        guard offset != UInt64(haddr_t.max), stored == UInt64(count) * 16,
+              let data = try? Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped),
+              offset <= UInt64(data.count), stored <= UInt64(data.count) - offset else { return }
+        try data.withUnsafeBytes { (file: UnsafeRawBufferPointer) in
+            let base = Int(offset)
+            var walked: [Int: (objects: [UInt32: UInt64], problem: String?)] = [:]
+            for i in 0..<count {
+                let element = base + i * 16
+                let length = UInt64(file.loadUnaligned(fromByteOffset: element, as: UInt32.self).littleEndian)
+                let address = file.loadUnaligned(fromByteOffset: element + 4, as: UInt64.self).littleEndian
+                let index = file.loadUnaligned(fromByteOffset: element + 12, as: UInt32.self).littleEndian
+                if length > UInt64(file.count) {
+                    throw HDF5Error.damagedDataset(file: path, object: full, reason: "string \(i) declares \(length) "
+                                                   + "bytes, more than the file's \(file.count)")
+                }
+                if let problem = Self.heapReferenceProblem(in: file, length: length, address: address, index: index,
+                                                           walked: &walked) {
+                    throw HDF5Error.damagedDataset(file: path, object: full, reason: "string \(i): \(problem)")
+                }
             }
         }
     }

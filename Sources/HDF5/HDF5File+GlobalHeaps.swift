@@ -21,7 +21,7 @@ extension HDF5File {
         try data.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) in
             var start = 0
             while let at = nextCollection(in: bytes, from: start) {
-                if let problem = collectionProblem(in: bytes, at: at) {
+                if let problem = walkCollection(in: bytes, at: at).problem {
                     throw HDF5Error.corruptGlobalHeap(file: path, offset: at, reason: problem)
                 }
                 start = at + 4
@@ -46,31 +46,56 @@ extension HDF5File {
         return nil
     }
 
-    /// Why HDF5's walk of the collection at `at` would not end, or nil. The header is 16
-    /// bytes (signature, version, reserved, 8-byte size); each object 16 bytes (index,
-    /// references, reserved, size) then its data padded to 8; index 0 is the free space.
-    private static func collectionProblem(in bytes: UnsafeRawBufferPointer, at: Int) -> String? {
+    /// The objects (index -> size) of the collection at `at`, and why HDF5's walk of it would
+    /// not end, if it would not. The header is 16 bytes (signature, version, reserved, 8-byte
+    /// size); each object 16 bytes (index, references, reserved, size) then its data padded
+    /// to 8; index 0 is the free space.
+    static func walkCollection(in bytes: UnsafeRawBufferPointer, at: Int)
+        -> (objects: [UInt32: UInt64], problem: String?) {
         let header = 16
-        guard at + header <= bytes.count else { return nil }  // HDF5 reports the short read
+        var objects: [UInt32: UInt64] = [:]
+        guard at + header <= bytes.count else { return (objects, nil) }  // HDF5 reports the short read
         let declared = bytes.loadUnaligned(fromByteOffset: at + 8, as: UInt64.self).littleEndian
         let size = Int(clamping: declared)
         var p = at + header
         let end = at &+ size
         while p < end {
             guard p + header <= end else { break }         // a tail too small: free space
-            guard p + header <= bytes.count else { return nil }
+            guard p + header <= bytes.count else { return (objects, nil) }
             let index = bytes.loadUnaligned(fromByteOffset: p, as: UInt16.self).littleEndian
             let objectSize = bytes.loadUnaligned(fromByteOffset: p + 8, as: UInt64.self).littleEndian
             let need = index > 0 ? UInt64(header) &+ ((objectSize &+ 7) & ~7) : objectSize
             if need == 0 {
-                return "the free-space object at byte \(p) has size 0"
+                return (objects, "the free-space object at byte \(p) has size 0")
             }
             if need > UInt64(end - p) {
-                return "object \(index) at byte \(p) has size \(objectSize), past the collection's end "
-                    + "(\(size) bytes from byte \(at))"
+                return (objects, "object \(index) at byte \(p) has size \(objectSize), past the collection's end "
+                    + "(\(size) bytes from byte \(at))")
             }
+            if index > 0 { objects[UInt32(index)] = objectSize }
             p += Int(need)
         }
+        return (objects, nil)
+    }
+
+    /// Why the variable-length string stored as (`length`, heap `address`, object `index`)
+    /// cannot be read from `bytes` (the whole file), or nil: HDF5 reads the object without
+    /// checking that the address holds a collection or that the index is one of its objects.
+    /// `walked` keeps the collections already walked, by address.
+    static func heapReferenceProblem(in bytes: UnsafeRawBufferPointer, length: UInt64, address: UInt64,
+                                     index: UInt32,
+                                     walked: inout [Int: (objects: [UInt32: UInt64], problem: String?)]) -> String? {
+        guard length > 0 else { return nil }  // an empty string is not looked up
+        let at = Int(clamping: address)
+        let signature: [UInt8] = [0x47, 0x43, 0x4F, 0x4C]
+        guard bytes.count >= 16, at <= bytes.count - 16, Array(bytes[at..<at + 4]) == signature else {
+            return "its heap address \(address) holds no global heap collection"
+        }
+        if walked[at] == nil { walked[at] = walkCollection(in: bytes, at: at) }
+        let (objects, problem) = walked[at]!
+        if let problem { return problem }
+        guard let size = objects[index] else { return "heap object \(index) does not exist at byte \(address)" }
+        guard size >= length else { return "it declares \(length) bytes, heap object \(index) holds \(size)" }
         return nil
     }
 }

@@ -68,21 +68,26 @@ struct GlobalHeapTests {
         #expect(result.skipped.first?.reason.contains("global heap") == true)
     }
 
-    @Test("A stored string length past the file is refused before HDF5 allocates it")
-    func stringLengthPastTheFile() throws {
-        let url = dir.file("strings.h5")
+    /// A file with the strings ["abc", "de"] in /names, its bytes, and the offset of the
+    /// first stored element (length: 4 bytes, heap address: 8, object index: 4).
+    func storedStrings(_ name: String) throws -> (url: URL, bytes: [UInt8], at: Int) {
+        let url = dir.file(name)
         let file = try HDF5File.create(url.path)
         try file.write(["abc", "de"], to: "/names")
         try file.close()
-        // The two stored elements: length (4 bytes), heap address (8), index (4), the same heap.
-        var bytes = [UInt8](try Data(contentsOf: url))
+        let bytes = [UInt8](try Data(contentsOf: url))
         func isPair(_ i: Int) -> Bool {
             let first: ArraySlice<UInt8> = bytes[i..<i + 4], second: ArraySlice<UInt8> = bytes[i + 16..<i + 20]
             let sameHeap: Bool = bytes[i + 4..<i + 12] == bytes[i + 20..<i + 28]
             return first == [3, 0, 0, 0] && second == [2, 0, 0, 0] && sameHeap
         }
         let found: Int? = (0..<bytes.count - 32).first(where: isPair)
-        let at = try #require(found)
+        return (url, bytes, try #require(found))
+    }
+
+    @Test("A stored string length past the file is refused before HDF5 allocates it")
+    func stringLengthPastTheFile() throws {
+        var (url, bytes, at) = try storedStrings("length.h5")
         bytes[at + 3] = 0xF0  // about 4 GB, which HDF5 would allocate and fill
         try Data(bytes).write(to: url)
         let reader = try HDF5File.open(url.path)
@@ -90,6 +95,22 @@ struct GlobalHeapTests {
                                                  reason: "string 0 declares \(0xF000_0003) bytes, more than the "
                                                          + "file's \(bytes.count)")) {
             _ = try reader.readStrings("/names")
+        }
+    }
+
+    @Test("A stored heap object index that does not exist is refused before HDF5 reads out of bounds")
+    func heapIndexThatDoesNotExist() throws {
+        var (url, bytes, at) = try storedStrings("index.h5")
+        let index = Int(bytes[at + 12]) | Int(bytes[at + 13]) << 8
+        bytes[at + 14] = 0x80  // index + 0x80_0000: HDF5 indexes its object table with it unchecked
+        try Data(bytes).write(to: url)
+        let reader = try HDF5File.open(url.path)
+        do {
+            _ = try reader.readStrings("/names")
+            Issue.record("read a string through a heap index that does not exist")
+        } catch let error as HDF5Error {
+            guard case .damagedDataset(_, "/names", let reason) = error else { Issue.record("\(error)"); return }
+            #expect(reason.hasPrefix("string 0: heap object \(0x80_0000 + index) does not exist"), "\(reason)")
         }
     }
 
