@@ -32,12 +32,12 @@ let package = Package(
         .target(name: "Gunzip", dependencies: ["CZlib"]),
         .target(name: "TorchFormats", dependencies: ["Support"]),
         .target(name: "Tensor", dependencies: ["COpenBLAS", "CDNNL"]),
-        .target(name: "Imaging", dependencies: ["CTurboJPEG", "CPNG"]),
+        .target(name: "Imaging", dependencies: ["CTurboJPEG", "CPNG", "Support"]),
         .target(name: "CLIP", dependencies: ["Tensor", "Support", "Gunzip", "TorchFormats"],
                 resources: [.copy("Resources/bpe_simple_vocab_16e6.txt.gz")]),
         .target(name: "PromptLearning", dependencies: ["CLIP", "Tensor", "Support", "TorchFormats"]),
         .target(name: "Datasets", dependencies: ["Imaging", "HDF5", "Support", "TorchFormats"]),
-        .target(name: "Config", dependencies: ["CYAML"]),
+        .target(name: "Config", dependencies: ["CYAML", "Support"]),
         .target(name: "Distributed", dependencies: ["CMPI"]),
         .target(name: "HDF5", dependencies: ["CHDF5"]),
         .target(name: "Checkpoint", dependencies: ["HDF5", "Support"]),
@@ -50,6 +50,12 @@ let package = Package(
                           dependencies: ["Support", "Gunzip", "Tensor", "Imaging", "CLIP", "PromptLearning",
                                          "Training", "Sweeps", "Datasets", "Config", "Distributed", "HDF5",
                                          "Checkpoint"]),
+
+        // The fuzz harness: Scripts/fuzz.sh builds it with -sanitize=fuzzer,address; a plain
+        // build replays inputs (the regression tests run Tests/Fuzz/regressions through it).
+        .executableTarget(name: "cocoop-fuzz", dependencies: ["Support", "CLIP", "Config", "Datasets",
+                                                              "Checkpoint", "Imaging", "TorchFormats"],
+                          path: "Tests/Fuzz/Harness"),
 
         // MARK: - Tests
         // Helpers shared by the test targets: relative error, temporary folders, running the
@@ -73,8 +79,8 @@ let package = Package(
         .testTarget(name: "TrainingTests", dependencies: ["Training", "CLIP", "Config", "PromptLearning", "Tensor",
                                                           "Support", "TestSupport"]),
         .testTarget(name: "SweepsTests", dependencies: ["Sweeps", "Config", "Support", "TestSupport"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["cocoop", "Support", "Checkpoint", "Imaging", "Tensor",
-                                                          "TorchFormats", "TestSupport"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["cocoop", "cocoop-fuzz", "Support", "Checkpoint", "Imaging",
+                                                          "Tensor", "TorchFormats", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -125,6 +125,7 @@ public enum Checkpoint {
     /// tensor digest.
     /// - Throws: `CheckpointError` or `HDF5Error`, naming the file (and dataset).
     public static func load(from url: URL) throws -> CheckpointContents {
+        try HDF5File.checkGlobalHeaps(atPath: url.path)  // a damaged one would hang HDF5
         let file = try HDF5File.open(url.path, mode: .readOnly)
         defer { try? file.close() }
         let path = url.path

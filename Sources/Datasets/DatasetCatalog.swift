@@ -232,13 +232,22 @@ public enum DatasetCatalog {
         } else {
             (out.train, out.val) = FewShot.drawCoOp(train: splits.train, val: splits.val, numShots: options.numShots,
                                                     seed: options.seed, drawVal: drawVal)
+            var cached = false
             if options.useFewShotCache {
-                try FewShot.writeCache(cache, imageRoot: splits.imageRoot, train: out.train,
-                                       val: drawVal ? out.val : nil)
-                try FewShot.writePickleCache(pickle, train: out.train, val: drawVal ? out.val : nil)
+                // A read-only dataset root (a shared mount) is fine: the draw is the same on
+                // every run, so the cache only saves time; without it the subset is redrawn.
+                do {
+                    try FewShot.writeCache(cache, imageRoot: splits.imageRoot, train: out.train,
+                                           val: drawVal ? out.val : nil)
+                    try FewShot.writePickleCache(pickle, train: out.train, val: drawVal ? out.val : nil)
+                    cached = true
+                } catch {
+                    out.warnings.append("few-shot cache not written in \(cache.deletingLastPathComponent().path) "
+                                        + "(\(error)); the subset is drawn again on every run")
+                }
             }
             out.fewShotNote = "\(options.numShots) shots drawn with seed \(options.seed)"
-                + (options.useFewShotCache ? ", cached in \(cache.path)" : "")
+                + (cached ? ", cached in \(cache.path)" : "")
         }
         return out
     }

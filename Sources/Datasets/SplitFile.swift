@@ -43,7 +43,7 @@ public enum SplitFile {
         }
         let data: Data
         do { data = try Data(contentsOf: file) } catch {
-            throw DatasetError.unreadable(path: file.path, reason: "\(error.localizedDescription)")
+            throw DatasetError.unreadable(path: file.path, reason: FileFailure.reason(error))
         }
         do { return try JSONValue.parse(data) } catch let e as JSONParseError {
             throw DatasetError.malformedJSON(path: file.path, line: e.line, column: e.column, reason: e.message)
@@ -127,7 +127,7 @@ public enum SplitFile {
         } catch let e as DatasetError {
             throw e
         } catch {
-            throw DatasetError.writeFailed(path: file.path, reason: error.localizedDescription)
+            throw DatasetError.writeFailed(path: file.path, reason: FileFailure.reason(error))
         }
     }
 }

@@ -11,6 +11,10 @@ public enum HDF5Error: Error, CustomStringConvertible, Equatable {
     case shapeMismatch(file: String, object: String, shape: [Int], valueCount: Int)
     /// A path or name that cannot be used (empty, "." or "..", a NUL character, ...).
     case invalidName(file: String, name: String, reason: String)
+    /// A global heap collection (variable-length strings) HDF5 would hang on or misread.
+    case corruptGlobalHeap(file: String, offset: Int, reason: String)
+    /// A dataset whose stored description cannot be right (a shape larger than the file).
+    case damagedDataset(file: String, object: String, reason: String)
 
     public var description: String {
         switch self {
@@ -25,6 +29,10 @@ public enum HDF5Error: Error, CustomStringConvertible, Equatable {
             return "'\(object)' in \(file): shape \(shape) needs \(shape.reduce(1, *)) values, got \(valueCount)"
         case let .invalidName(file, name, reason):
             return "invalid name '\(name)' for \(file): \(reason)"
+        case let .corruptGlobalHeap(file, offset, reason):
+            return "\(file) is damaged: the global heap collection at byte \(offset) cannot be read (\(reason))"
+        case let .damagedDataset(file, object, reason):
+            return "'\(object)' in \(file) is damaged: \(reason)"
         }
     }
 
@@ -32,7 +40,8 @@ public enum HDF5Error: Error, CustomStringConvertible, Equatable {
     public var file: String {
         switch self {
         case let .callFailed(_, file, _, _), let .notFound(file, _), let .typeMismatch(file, _, _, _),
-             let .shapeMismatch(file, _, _, _), let .invalidName(file, _, _):
+             let .shapeMismatch(file, _, _, _), let .invalidName(file, _, _), let .corruptGlobalHeap(file, _, _),
+             let .damagedDataset(file, _, _):
             return file
         }
     }

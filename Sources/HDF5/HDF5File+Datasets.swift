@@ -157,7 +157,7 @@ extension HDF5File {
             try ensureOpen()
             let full = try absolute(objectPath)
             return try withDataset(full) { dataset, ctx in
-                let count = try datasetShape(dataset, ctx).reduce(1, *)
+                let count = try elementCount(dataset, ctx, elementSize: MemoryLayout<T>.stride, full: full)
                 return try [T](unsafeUninitializedCapacity: count) { buffer, initialized in
                     try readLocked(dataset, into: buffer, full: full, ctx: ctx)
                     initialized = count
@@ -174,7 +174,8 @@ extension HDF5File {
             let full = try absolute(objectPath)
             try withDataset(full) { dataset, ctx in
                 let shape = try datasetShape(dataset, ctx)
-                guard shape.reduce(1, *) == buffer.count else {
+                guard try elementCount(dataset, ctx, elementSize: MemoryLayout<T>.stride, full: full) == buffer.count
+                else {
                     throw HDF5Error.shapeMismatch(file: path, object: full, shape: shape, valueCount: buffer.count)
                 }
                 try readLocked(dataset, into: buffer, full: full, ctx: ctx)
@@ -235,16 +236,19 @@ extension HDF5File {
             try ensureOpen()
             let full = try absolute(objectPath)
             return try withDataset(full) { dataset, ctx in
-                let count = try datasetShape(dataset, ctx).reduce(1, *)
                 return try using(try ctx.id("H5Dget_type", H5Dget_type(dataset)), { H5Tclose($0) }) { fileType in
                     guard H5Tget_class(fileType) == H5T_STRING else {
                         throw HDF5Error.typeMismatch(file: path, object: full, expected: "strings",
                                                      found: typeName(fileType))
                     }
+                    let variable = try ctx.truth("H5Tis_variable_str", H5Tis_variable_str(fileType))
+                    let size = variable ? MemoryLayout<UnsafeMutablePointer<CChar>?>.stride : H5Tget_size(fileType)
+                    let count = try elementCount(dataset, ctx, elementSize: size, full: full)
                     guard count > 0 else { return [] }
-                    if try ctx.truth("H5Tis_variable_str", H5Tis_variable_str(fileType)) {
+                    if variable {
                         return try using(try variableStringType(ctx), { H5Tclose($0) }) { memType in
                             var pointers = [UnsafeMutablePointer<CChar>?](repeating: nil, count: count)
+                            try checkStoredStringReferences(dataset, count: count, full: full, ctx: ctx)
                             try ctx.check("H5Dread", H5Dread(dataset, memType, chdf5_s_all(), chdf5_s_all(),
                                                              chdf5_p_default(), &pointers))
                             let strings = pointers.map { $0.map { String(cString: $0) } ?? "" }
@@ -254,11 +258,41 @@ extension HDF5File {
                             return strings
                         }
                     }
-                    let size = H5Tget_size(fileType)
                     var bytes = [CChar](repeating: 0, count: count * size)
                     try ctx.check("H5Dread", H5Dread(dataset, fileType, chdf5_s_all(), chdf5_s_all(),
                                                      chdf5_p_default(), &bytes))
                     return (0..<count).map { fixedString(bytes[($0 * size)..<(($0 + 1) * size)]) }
+                }
+            }
+        }
+    }
+
+    /// Refuses a contiguous variable-length string dataset whose stored references HDF5 would
+    /// follow into trouble (found by fuzzing the pack reader): a length beyond the file, which
+    /// HDF5 allocates and fills (up to 4 GB) before it looks for the string, or a heap address
+    /// or object index that does not exist, which HDF5 reads out of bounds. The stored
+    /// elements (16 bytes each: length, heap address, object index) are read from the file;
+    /// other layouts are left to HDF5.
+    func checkStoredStringReferences(_ dataset: hid_t, count: Int, full: String, ctx: H5Context) throws {
+        let offset = UInt64(H5Dget_offset(dataset)), stored = UInt64(H5Dget_storage_size(dataset))
+        guard offset != UInt64(haddr_t.max), stored == UInt64(count) * 16,
+              let data = try? Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped),
+              offset <= UInt64(data.count), stored <= UInt64(data.count) - offset else { return }
+        try data.withUnsafeBytes { (file: UnsafeRawBufferPointer) in
+            let base = Int(offset)
+            var walked: [Int: (objects: [UInt32: UInt64], problem: String?)] = [:]
+            for i in 0..<count {
+                let element = base + i * 16
+                let length = UInt64(file.loadUnaligned(fromByteOffset: element, as: UInt32.self).littleEndian)
+                let address = file.loadUnaligned(fromByteOffset: element + 4, as: UInt64.self).littleEndian
+                let index = file.loadUnaligned(fromByteOffset: element + 12, as: UInt32.self).littleEndian
+                if length > UInt64(file.count) {
+                    throw HDF5Error.damagedDataset(file: path, object: full, reason: "string \(i) declares \(length) "
+                                                   + "bytes, more than the file's \(file.count)")
+                }
+                if let problem = Self.heapReferenceProblem(in: file, length: length, address: address, index: index,
+                                                           walked: &walked) {
+                    throw HDF5Error.damagedDataset(file: path, object: full, reason: "string \(i): \(problem)")
                 }
             }
         }
@@ -286,6 +320,28 @@ extension HDF5File {
         return try using(try ctx.id("H5Dopen2", H5Dopen2(id, full, chdf5_p_default())), { H5Dclose($0) }) {
             try body($0, ctx)
         }
+    }
+
+    /// The number of elements of `dataset`, refused when its dimensions multiply past `Int`
+    /// or past what the file can hold (`elementSize` bytes each in memory, at most 1024 per
+    /// byte of file, deflate's limit, plus 64 MiB): a damaged dataspace is an error, not a
+    /// trap or an allocation of many GB (found by fuzzing the pack reader).
+    func elementCount(_ dataset: hid_t, _ ctx: H5Context, elementSize: Int, full: String) throws -> Int {
+        let shape = try datasetShape(dataset, ctx)
+        var fileSize: hsize_t = 0
+        try ctx.check("H5Fget_filesize", H5Fget_filesize(id, &fileSize))
+        let limit = Int(clamping: fileSize).multipliedReportingOverflow(by: 1024).partialValue + (1 << 26)
+        var count = 1
+        for d in shape {
+            let (product, overflow) = count.multipliedReportingOverflow(by: d)
+            let (bytes, tooMany) = product.multipliedReportingOverflow(by: max(elementSize, 1))
+            guard !overflow, !tooMany, bytes <= limit else {
+                throw HDF5Error.damagedDataset(file: path, object: full, reason: "its shape \(shape) is more than a "
+                                               + "file of \(fileSize) bytes can hold")
+            }
+            count = product
+        }
+        return count
     }
 
     /// The current dimensions of `dataset`.

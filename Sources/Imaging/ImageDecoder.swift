@@ -1,4 +1,5 @@
 import Foundation
+import Support
 
 // MARK: - ImageDecoder
 
@@ -85,7 +86,7 @@ public enum ImageDecoder {
             return "no such file"
         }
         if isDirectory.boolValue { return "is a directory" }
-        return (error as NSError).localizedDescription
+        return FileFailure.reason(error)
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Support
 
 /// Builds a zip archive of stored (uncompressed) members in memory, the way `torch.save`
 /// lays them out: each member's data starts at a multiple of 64 bytes (padding in the local
@@ -78,6 +79,6 @@ func writeAtomically(_ bytes: [UInt8], to url: URL) throws {
     do {
         try Data(bytes).write(to: url, options: .atomic)
     } catch {
-        throw TorchFormatError.writeFailed(path: url.path, reason: "\(error.localizedDescription)")
+        throw TorchFormatError.writeFailed(path: url.path, reason: FileFailure.reason(error))
     }
 }

@@ -123,6 +123,22 @@ public final class Trainer {
 
     // MARK: - Checkpoints
 
+    /// Parameters beyond this magnitude have diverged: prompt vectors and Meta-Net weights of
+    /// a healthy run stay within a few units (CLIP's token embeddings are about 0.01-1).
+    static let divergedMagnitude: Float = 1e6
+
+    /// The first parameter that is NaN, Inf or beyond ``divergedMagnitude``, described; nil
+    /// when the state is fit to be a checkpoint.
+    func divergedParameter() -> String? {
+        let values = state.params.storage.data
+        for slot in learner.layout.slots {
+            for i in 0..<slot.count where !(abs(values[slot.offset + i]) <= Self.divergedMagnitude) {
+                return "prompt_learner.\(slot.name)[\(i)] is \(values[slot.offset + i])"
+            }
+        }
+        return nil
+    }
+
     /// Rank 0 writes the state (temporary name, fsync, rename) and prunes old files;
     /// all ranks wait for it.
     @discardableResult
@@ -131,6 +147,12 @@ public final class Trainer {
         try comm.together { () throws -> URL? in
             guard comm.isRoot else { return nil }
             try log.check()
+            if let problem = divergedParameter() {
+                // A diverged state would become the "last good checkpoint" of the exit 4 that follows.
+                log.warn("no checkpoint written: the parameters diverged (\(problem)); the last good checkpoint "
+                         + "stays \(lastCheckpoint?.path ?? "none")")
+                return lastCheckpoint
+            }
             watchdog.beat("writing a checkpoint")
             let record = state.record(worldSize: comm.size, trainer: setup.trainer, config: setup.config,
                                       weightsSHA256: try setup.weightsSHA256(), classnames: setup.data.classnames)

@@ -263,7 +263,7 @@ private func writeAtomically(_ text: String, to url: URL) throws {
         try Data(text.utf8).write(to: url, options: .atomic)
     } catch {
         throw DemoDataError.unreadable(path: url.path,
-                                       reason: "cannot write: \((error as NSError).localizedDescription)", hint: "")
+                                       reason: "cannot write: \(FileFailure.reason(error))", hint: "")
     }
 }
 

@@ -1,6 +1,7 @@
 import Foundation
 import Gunzip
 import Imaging
+import Support
 
 // MARK: - Errors
 
@@ -109,7 +110,7 @@ enum DemoPNG {
         do {
             try Data(png).write(to: url)
         } catch {
-            throw DemoDataError.pngWrite(path: url.path, message: (error as NSError).localizedDescription)
+            throw DemoDataError.pngWrite(path: url.path, message: FileFailure.reason(error))
         }
     }
 

@@ -100,4 +100,11 @@ struct YAMLReaderTests {
         #expect(configError { _ = try YAMLReader.read(contentsOf: missing) }
                     == .unreadableFile(path: "/nonexistent/folder/x.yaml", reason: "no such file"))
     }
+
+    @Test("a config path that cannot be read gives the system's reason, not Foundation's error number")
+    func unreadableConfigNamesTheReason() {
+        let folder = FileManager.default.temporaryDirectory
+        #expect(configError { _ = try YAMLReader.read(contentsOf: folder) }
+                    == .unreadableFile(path: folder.path, reason: "Is a directory"))
+    }
 }

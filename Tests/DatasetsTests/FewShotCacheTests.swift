@@ -38,6 +38,27 @@ struct FewShotCacheTests {
         #expect(s.fewShotNote?.contains("drawn with seed 2") == true)
     }
 
+    @Test("A dataset root that cannot be written: drawn, not cached, one warning naming the folder")
+    func readOnlyDatasetRoot() throws {
+        let tmp = try pets()
+        let full = try DatasetCatalog.load(name: "OxfordPets", root: tmp.url, splitFile: nil)
+        // A file where split_fewshot/ would go: the folder cannot be made, even by root
+        // (for whom a chmod'ed folder is still writable); a non-root run also gets the chmod.
+        let folder = tmp.url.appendingPathComponent("oxford_pets/split_fewshot")
+        try Data("not a folder".utf8).write(to: folder)
+        let dataset = tmp.url.appendingPathComponent("oxford_pets")
+        try FileManager.default.setAttributes([.posixPermissions: 0o555], ofItemAtPath: dataset.path)
+        defer { try? FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: dataset.path) }
+
+        let s = try DatasetCatalog.load(name: "OxfordPets", root: tmp.url, splitFile: nil,
+                                        options: .init(numShots: 8, seed: 2))
+        let expected = FewShot.drawCoOp(train: full.train, val: full.val, numShots: 8, seed: 2)
+        #expect(s.train == expected.train && s.val == expected.val)
+        #expect(s.warnings.filter { $0.contains("few-shot cache not written") }.count == 1)
+        #expect(s.warnings.contains { $0.contains(folder.path) })
+        #expect(s.fewShotNote?.contains("cached in") == false)
+    }
+
     @Test func reusesAnExistingCache() throws {
         let tmp = try pets()
         let full = try DatasetCatalog.load(name: "OxfordPets", root: tmp.url, splitFile: nil)

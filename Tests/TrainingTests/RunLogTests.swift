@@ -13,6 +13,18 @@ struct RunLogTests {
         }
     }
 
+    @Test("an output folder that cannot be made names it and the system's reason, not Foundation's dump")
+    func outputFolderBlockedByAFile() throws {
+        let blocker = FileManager.default.temporaryDirectory
+            .appendingPathComponent("cocoop-runlog-\(UUID().uuidString)")
+        try Data("a file".utf8).write(to: blocker)
+        defer { try? FileManager.default.removeItem(at: blocker) }
+        let out = blocker.appendingPathComponent("output")
+        #expect(throws: OutputError(path: out.path, operation: "create the output folder", reason: "Not a directory")) {
+            _ = try RunLog(outputDir: out, isRoot: true, tensorboard: false)
+        }
+    }
+
     @Test("the first failed write is kept, later writes are dropped, check() throws it")
     func failureIsKept() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cocoop-runlog-\(UUID().uuidString)")

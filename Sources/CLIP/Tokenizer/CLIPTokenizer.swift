@@ -1,5 +1,6 @@
 import Foundation
 import Gunzip
+import Support
 
 // MARK: - Tokenized text
 
@@ -244,7 +245,7 @@ public final class CLIPTokenizer: @unchecked Sendable {
         do {
             return [UInt8](try Data(contentsOf: url))
         } catch {
-            throw TokenizerError.unreadableFile(path: url.path, reason: error.localizedDescription)
+            throw TokenizerError.unreadableFile(path: url.path, reason: FileFailure.reason(error))
         }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Support
 
 /// The parts of a Hugging Face `CLIPModel` `config.json` that fix the architecture.
 ///
@@ -141,7 +142,7 @@ public struct HuggingFaceCLIPConfig: Codable, Equatable, Sendable {
         do {
             data = try Data(contentsOf: url)
         } catch {
-            throw CLIPWeightsError.invalidConfig(file: url.path, reason: "cannot read: \(error.localizedDescription)")
+            throw CLIPWeightsError.invalidConfig(file: url.path, reason: "cannot read: \(FileFailure.reason(error))")
         }
         do {
             return try JSONDecoder().decode(HuggingFaceCLIPConfig.self, from: data)

@@ -56,7 +56,7 @@ public enum RandomWeights {
         } catch let error as CLIPWeightsError {
             throw error
         } catch {
-            throw CLIPWeightsError.writeFailed(path: folder.path, reason: error.localizedDescription)
+            throw CLIPWeightsError.writeFailed(path: folder.path, reason: FileFailure.reason(error))
         }
         try write(architecture: architecture, seed: seed, naming: .huggingFace(prefix: ""), dtype: dtype,
                   to: folder.appendingPathComponent("model.safetensors"))

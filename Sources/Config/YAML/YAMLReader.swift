@@ -1,5 +1,6 @@
 import CYAML
 import Foundation
+import Support
 
 /// Reads YAML text into a `YAMLNode` tree with libyaml's event API.
 ///
@@ -24,7 +25,7 @@ public enum YAMLReader {
         do {
             data = try Data(contentsOf: url)
         } catch {
-            throw ConfigError.unreadableFile(path: path, reason: "\(error.localizedDescription)")
+            throw ConfigError.unreadableFile(path: path, reason: FileFailure.reason(error))
         }
         return try parse(bytes: Array(data), file: path)
     }

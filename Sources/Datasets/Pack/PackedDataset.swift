@@ -45,6 +45,9 @@ public final class PackedDataset: @unchecked Sendable {
 
     // MARK: - Opening
 
+    /// Packs up to this size are checked for damaged global heaps before HDF5 reads them.
+    public static let globalHeapCheckLimit = 1 << 30
+
     /// Opens a pack and reads its index.
     /// - Parameter directReads: false forces reads through HDF5 (tests the fallback).
     /// - Throws: `PackError` naming the file (not a pack, newer format, inconsistent).
@@ -52,7 +55,11 @@ public final class PackedDataset: @unchecked Sendable {
         self.url = url
         let path = url.path
         let h5: HDF5File
-        do { h5 = try HDF5File.open(path) } catch {
+        do {
+            // Reading a whole pack of many GB to check it would cost more than it guards.
+            try HDF5File.checkGlobalHeaps(atPath: path, limit: Self.globalHeapCheckLimit)
+            h5 = try HDF5File.open(path)
+        } catch {
             throw PackError.notAPack(path: path, reason: "\(error)")
         }
         do {

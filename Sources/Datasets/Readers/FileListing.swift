@@ -1,4 +1,5 @@
 import Foundation
+import Support
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -55,7 +56,7 @@ enum FileListing {
         }
         let data: Data
         do { data = try Data(contentsOf: file) } catch {
-            throw DatasetError.unreadable(path: file.path, reason: error.localizedDescription)
+            throw DatasetError.unreadable(path: file.path, reason: FileFailure.reason(error))
         }
         guard let text = String(data: data, encoding: .utf8) else {
             throw DatasetError.unreadable(path: file.path, reason: "not UTF-8 text")

@@ -42,7 +42,7 @@ public final class RunLog {
             try FileManager.default.createDirectory(at: outputDir, withIntermediateDirectories: true)
         } catch {
             throw OutputError(path: outputDir.path, operation: "create the output folder",
-                              reason: (error as NSError).localizedDescription)
+                              reason: FileFailure.reason(error))
         }
         folderLock = try OutputLock(folder: outputDir)
         let logURL = outputDir.appendingPathComponent("log.txt")

@@ -1,4 +1,5 @@
 import Foundation
+import Support
 
 // MARK: - TensorBoard event-file writer
 
@@ -30,7 +31,7 @@ public final class TensorBoardWriter {
         do {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         } catch {
-            throw TensorBoardError.cannotCreate(path: directory.path, reason: "\(error.localizedDescription)")
+            throw TensorBoardError.cannotCreate(path: directory.path, reason: FileFailure.reason(error))
         }
         let prefix = "events.out.tfevents." + String(format: "%010lld", Int64(wallTime))
             + ".\(Self.hostName()).\(getpid())"
