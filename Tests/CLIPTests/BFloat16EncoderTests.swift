@@ -43,11 +43,15 @@ import TestSupport
         #expect(err > 1e-5 && err < 2e-2, "gradient at the embeddings: \(err)")
     }
 
-    /// A ResNet tower's convolutions stay float32: the image features are bit for bit those
-    /// of the float32 model.
+    /// A ResNet tower's convolutions stay float32: the image features equal the float32
+    /// model's to float32 rounding (bfloat16 products would be 1e-3 away). Not bit for bit:
+    /// suites running at once change the process's thread count, and with it the blocks
+    /// the convolutions' products are cut into.
     @Test func resNetImageTowerStaysFloat32() throws {
         let fp32 = try ResNetFixtureTests.model(), bf16 = fp32.at(.bfloat16)
         let pixels = try ResNetFixtureTests.pixels(try ResNetFixtureTests.reference())
-        #expect(bf16.vision.encode(pixels: pixels).array == fp32.vision.encode(pixels: pixels).array)
+        let e = normwiseError(bf16.vision.encode(pixels: pixels).array,
+                              fp32.vision.encode(pixels: pixels).array.map(Double.init))
+        #expect(e < 1e-6, "ResNet features, bf16 model vs fp32: \(e)")
     }
 }
