@@ -72,7 +72,8 @@ public enum Float32Library: String, Sendable, CaseIterable {
 public enum GEMMRouting {
     /// The library for large float32 products.
     nonisolated(unsafe) public static var float32: Float32Library = {
-        if let name = ProcessInfo.processInfo.environment["COCOOP_SGEMM"], let library = Float32Library(rawValue: name) {
+        if let name = ProcessInfo.processInfo.environment["COCOOP_SGEMM"],
+           let library = Float32Library(rawValue: name) {
             return library
         }
         return OneDNN.hasAVX512 ? .oneDNN : .openBLAS

@@ -106,8 +106,10 @@ enum BenchCommand: Command {
               + "thread(s); best of \(reps); C[M,N] = A[M,K] B[N,K]^T as a Linear layer computes it")
         print("core: Tensor.gemm (float32 products go to \(GEMMRouting.float32.rawValue)); bf16: Tensor.gemm on a "
               + "bfloat16 FrozenMatrix, A rounded at each call" + (bf16 ? "" : " (no native bfloat16: skipped)"))
-        print("|    M |    N |    K | OpenBLAS GFLOP/s | oneDNN f32 | core f32 | core overhead | bf16 | bf16 / best f32 |")
-        print("|-----:|-----:|-----:|-----------------:|-----------:|---------:|--------------:|-----:|----------------:|")
+        print("|    M |    N |    K | OpenBLAS GFLOP/s | oneDNN f32 | core f32 | core overhead | bf16 "
+              + "| bf16 / best f32 |")
+        print("|-----:|-----:|-----:|-----------------:|-----------:|---------:|--------------:|-----:"
+              + "|----------------:|")
         var worst = -Double.infinity
         for (m, n, k) in shapes {
             let a = Tensor(zeros: [m, k]), b = Tensor(zeros: [n, k]), c = Tensor(zeros: [m, n])

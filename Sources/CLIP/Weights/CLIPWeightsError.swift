@@ -31,7 +31,8 @@ public enum CLIPWeightsError: Error, CustomStringConvertible, Equatable {
     public var description: String {
         switch self {
         case let .noWeightsFile(folder):
-            return "\(folder): no model.safetensors, pytorch_model.bin or other *.safetensors weights file in this folder"
+            return "\(folder): no model.safetensors, pytorch_model.bin or other *.safetensors weights file "
+                + "in this folder"
         case let .notFoundByName(name, looked):
             return "no CLIP weights for MODEL.BACKBONE.NAME '\(name)': looked in " + looked.joined(separator: ", ")
                 + "; give --weights PATH (or MODEL.BACKBONE.WEIGHTS), or put the file in one of these places"
