@@ -21,14 +21,13 @@ static inline dnnl_status_t cocoop_dnnl_md_2d(dnnl_memory_desc_t *md, int64_t ro
 
 /// omp_set_num_threads for the calling thread (no-op when no OpenMP runtime is loaded).
 static inline void cocoop_omp_set_num_threads(int n) {
-    void (*set)(int) = (void (*)(int))dlsym(RTLD_DEFAULT, "omp_set_num_threads");
+    static void (*set)(int);
+    static int looked;
+    if (!looked) {
+        set = (void (*)(int))dlsym(RTLD_DEFAULT, "omp_set_num_threads");
+        looked = 1;
+    }
     if (set) set(n);
-}
-
-/// omp_get_max_threads for the calling thread (1 when no OpenMP runtime is loaded).
-static inline int cocoop_omp_get_max_threads(void) {
-    int (*get)(void) = (int (*)(void))dlsym(RTLD_DEFAULT, "omp_get_max_threads");
-    return get ? get() : 1;
 }
 
 /// Runs `fn(data)` on a team of up to `threads` OpenMP threads (libgomp's GOMP_parallel, what

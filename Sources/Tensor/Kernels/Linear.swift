@@ -11,12 +11,17 @@ public func linearForward<T: KernelFloat>(out: UnsafeMutablePointer<T>,
                                           inp: UnsafePointer<T>,
                                           weight: UnsafePointer<T>, bias: UnsafePointer<T>?,
                                           n: Int, inFeatures: Int, outFeatures: Int) {
-    if let bias {
-        for r in 0..<n { (out + r * outFeatures).update(from: bias, count: outFeatures) }
-    }
+    broadcastBias(out: out, bias: bias, n: n, outFeatures: outFeatures)
     gemm(.none, .transpose, m: n, n: outFeatures, k: inFeatures,
          a: inp, lda: inFeatures, b: weight, ldb: inFeatures,
          beta: bias == nil ? 0 : 1, c: out, ldc: outFeatures)
+}
+
+/// Copies `bias` into every row of `out` (N, outF), which the product then accumulates into.
+@inline(__always)
+func broadcastBias<T>(out: UnsafeMutablePointer<T>, bias: UnsafePointer<T>?, n: Int, outFeatures: Int) {
+    guard let bias else { return }
+    for r in 0..<n { (out + r * outFeatures).update(from: bias, count: outFeatures) }
 }
 
 /// Accumulates the gradients of ``linearForward``: `dinp += dout W`, `dweight += dout^T inp`,
@@ -78,13 +83,7 @@ public func projectionBackward<T: KernelFloat>(dinp: UnsafeMutablePointer<T>,
 public func linearForward(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>,
                           weight: FrozenMatrix, bias: UnsafePointer<Float>?,
                           n: Int, inFeatures: Int, outFeatures: Int) {
-    guard weight.bfloat16 != nil else {
-        return linearForward(out: out, inp: inp, weight: weight.float32.data, bias: bias,
-                             n: n, inFeatures: inFeatures, outFeatures: outFeatures)
-    }
-    if let bias {
-        for r in 0..<n { (out + r * outFeatures).update(from: bias, count: outFeatures) }
-    }
+    broadcastBias(out: out, bias: bias, n: n, outFeatures: outFeatures)
     gemm(.none, .transpose, m: n, n: outFeatures, k: inFeatures, a: inp, lda: inFeatures, b: weight,
          ldb: inFeatures, beta: bias == nil ? 0 : 1, c: out, ldc: outFeatures)
 }
