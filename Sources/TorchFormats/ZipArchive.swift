@@ -83,7 +83,7 @@ public final class ZipArchive {
     public func verifiedBytes(of name: String) throws -> UnsafeRawBufferPointer {
         guard let entry = entry(name) else { throw TorchFormatError.missingEntry(path: path, entry: name) }
         let bytes = try bytes(of: entry)
-        let crc = CRC32.checksum(bytes)
+        let crc = ReflectedCRC32.zip.checksum(bytes)
         guard crc == entry.crc32 else {
             throw TorchFormatError.corruptArchive(path: path, entry: name, reason: "CRC-32 is "
                 + "\(String(crc, radix: 16)), the archive says \(String(entry.crc32, radix: 16)) (a damaged file)")

@@ -22,7 +22,7 @@ struct ZipWriter {
         guard data.count < 0xffff_ffff, bytes.count < 0xffff_ffff - data.count - 4096 else {
             throw TorchFormatError.writeFailed(path: path, reason: "archive over 4 GiB (zip64 is not written)")
         }
-        let crc = CRC32.checksum(data)
+        let crc = ReflectedCRC32.zip.checksum(data)
         let offset = bytes.count
         var padding = Self.alignment - (offset + 30 + nameBytes.count + 4) % Self.alignment
         if padding == Self.alignment { padding = 0 }
@@ -55,21 +55,6 @@ struct ZipWriter {
         for v: UInt32 in [UInt32(central.count), UInt32(directoryOffset)] { Self.put(v, &out) }
         Self.put(UInt16(0), &out)
         return out
-    }
-}
-
-/// CRC-32 (the zip and gzip polynomial, 0xEDB88320 reflected).
-enum CRC32 {
-    private static let table: [UInt32] = (0..<256).map { n -> UInt32 in
-        var c = UInt32(n)
-        for _ in 0..<8 { c = c & 1 == 1 ? 0xedb8_8320 ^ (c >> 1) : c >> 1 }
-        return c
-    }
-
-    static func checksum<Bytes: Sequence>(_ data: Bytes) -> UInt32 where Bytes.Element == UInt8 {
-        var c: UInt32 = 0xffff_ffff
-        for byte in data { c = table[Int((c ^ UInt32(byte)) & 0xff)] ^ (c >> 8) }
-        return c ^ 0xffff_ffff
     }
 }
 

@@ -14,7 +14,7 @@ struct Zip64Tests {
 
     /// One stored member `name` holding `data`, written with zip64 records only.
     static func zip64Archive(_ name: String, _ data: [UInt8]) -> [UInt8] {
-        let nameBytes = Array(name.utf8), crc = CRC32.checksum(data)
+        let nameBytes = Array(name.utf8), crc = ReflectedCRC32.zip.checksum(data)
         var out: [UInt8] = []
         put(UInt32(0x0403_4b50), &out)
         for v: UInt16 in [45, 0, 0, 0, 0] { put(v, &out) }
