@@ -31,7 +31,12 @@ let package = Package(
         .target(name: "Support"),
         .target(name: "Gunzip", dependencies: ["CZlib"]),
         .target(name: "TorchFormats", dependencies: ["Support"]),
-        .target(name: "Tensor", dependencies: ["COpenBLAS", "CDNNL"]),
+        // The element-wise loops, written once and compiled twice: for baseline x86-64 (in
+        // Tensor) and for AVX2 (SIMDLoopsAVX2), which Tensor calls where the CPU has it.
+        .target(name: "SIMDLoops"),
+        .target(name: "SIMDLoopsAVX2", dependencies: ["SIMDLoops"],
+                swiftSettings: [.unsafeFlags(["-target-cpu", "haswell"])]),
+        .target(name: "Tensor", dependencies: ["COpenBLAS", "CDNNL", "SIMDLoops", "SIMDLoopsAVX2"]),
         .target(name: "Imaging", dependencies: ["CTurboJPEG", "CPNG", "Support"]),
         .target(name: "CLIP", dependencies: ["Tensor", "Support", "Gunzip", "TorchFormats"],
                 resources: [.copy("Resources/bpe_simple_vocab_16e6.txt.gz")]),
@@ -64,7 +69,7 @@ let package = Package(
         .testTarget(name: "SupportTests", dependencies: ["Support", "TestSupport"]),
         .testTarget(name: "GunzipTests", dependencies: ["Gunzip", "TestSupport"]),
         .testTarget(name: "TorchFormatsTests", dependencies: ["TorchFormats", "Support", "TestSupport"]),
-        .testTarget(name: "TensorTests", dependencies: ["Tensor", "TestSupport"]),
+        .testTarget(name: "TensorTests", dependencies: ["Tensor", "SIMDLoopsAVX2", "TestSupport"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "CTurboJPEG", "TestSupport"]),  // TurboJPEG: oracle
         .testTarget(name: "CLIPTests", dependencies: ["CLIP", "Tensor", "Support", "TorchFormats", "TestSupport"]),
         .testTarget(name: "PromptLearningTests", dependencies: ["PromptLearning", "CLIP", "Tensor", "Support",

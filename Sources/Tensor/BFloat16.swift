@@ -1,3 +1,5 @@
+import SIMDLoopsAVX2
+
 // bfloat16: the upper 16 bits of a float32 (8 exponent bits, 7 mantissa bits). The frozen
 // towers' products take bfloat16 operands with float32 accumulation when PREC asks for half
 // precision; everything else stays float32. Conversions round to nearest, ties to even, as
@@ -5,13 +7,7 @@
 
 // MARK: - Conversion
 
-/// `x` rounded to the nearest bfloat16 (ties to even), as its bit pattern.
-@inlinable @inline(__always)
-public func bfloat16Bits(_ x: Float) -> UInt16 {
-    let bits = x.bitPattern
-    if bits & 0x7FFF_FFFF > 0x7F80_0000 { return UInt16(truncatingIfNeeded: bits >> 16) | 0x40 }  // quiet NaN
-    return UInt16(truncatingIfNeeded: (bits &+ 0x7FFF &+ ((bits >> 16) & 1)) >> 16)
-}
+// ``bfloat16Bits(_:)`` (one value) and the loop over many are SIMDLoops' (re-exported).
 
 /// The float32 value of a bfloat16 bit pattern (exact).
 @inlinable @inline(__always)
@@ -20,27 +16,15 @@ public func float(fromBFloat16 bits: UInt16) -> Float {
 }
 
 /// Converts `rows` rows of `columns` floats, `sourceStride` floats apart, into a contiguous
-/// bfloat16 block (`rows` x `columns`): sixteen lanes at a time.
+/// bfloat16 block (`rows` x `columns`), each as ``bfloat16Bits(_:)`` (SIMDLoops' loop).
 public func convertToBFloat16(_ destination: UnsafeMutablePointer<UInt16>, from source: UnsafePointer<Float>,
                               rows: Int, columns: Int, sourceStride: Int) {
-    typealias Lanes = SIMD16<UInt32>
-    let half = Lanes(repeating: 0x7FFF), one = Lanes(repeating: 1), magnitude = Lanes(repeating: 0x7FFF_FFFF)
-    let infinity = Lanes(repeating: 0x7F80_0000), quiet = Lanes(repeating: 0x40)
-    let raw = UnsafeRawPointer(source)
+    let avx2 = SIMDLevel.usesAVX2
     for r in 0..<rows {
-        let row = raw + r * sourceStride * 4, out = destination + r * columns
-        var c = 0
-        while c + 16 <= columns {
-            let bits = (row + c * 4).loadUnaligned(as: Lanes.self)
-            var rounded = (bits &+ half &+ ((bits &>> 16) & one)) &>> 16
-            rounded.replace(with: (bits &>> 16) | quiet, where: (bits & magnitude) .> infinity)
-            UnsafeMutableRawPointer(out + c).storeBytes(of: SIMD16<UInt16>(truncatingIfNeeded: rounded),
-                                                        toByteOffset: 0, as: SIMD16<UInt16>.self)
-            c += 16
-        }
-        while c < columns {
-            out[c] = bfloat16Bits(row.load(fromByteOffset: c * 4, as: Float.self))
-            c += 1
+        if avx2 {
+            AVX2Loops.bfloat16Round(destination + r * columns, source + r * sourceStride, count: columns)
+        } else {
+            bfloat16RoundLoop(destination + r * columns, source + r * sourceStride, count: columns)
         }
     }
 }

@@ -1,14 +1,12 @@
 import COpenBLAS
 import Foundation
+@_exported import SIMDLoops
 
 /// The element types the kernels are written for: `Float` for training, `Double`
 /// for finite-difference gradient checks. Every kernel is generic over it and is
 /// pre-specialised for `Float` so callers in other modules get the fast path.
-public protocol KernelFloat: BinaryFloatingPoint {
+public protocol KernelFloat: LoopFloat {
     static func exp(_ x: Self) -> Self
-    /// e^x as softmax and QuickGELU compute it: for Float ``Float/vectorizableExp(_:)``
-    /// (about 1.2 ulp, vectorises), for Double libm's exp.
-    static func kernelExp(_ x: Self) -> Self
     static func sqrt(_ x: Self) -> Self
     static func log(_ x: Self) -> Self
     /// Row-major GEMM through CBLAS (see ``gemm(_:_:m:n:k:alpha:a:lda:b:ldb:beta:c:ldc:)``).
@@ -21,8 +19,6 @@ public protocol KernelFloat: BinaryFloatingPoint {
 
 extension Float: KernelFloat {
     public static func exp(_ x: Float) -> Float { Foundation.exp(x) }
-    @inlinable @inline(__always)
-    public static func kernelExp(_ x: Float) -> Float { vectorizableExp(x) }
     public static func sqrt(_ x: Float) -> Float { x.squareRoot() }
     public static func log(_ x: Float) -> Float { Foundation.log(x) }
     public static func cblasGemm(_ transA: CBLAS_TRANSPOSE, _ transB: CBLAS_TRANSPOSE,
@@ -36,7 +32,6 @@ extension Float: KernelFloat {
 
 extension Double: KernelFloat {
     public static func exp(_ x: Double) -> Double { Foundation.exp(x) }
-    public static func kernelExp(_ x: Double) -> Double { Foundation.exp(x) }
     public static func sqrt(_ x: Double) -> Double { x.squareRoot() }
     public static func log(_ x: Double) -> Double { Foundation.log(x) }
     public static func cblasGemm(_ transA: CBLAS_TRANSPOSE, _ transB: CBLAS_TRANSPOSE,

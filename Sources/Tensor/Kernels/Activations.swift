@@ -1,5 +1,8 @@
+import SIMDLoopsAVX2
+
 // Element-wise activations and the residual connection. The large ones (QuickGELU,
-// residual) split their elements over ``KernelThreads`` (see Parallel.swift).
+// residual) split their elements over ``KernelThreads`` (see Parallel.swift); QuickGELU's
+// loops are SIMDLoops' (the AVX2 copy for Float where the CPU has it: ``SIMDLevel``).
 
 // MARK: - QuickGELU: u * sigmoid(1.702 u)
 
@@ -8,9 +11,11 @@
 public func quickGeluForward<T: KernelFloat>(out: UnsafeMutablePointer<T>,
                                              inp: UnsafePointer<T>, n: Int) {
     parallelFor(n, grain: elementwiseGrain) { range in
-        for i in range {
-            let x = inp[i]
-            out[i] = x / (1 + T.kernelExp(-1.702 * x))
+        let lo = range.lowerBound
+        if T.self == Float.self, SIMDLevel.usesAVX2 {
+            AVX2Loops.quickGeluForward(out: floats(out) + lo, inp: floats(inp) + lo, count: range.count)
+        } else {
+            quickGeluForwardLoop(out: out + lo, inp: inp + lo, count: range.count)
         }
     }
 }
@@ -22,15 +27,13 @@ public func quickGeluBackward<T: KernelFloat>(dinp: UnsafeMutablePointer<T>,
                                               dout: UnsafePointer<T>, inp: UnsafePointer<T>,
                                               n: Int, accumulate: Bool = true) {
     parallelFor(n, grain: elementwiseGrain) { range in
-        @inline(__always) func grad(_ i: Int) -> T {
-            let x = inp[i]
-            let s = 1 / (1 + T.kernelExp(-1.702 * x))
-            return dout[i] * (s + 1.702 * x * s * (1 - s))
-        }
-        if accumulate {
-            for i in range { dinp[i] += grad(i) }
+        let lo = range.lowerBound
+        if T.self == Float.self, SIMDLevel.usesAVX2 {
+            AVX2Loops.quickGeluBackward(dinp: floats(dinp) + lo, dout: floats(dout) + lo, inp: floats(inp) + lo,
+                                        count: range.count, accumulate: accumulate)
         } else {
-            for i in range { dinp[i] = grad(i) }
+            quickGeluBackwardLoop(dinp: dinp + lo, dout: dout + lo, inp: inp + lo, count: range.count,
+                                  accumulate: accumulate)
         }
     }
 }

@@ -1,5 +1,7 @@
+import SIMDLoopsAVX2
+
 // LayerNorm over the last dimension: biased variance, eps inside the square root.
-// Rows are independent and split over ``KernelThreads``.
+// Rows are independent and split over ``KernelThreads``; the row loops are SIMDLoops'.
 
 // MARK: - LayerNorm
 
@@ -12,17 +14,18 @@ public func layerNormForward<T: KernelFloat>(out: UnsafeMutablePointer<T>,
                                              inp: UnsafePointer<T>,
                                              weight: UnsafePointer<T>, bias: UnsafePointer<T>,
                                              n: Int, c: Int, eps: T = 1e-5) {
-    let invC = 1 / T(c)
+    let fast = T.self == Float.self && SIMDLevel.usesAVX2
     parallelFor(n, grain: Swift.max(1, elementwiseGrain / Swift.max(c, 1))) { rows in
         for r in rows {
-            let x = inp + r * c
-            let m = rowSum(c) { x[$0] } * invC
-            let v = rowSum(c) { let d = x[$0] - m; return d * d }
-            let rs = 1 / T.sqrt(v * invC + eps)
-            let y = out + r * c
-            for i in 0..<c { y[i] = (x[i] - m) * rs * weight[i] + bias[i] }
-            mean[r] = m
-            rstd[r] = rs
+            if fast {
+                let (m, rs) = AVX2Loops.layerNormRow(out: floats(out + r * c), inp: floats(inp + r * c),
+                                                     weight: floats(weight), bias: floats(bias), c: c, eps: Float(eps))
+                floats(mean)[r] = m
+                floats(rstd)[r] = rs
+            } else {
+                (mean[r], rstd[r]) = layerNormRowLoop(out: out + r * c, inp: inp + r * c, weight: weight, bias: bias,
+                                                      c: c, eps: eps)
+            }
         }
     }
 }
@@ -39,21 +42,20 @@ public func layerNormBackward<T: KernelFloat>(dinp: UnsafeMutablePointer<T>,
                                               weight: UnsafePointer<T>,
                                               mean: UnsafePointer<T>, rstd: UnsafePointer<T>,
                                               n: Int, c: Int) {
-    let invC = 1 / T(c)
+    let fast = T.self == Float.self && SIMDLevel.usesAVX2
     // dweight and dbias sum over rows: only a frozen LayerNorm (both nil) runs in parallel.
     let grain = dweight == nil && dbias == nil ? Swift.max(1, elementwiseGrain / Swift.max(c, 1)) : n
     parallelFor(n, grain: grain) { rows in
         for r in rows {
-            let x = inp + r * c, dy = dout + r * c, dx = dinp + r * c
-            let m = mean[r], rs = rstd[r]
-            let gMean = rowSum(c) { dy[$0] * weight[$0] } * invC
-            let gxMean = rowSum(c) { dy[$0] * weight[$0] * ((x[$0] - m) * rs) } * invC
-            for i in 0..<c {
-                let xhat = (x[i] - m) * rs
-                let g = dy[i] * weight[i]
-                dx[i] += rs * (g - gMean - xhat * gxMean)
-                if let dweight { dweight[i] += dy[i] * xhat }
-                if let dbias { dbias[i] += dy[i] }
+            let o = r * c
+            if fast {
+                AVX2Loops.layerNormBackwardRow(dinp: floats(dinp + o), dweight: dweight.map(floats),
+                                               dbias: dbias.map(floats), dout: floats(dout + o), inp: floats(inp + o),
+                                               weight: floats(weight), mean: Float(mean[r]), rstd: Float(rstd[r]),
+                                               c: c)
+            } else {
+                layerNormBackwardRowLoop(dinp: dinp + o, dweight: dweight, dbias: dbias, dout: dout + o,
+                                         inp: inp + o, weight: weight, mean: mean[r], rstd: rstd[r], c: c)
             }
         }
     }

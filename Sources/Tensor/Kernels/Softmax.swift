@@ -1,3 +1,5 @@
+import SIMDLoopsAVX2
+
 // Row softmax with an optional causal mask, as used by attention.
 //
 // Row r of a [rows, cols] score matrix may see the first `visibleColumns(r)` columns:
@@ -32,32 +34,15 @@ public func softmaxForward<T: KernelFloat>(out: UnsafeMutablePointer<T>, inp: Un
                                            rows: Int, cols: Int, ld: Int? = nil,
                                            scale: T = 1, mask: SoftmaxMask = .none) {
     let ld = ld ?? cols
+    let fast = T.self == Float.self && SIMDLevel.usesAVX2
     for r in 0..<rows {
         let x = inp + r * ld, y = out + r * ld
         let visible = mask.visibleColumns(row: r, cols: cols)
-        var mx = -T.infinity
-        if scale > 0 {
-            mx = scale * rowMax(x, visible)   // rounding is monotonic: the same as max(scale * x)
+        if fast {
+            AVX2Loops.softmaxRow(out: floats(y), inp: floats(x), visible: visible, cols: cols, scale: Float(scale))
         } else {
-            for j in 0..<visible { mx = max(mx, scale * x[j]) }
+            softmaxRowLoop(out: y, inp: x, visible: visible, cols: cols, scale: scale)
         }
-        scaledExp(y, x, visible, scale: scale, shift: mx)
-        let s = rowSum(visible) { y[$0] }
-        let inv = visible > 0 ? 1 / s : 0
-        for j in 0..<visible { y[j] *= inv }
-        for j in visible..<cols { y[j] = 0 }
-    }
-}
-
-/// `y[j] = exp(scale * x[j] - shift)` for `j < n`. In place (y == x) gets its own loop: the
-/// compiler's overlap check would otherwise send it to the scalar version.
-@inline(__always)
-func scaledExp<T: KernelFloat>(_ y: UnsafeMutablePointer<T>, _ x: UnsafePointer<T>, _ n: Int,
-                               scale: T, shift: T) {
-    if UnsafePointer(y) == x {
-        for j in 0..<n { y[j] = T.kernelExp(scale * y[j] - shift) }
-    } else {
-        for j in 0..<n { y[j] = T.kernelExp(scale * x[j] - shift) }
     }
 }
 
@@ -69,10 +54,15 @@ public func softmaxBackward<T: KernelFloat>(dinp: UnsafeMutablePointer<T>,
                                             rows: Int, cols: Int, ld: Int? = nil,
                                             scale: T = 1, mask: SoftmaxMask = .none) {
     let ld = ld ?? cols
+    let fast = T.self == Float.self && SIMDLevel.usesAVX2
     for r in 0..<rows {
         let y = out + r * ld, dy = dout + r * ld, dx = dinp + r * ld
         let visible = mask.visibleColumns(row: r, cols: cols)
-        let dot = rowSum(visible) { dy[$0] * y[$0] }
-        for j in 0..<visible { dx[j] += scale * y[j] * (dy[j] - dot) }
+        if fast {
+            AVX2Loops.softmaxBackwardRow(dinp: floats(dx), dout: floats(dy), out: floats(y), visible: visible,
+                                         scale: Float(scale))
+        } else {
+            softmaxBackwardRowLoop(dinp: dx, dout: dy, out: y, visible: visible, scale: scale)
+        }
     }
 }

@@ -9,8 +9,8 @@
 // MARK: - Reductions
 
 /// `sum_{i < n} term(i)`: eight interleaved partial sums combined pairwise.
-@inline(__always)
-func rowSum<T: KernelFloat>(_ n: Int, _ term: (Int) -> T) -> T {
+@inlinable @inline(__always)
+public func rowSum<T: LoopFloat>(_ n: Int, _ term: (Int) -> T) -> T {
     var s0: T = 0, s1: T = 0, s2: T = 0, s3: T = 0, s4: T = 0, s5: T = 0, s6: T = 0, s7: T = 0
     var i = 0
     while i + 8 <= n {
@@ -23,8 +23,8 @@ func rowSum<T: KernelFloat>(_ n: Int, _ term: (Int) -> T) -> T {
 }
 
 /// `max_{i < n} x[i]` (`-inf` for n = 0); four partial maxima (exact in any order).
-@inline(__always)
-func rowMax<T: KernelFloat>(_ x: UnsafePointer<T>, _ n: Int) -> T {
+@inlinable @inline(__always)
+public func rowMax<T: LoopFloat>(_ x: UnsafePointer<T>, _ n: Int) -> T {
     var m0 = -T.infinity, m1 = -T.infinity, m2 = -T.infinity, m3 = -T.infinity
     var i = 0
     while i + 4 <= n {
@@ -39,7 +39,7 @@ func rowMax<T: KernelFloat>(_ x: UnsafePointer<T>, _ n: Int) -> T {
 /// The index of the first largest of `x[0..<n]` (PyTorch's and NumPy's `argmax`); 0 for
 /// n <= 1. A comparison with NaN is false: a NaN is never chosen over an earlier entry,
 /// and a NaN in front stays chosen.
-@inline(__always)
+@inlinable @inline(__always)
 public func argmax<T: Comparable>(_ x: UnsafePointer<T>, _ n: Int) -> Int {
     var best = 0
     for j in stride(from: 1, to: n, by: 1) where x[j] > x[best] { best = j }

@@ -1,3 +1,5 @@
+import Foundation
+
 // e^x for the element-wise kernels (softmax, QuickGELU).
 //
 // libm's expf is accurate but a call per element, so a loop over it never vectorises.
@@ -10,7 +12,33 @@
 // ends and its scalar remainder begins. Maximum error about 1.2 ulp over the whole
 // float range, subnormal results included; +inf above 88.72, 0 below -103.97.
 
+// MARK: - The element type
+
+/// The element types of the loops here: `Float` (training) and `Double` (finite-difference
+/// gradient checks).
+public protocol LoopFloat: BinaryFloatingPoint {
+    /// e^x as softmax and QuickGELU compute it: for Float ``Float/vectorizableExp(_:)``
+    /// (about 1.2 ulp, vectorises), for Double libm's exp.
+    static func kernelExp(_ x: Self) -> Self
+    /// The square root.
+    static func kernelSqrt(_ x: Self) -> Self
+}
+
+extension Double: LoopFloat {
+    @inlinable @inline(__always)
+    public static func kernelExp(_ x: Double) -> Double { Foundation.exp(x) }
+    @inlinable @inline(__always)
+    public static func kernelSqrt(_ x: Double) -> Double { x.squareRoot() }
+}
+
 // MARK: - Float
+
+extension Float: LoopFloat {
+    @inlinable @inline(__always)
+    public static func kernelExp(_ x: Float) -> Float { vectorizableExp(x) }
+    @inlinable @inline(__always)
+    public static func kernelSqrt(_ x: Float) -> Float { x.squareRoot() }
+}
 
 extension Float {
     /// e^x to about 1.2 ulp, branch-free so that loops over it vectorise (see the file header).

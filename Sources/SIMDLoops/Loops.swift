@@ -1,0 +1,144 @@
+// The inner loops of the element-wise kernels, written once: generic and always inlined, so
+// that every module that calls them compiles them for its own target. Tensor compiles them
+// for baseline x86-64 (SSE2, four float lanes); SIMDLoopsAVX2 compiles the same code for
+// AVX2 (eight lanes), and Tensor calls that copy where the CPU has it (``SIMDLevel``). Each
+// lane does the same operations in the same order (no fused multiply-add is formed), so
+// both copies give bitwise the same results. The kernels in Tensor split the work over
+// threads; a loop here sees one contiguous range.
+
+// MARK: - QuickGELU: u * sigmoid(1.702 u)
+
+/// `out[i] = x / (1 + e^(-1.702 x))`, `x = inp[i]`, for `i < count`.
+@inlinable @inline(__always)
+public func quickGeluForwardLoop<T: LoopFloat>(out: UnsafeMutablePointer<T>, inp: UnsafePointer<T>, count: Int) {
+    for i in 0..<count {
+        let x = inp[i]
+        out[i] = x / (1 + T.kernelExp(-1.702 * x))
+    }
+}
+
+/// `dinp[i] (+)= dout[i] * (s + 1.702 x s (1 - s))`, `s = sigmoid(1.702 x)`, for `i < count`.
+@inlinable @inline(__always)
+public func quickGeluBackwardLoop<T: LoopFloat>(dinp: UnsafeMutablePointer<T>, dout: UnsafePointer<T>,
+                                                inp: UnsafePointer<T>, count: Int, accumulate: Bool) {
+    @inline(__always) func grad(_ i: Int) -> T {
+        let x = inp[i]
+        let s = 1 / (1 + T.kernelExp(-1.702 * x))
+        return dout[i] * (s + 1.702 * x * s * (1 - s))
+    }
+    if accumulate {
+        for i in 0..<count { dinp[i] += grad(i) }
+    } else {
+        for i in 0..<count { dinp[i] = grad(i) }
+    }
+}
+
+// MARK: - Softmax rows
+
+/// One row: `y[j] = e^(scale x[j] - max) / sum` for `j < visible`, 0 for `visible <= j < cols`
+/// (y may be x).
+@inlinable @inline(__always)
+public func softmaxRowLoop<T: LoopFloat>(out y: UnsafeMutablePointer<T>, inp x: UnsafePointer<T>,
+                                         visible: Int, cols: Int, scale: T) {
+    var mx = -T.infinity
+    if scale > 0 {
+        mx = scale * rowMax(x, visible)   // rounding is monotonic: the same as max(scale * x)
+    } else {
+        for j in 0..<visible { mx = Swift.max(mx, scale * x[j]) }
+    }
+    // In place gets its own loop: the compiler's overlap check would send it to scalar code.
+    if UnsafePointer(y) == x {
+        for j in 0..<visible { y[j] = T.kernelExp(scale * y[j] - mx) }
+    } else {
+        for j in 0..<visible { y[j] = T.kernelExp(scale * x[j] - mx) }
+    }
+    let s = rowSum(visible) { y[$0] }
+    let inv = visible > 0 ? 1 / s : 0
+    for j in 0..<visible { y[j] *= inv }
+    for j in visible..<cols { y[j] = 0 }
+}
+
+/// One row of the softmax backward: `dx[j] += scale y[j] (dy[j] - sum_j dy y)`, `j < visible`.
+@inlinable @inline(__always)
+public func softmaxBackwardRowLoop<T: LoopFloat>(dinp dx: UnsafeMutablePointer<T>, dout dy: UnsafePointer<T>,
+                                                 out y: UnsafePointer<T>, visible: Int, scale: T) {
+    let dot = rowSum(visible) { dy[$0] * y[$0] }
+    for j in 0..<visible { dx[j] += scale * y[j] * (dy[j] - dot) }
+}
+
+// MARK: - LayerNorm rows
+
+/// One row of `c` values: `y = (x - mean) rstd weight + bias`, biased variance; returns
+/// (mean, rstd).
+@inlinable @inline(__always)
+public func layerNormRowLoop<T: LoopFloat>(out y: UnsafeMutablePointer<T>, inp x: UnsafePointer<T>,
+                                           weight: UnsafePointer<T>, bias: UnsafePointer<T>,
+                                           c: Int, eps: T) -> (mean: T, rstd: T) {
+    let invC = 1 / T(c)
+    let m = rowSum(c) { x[$0] } * invC
+    let v = rowSum(c) { let d = x[$0] - m; return d * d }
+    let rs = 1 / T.kernelSqrt(v * invC + eps)
+    for i in 0..<c { y[i] = (x[i] - m) * rs * weight[i] + bias[i] }
+    return (m, rs)
+}
+
+/// One row of the LayerNorm backward with `g = dy weight`:
+/// `dx += rstd (g - mean(g) - xhat mean(g xhat))`, and, when given, `dweight += dy xhat`,
+/// `dbias += dy`.
+@inlinable @inline(__always)
+public func layerNormBackwardRowLoop<T: LoopFloat>(dinp dx: UnsafeMutablePointer<T>,
+                                                   dweight: UnsafeMutablePointer<T>?,
+                                                   dbias: UnsafeMutablePointer<T>?,
+                                                   dout dy: UnsafePointer<T>, inp x: UnsafePointer<T>,
+                                                   weight: UnsafePointer<T>, mean m: T, rstd rs: T, c: Int) {
+    let invC = 1 / T(c)
+    let gMean = rowSum(c) { dy[$0] * weight[$0] } * invC
+    let gxMean = rowSum(c) { dy[$0] * weight[$0] * ((x[$0] - m) * rs) } * invC
+    if dweight == nil && dbias == nil {
+        for i in 0..<c {
+            let xhat = (x[i] - m) * rs
+            dx[i] += rs * (dy[i] * weight[i] - gMean - xhat * gxMean)
+        }
+        return
+    }
+    for i in 0..<c {
+        let xhat = (x[i] - m) * rs
+        let g = dy[i] * weight[i]
+        dx[i] += rs * (g - gMean - xhat * gxMean)
+        if let dweight { dweight[i] += dy[i] * xhat }
+        if let dbias { dbias[i] += dy[i] }
+    }
+}
+
+// MARK: - bfloat16 rounding
+
+/// `x` rounded to the nearest bfloat16 (ties to even), as its bit pattern; NaN stays NaN.
+@inlinable @inline(__always)
+public func bfloat16Bits(_ x: Float) -> UInt16 {
+    let bits = x.bitPattern
+    if bits & 0x7FFF_FFFF > 0x7F80_0000 { return UInt16(truncatingIfNeeded: bits >> 16) | 0x40 }  // quiet NaN
+    return UInt16(truncatingIfNeeded: (bits &+ 0x7FFF &+ ((bits >> 16) & 1)) >> 16)
+}
+
+/// Rounds `count` floats to bfloat16 bit patterns, to nearest with ties to even (NaN stays a
+/// quiet NaN), sixteen lanes at a time.
+@inlinable @inline(__always)
+public func bfloat16RoundLoop(_ out: UnsafeMutablePointer<UInt16>, _ inp: UnsafePointer<Float>, count: Int) {
+    typealias Lanes = SIMD16<UInt32>
+    let half = Lanes(repeating: 0x7FFF), one = Lanes(repeating: 1), magnitude = Lanes(repeating: 0x7FFF_FFFF)
+    let infinity = Lanes(repeating: 0x7F80_0000), quiet = Lanes(repeating: 0x40)
+    let raw = UnsafeRawPointer(inp)
+    var c = 0
+    while c + 16 <= count {
+        let bits = (raw + c * 4).loadUnaligned(as: Lanes.self)
+        var rounded = (bits &+ half &+ ((bits &>> 16) & one)) &>> 16
+        rounded.replace(with: (bits &>> 16) | quiet, where: (bits & magnitude) .> infinity)
+        UnsafeMutableRawPointer(out + c).storeBytes(of: SIMD16<UInt16>(truncatingIfNeeded: rounded),
+                                                    toByteOffset: 0, as: SIMD16<UInt16>.self)
+        c += 16
+    }
+    while c < count {
+        out[c] = bfloat16Bits(inp[c])
+        c += 1
+    }
+}

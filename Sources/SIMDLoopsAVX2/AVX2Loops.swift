@@ -1,0 +1,53 @@
+import SIMDLoops
+
+// The loops of SIMDLoops compiled for AVX2 (this target is built with `-target-cpu haswell`:
+// Package.swift). Nothing here may run on a CPU without AVX2 and FMA: Tensor calls these
+// only after ``SIMDLevel`` has found them. Never inlined into a caller, so that no AVX2
+// instruction leaks into code built for the baseline.
+
+/// Float loops in AVX2 code: the same results as the baseline copies, twice the lanes.
+public enum AVX2Loops {
+    @inline(never)
+    public static func quickGeluForward(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, count: Int) {
+        quickGeluForwardLoop(out: out, inp: inp, count: count)
+    }
+
+    @inline(never)
+    public static func quickGeluBackward(dinp: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>,
+                                         inp: UnsafePointer<Float>, count: Int, accumulate: Bool) {
+        quickGeluBackwardLoop(dinp: dinp, dout: dout, inp: inp, count: count, accumulate: accumulate)
+    }
+
+    @inline(never)
+    public static func softmaxRow(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>,
+                                  visible: Int, cols: Int, scale: Float) {
+        softmaxRowLoop(out: out, inp: inp, visible: visible, cols: cols, scale: scale)
+    }
+
+    @inline(never)
+    public static func softmaxBackwardRow(dinp: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>,
+                                          out: UnsafePointer<Float>, visible: Int, scale: Float) {
+        softmaxBackwardRowLoop(dinp: dinp, dout: dout, out: out, visible: visible, scale: scale)
+    }
+
+    @inline(never)
+    public static func layerNormRow(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>,
+                                    weight: UnsafePointer<Float>, bias: UnsafePointer<Float>,
+                                    c: Int, eps: Float) -> (mean: Float, rstd: Float) {
+        layerNormRowLoop(out: out, inp: inp, weight: weight, bias: bias, c: c, eps: eps)
+    }
+
+    @inline(never)
+    public static func layerNormBackwardRow(dinp: UnsafeMutablePointer<Float>, dweight: UnsafeMutablePointer<Float>?,
+                                            dbias: UnsafeMutablePointer<Float>?, dout: UnsafePointer<Float>,
+                                            inp: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+                                            mean: Float, rstd: Float, c: Int) {
+        layerNormBackwardRowLoop(dinp: dinp, dweight: dweight, dbias: dbias, dout: dout, inp: inp, weight: weight,
+                                 mean: mean, rstd: rstd, c: c)
+    }
+
+    @inline(never)
+    public static func bfloat16Round(_ out: UnsafeMutablePointer<UInt16>, _ inp: UnsafePointer<Float>, count: Int) {
+        bfloat16RoundLoop(out, inp, count: count)
+    }
+}

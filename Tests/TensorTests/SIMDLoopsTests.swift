@@ -1,0 +1,108 @@
+import Foundation
+import SIMDLoopsAVX2
+import Testing
+import TestSupport
+@testable import Tensor
+
+/// The element-wise loops are compiled twice (baseline x86-64 in the callers' modules, AVX2 in
+/// SIMDLoopsAVX2); both copies must give bitwise the same results, tails and odd lengths
+/// included, so that which one a CPU runs never changes a result. The copies called here from
+/// the test module are its own (unoptimised, scalar) builds of the same loops: equal bits also
+/// show that every lane computes what the scalar code does.
+@Suite struct SIMDLoopsTests {
+    static let counts = [1, 7, 8, 15, 16, 17, 197, 1000]
+
+    static func inputs(_ n: Int, seed: UInt64, scale: Float = 12) -> [Float] {
+        var rng = TestRNG(seed: seed)
+        var x = rng.floats(n, scale: scale)
+        if n > 3 { x[0] = 0; x[1] = -100; x[2] = 95 }   // exp's clamps at both ends
+        return x
+    }
+
+    static func same(_ a: [Float], _ b: [Float]) -> Bool {
+        a.count == b.count && zip(a, b).allSatisfy { $0.bitPattern == $1.bitPattern }
+    }
+
+    @Test func levelFollowsTheCPUAndTheEnvironment() {
+        let forced = ProcessInfo.processInfo.environment["COCOOP_SIMD"] == "baseline"
+        #expect(SIMDLevel.current == (SIMDLevel.cpuRunsAVX2 && !forced ? .avx2 : .baseline))
+        #expect(SIMDLevel.usesAVX2 == (SIMDLevel.current == .avx2))
+    }
+
+    @Test(.enabled(if: SIMDLevel.cpuRunsAVX2, "the AVX2 copy cannot run on this CPU"), arguments: counts)
+    func quickGeluCopiesAgree(n: Int) {
+        let x = Self.inputs(n, seed: UInt64(n)), dy = Self.inputs(n, seed: 99, scale: 1)
+        var a = [Float](repeating: 0, count: n), b = a
+        quickGeluForwardLoop(out: &a, inp: x, count: n)
+        AVX2Loops.quickGeluForward(out: &b, inp: x, count: n)
+        #expect(Self.same(a, b))
+        for accumulate in [false, true] {
+            var da = dy, db = dy
+            quickGeluBackwardLoop(dinp: &da, dout: dy, inp: x, count: n, accumulate: accumulate)
+            AVX2Loops.quickGeluBackward(dinp: &db, dout: dy, inp: x, count: n, accumulate: accumulate)
+            #expect(Self.same(da, db), "accumulate \(accumulate)")
+        }
+    }
+
+    @Test(.enabled(if: SIMDLevel.cpuRunsAVX2, "the AVX2 copy cannot run on this CPU"), arguments: counts)
+    func softmaxRowCopiesAgree(n: Int) {
+        let x = Self.inputs(n, seed: UInt64(n) + 7), dy = Self.inputs(n, seed: 5, scale: 1)
+        for visible in Set([n, (n + 1) / 2, 1]) {
+            for scale: Float in [0.125, -0.5] {
+                var a = [Float](repeating: 9, count: n), b = a
+                softmaxRowLoop(out: &a, inp: x, visible: visible, cols: n, scale: scale)
+                AVX2Loops.softmaxRow(out: &b, inp: x, visible: visible, cols: n, scale: scale)
+                #expect(Self.same(a, b), "visible \(visible), scale \(scale)")
+                var inPlaceA = x, inPlaceB = x   // y == x has its own loop
+                inPlaceA.withUnsafeMutableBufferPointer {
+                    softmaxRowLoop(out: $0.baseAddress!, inp: $0.baseAddress!, visible: visible, cols: n, scale: scale)
+                }
+                inPlaceB.withUnsafeMutableBufferPointer {
+                    AVX2Loops.softmaxRow(out: $0.baseAddress!, inp: $0.baseAddress!, visible: visible, cols: n,
+                                         scale: scale)
+                }
+                #expect(Self.same(inPlaceA, inPlaceB) && Self.same(inPlaceA, a))
+                var da = dy, db = dy
+                softmaxBackwardRowLoop(dinp: &da, dout: dy, out: a, visible: visible, scale: scale)
+                AVX2Loops.softmaxBackwardRow(dinp: &db, dout: dy, out: a, visible: visible, scale: scale)
+                #expect(Self.same(da, db))
+            }
+        }
+    }
+
+    @Test(.enabled(if: SIMDLevel.cpuRunsAVX2, "the AVX2 copy cannot run on this CPU"), arguments: counts)
+    func layerNormRowCopiesAgree(c: Int) {
+        let x = Self.inputs(c, seed: 3), w = Self.inputs(c, seed: 4, scale: 2), bias = Self.inputs(c, seed: 6)
+        let dy = Self.inputs(c, seed: 8, scale: 1)
+        var a = [Float](repeating: 0, count: c), b = a
+        let sa = layerNormRowLoop(out: &a, inp: x, weight: w, bias: bias, c: c, eps: 1e-5)
+        let sb = AVX2Loops.layerNormRow(out: &b, inp: x, weight: w, bias: bias, c: c, eps: 1e-5)
+        #expect(Self.same(a, b) && sa.mean.bitPattern == sb.mean.bitPattern && sa.rstd.bitPattern == sb.rstd.bitPattern)
+        for frozen in [true, false] {
+            var da = dy, db = dy, dwa = bias, dwb = bias, dba = w, dbb = w
+            if frozen {
+                layerNormBackwardRowLoop(dinp: &da, dweight: nil, dbias: nil, dout: dy, inp: x, weight: w,
+                                         mean: sa.mean, rstd: sa.rstd, c: c)
+                AVX2Loops.layerNormBackwardRow(dinp: &db, dweight: nil, dbias: nil, dout: dy, inp: x, weight: w,
+                                               mean: sa.mean, rstd: sa.rstd, c: c)
+            } else {
+                layerNormBackwardRowLoop(dinp: &da, dweight: &dwa, dbias: &dba, dout: dy, inp: x, weight: w,
+                                         mean: sa.mean, rstd: sa.rstd, c: c)
+                AVX2Loops.layerNormBackwardRow(dinp: &db, dweight: &dwb, dbias: &dbb, dout: dy, inp: x, weight: w,
+                                               mean: sa.mean, rstd: sa.rstd, c: c)
+            }
+            #expect(Self.same(da, db) && Self.same(dwa, dwb) && Self.same(dba, dbb), "frozen \(frozen)")
+        }
+    }
+
+    @Test(.enabled(if: SIMDLevel.cpuRunsAVX2, "the AVX2 copy cannot run on this CPU"), arguments: counts)
+    func bfloat16RoundingCopiesAgree(n: Int) {
+        var x = Self.inputs(n, seed: 11, scale: 1e4)
+        if n > 5 { x[3] = .nan; x[4] = -.infinity; x[5] = Float(bitPattern: 0x3F81_8000) }
+        var a = [UInt16](repeating: 1, count: n), b = a
+        bfloat16RoundLoop(&a, x, count: n)
+        AVX2Loops.bfloat16Round(&b, x, count: n)
+        #expect(a == b)
+        #expect(a == x.map(bfloat16Bits))
+    }
+}
