@@ -19,6 +19,16 @@ static inline dnnl_status_t cocoop_dnnl_md_2d(dnnl_memory_desc_t *md, int64_t ro
     return dnnl_memory_desc_init_by_strides(md, 2, dims, type, strides);
 }
 
+/// A 4-D memory descriptor `[d0, d1, rows, cols]` with element strides `s0 .. s3` (two batch
+/// dimensions in front of a matrix: sequences and attention heads).
+static inline dnnl_status_t cocoop_dnnl_md_4d(dnnl_memory_desc_t *md, int64_t d0, int64_t d1, int64_t rows,
+                                              int64_t cols, int64_t s0, int64_t s1, int64_t row_stride,
+                                              int64_t col_stride, dnnl_data_type_t type) {
+    dnnl_dims_t dims = {d0, d1, rows, cols};
+    dnnl_dims_t strides = {s0, s1, row_stride, col_stride};
+    return dnnl_memory_desc_init_by_strides(md, 4, dims, type, strides);
+}
+
 /// omp_set_num_threads for the calling thread (no-op when no OpenMP runtime is loaded).
 static inline void cocoop_omp_set_num_threads(int n) {
     static void (*set)(int);

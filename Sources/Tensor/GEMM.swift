@@ -41,19 +41,39 @@ public func gemm<T: KernelFloat>(_ transA: Transpose, _ transB: Transpose,
 /// ``gemm(_:_:m:n:k:alpha:a:lda:b:ldb:beta:c:ldc:)`` with a frozen weight matrix as B: with
 /// its bfloat16 copy, A is rounded to bfloat16 and the product accumulates in float32
 /// (oneDNN); otherwise, and on a ``ParallelWorker`` thread (where other threads run products
-/// at once), the float32 product.
+/// at once), the float32 product. With `activation`, C is replaced by the activation of the
+/// result: fused into the product where oneDNN runs it, a second pass over C elsewhere.
 public func gemm(_ transA: Transpose, _ transB: Transpose, m: Int, n: Int, k: Int, alpha: Float = 1,
                  a: UnsafePointer<Float>, lda: Int, b: FrozenMatrix, ldb: Int,
-                 beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int) {
-    if let b16 = b.bfloat16, m > 0, n > 0, k > 0, !ParallelWorker.isCurrent {
-        let key = MatmulKey(transA: transA == .transpose, transB: transB == .transpose, m: m, n: n, k: k,
-                            lda: transA == .none ? k : m, ldb: ldb, ldc: ldc, alpha: alpha, beta: beta,
-                            bfloat16: true, threads: BLASInfo.threads)
-        if Matmuls.shared.run(key, a: UnsafeRawPointer(a), convertingRowsOf: lda, b: UnsafeRawPointer(b16.data),
-                              c: c) { return }
+                 beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int, activation: FusedActivation? = nil) {
+    if m > 0, n > 0, k > 0, !ParallelWorker.isCurrent {
+        var key = MatmulKey(transA: transA == .transpose, transB: transB == .transpose, m: m, n: n, k: k,
+                            lda: lda, ldb: ldb, ldc: ldc, alpha: alpha, beta: beta, bfloat16: false,
+                            threads: BLASInfo.threads, activation: activation)
+        if let b16 = b.bfloat16 {
+            key.bfloat16 = true
+            key.lda = transA == .none ? k : m
+            if Matmuls.shared.run(key, a: UnsafeRawPointer(a), convertingRowsOf: lda, b: UnsafeRawPointer(b16.data),
+                                  c: c) { return }
+        } else if activation != nil, GEMMRouting.float32 == .oneDNN, m * n * k >= GEMMRouting.oneDNNMinimumWork {
+            if Matmuls.shared.run(key, a: UnsafeRawPointer(a), b: UnsafeRawPointer(b.float32.data), c: c) { return }
+        }
     }
     gemm(transA, transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b.float32.data, ldb: ldb,
          beta: beta, c: c, ldc: ldc)
+    if activation == .quickGelu {
+        if ldc == n {
+            quickGeluForward(out: c, inp: c, n: m * n)
+        } else {
+            for r in 0..<m { quickGeluForward(out: c + r * ldc, inp: c + r * ldc, n: n) }
+        }
+    }
+}
+
+/// An element-wise function applied to a product's result in the same pass.
+public enum FusedActivation: Sendable {
+    /// OpenAI CLIP's `x * sigmoid(1.702 x)`.
+    case quickGelu
 }
 
 // MARK: - Routing

@@ -55,13 +55,28 @@ enum DNNLType {
 }
 
 /// What identifies a matmul primitive: `C[m, n] = alpha op(A) op(B) + beta C`, row strides
-/// as stored, operand types, and the threads it was created for.
+/// as stored, operand types, and the threads it was created for; with `batch`, as many such
+/// products over two batch dimensions (sequences, heads), at fixed element strides.
 struct MatmulKey: Hashable {
     var transA: Bool, transB: Bool
     var m: Int, n: Int, k: Int, lda: Int, ldb: Int, ldc: Int
     var alpha: Float, beta: Float
     var bfloat16: Bool
     var threads: Int
+    var batch: MatmulBatch? = nil
+    /// Applied to every element of C after the product (and the beta C sum).
+    var activation: FusedActivation? = nil
+}
+
+/// `outer` x `inner` products, the (i, j)-th with operands at `i * strides.0 + j * strides.1`
+/// elements from the first one's.
+struct MatmulBatch: Hashable {
+    var outer: Int, inner: Int
+    var a: Strides, b: Strides, c: Strides
+
+    struct Strides: Hashable {
+        var outer: Int, inner: Int
+    }
 }
 
 /// A created primitive and the descriptors of its operands.
@@ -74,11 +89,12 @@ final class Matmul {
     init(_ key: MatmulKey, engine: dnnl_engine_t) throws {
         let type = key.bfloat16 ? DNNLType.bfloat16.dnnl : DNNLType.float32.dnnl
         // op(A) is [m, k]: stored [m, k] with row stride lda, or [k, m] (transposed).
-        try check(key.transA ? cocoop_dnnl_md_2d(&a, Int64(key.m), Int64(key.k), 1, Int64(key.lda), type)
-                             : cocoop_dnnl_md_2d(&a, Int64(key.m), Int64(key.k), Int64(key.lda), 1, type), "A")
-        try check(key.transB ? cocoop_dnnl_md_2d(&b, Int64(key.k), Int64(key.n), 1, Int64(key.ldb), type)
-                             : cocoop_dnnl_md_2d(&b, Int64(key.k), Int64(key.n), Int64(key.ldb), 1, type), "B")
-        try check(cocoop_dnnl_md_2d(&c, Int64(key.m), Int64(key.n), Int64(key.ldc), 1, dnnl_f32), "C")
+        try check(Self.describe(&a, rows: key.m, cols: key.k, ld: key.lda, transposed: key.transA, type: type,
+                                batch: key.batch, strides: key.batch?.a), "A")
+        try check(Self.describe(&b, rows: key.k, cols: key.n, ld: key.ldb, transposed: key.transB, type: type,
+                                batch: key.batch, strides: key.batch?.b), "B")
+        try check(Self.describe(&c, rows: key.m, cols: key.n, ld: key.ldc, transposed: false, type: dnnl_f32,
+                                batch: key.batch, strides: key.batch?.c), "C")
         var attr: dnnl_primitive_attr_t?
         try check(dnnl_primitive_attr_create(&attr), "attributes")
         defer { dnnl_primitive_attr_destroy(attr) }
@@ -87,11 +103,14 @@ final class Matmul {
             var alpha = key.alpha
             try check(dnnl_primitive_attr_set_output_scales(attr, 1, 0, &alpha), "alpha")
         }
-        if key.beta != 0 {
+        if key.beta != 0 || key.activation != nil {
             var ops: dnnl_post_ops_t?
             try check(dnnl_post_ops_create(&ops), "post-ops")
             defer { dnnl_post_ops_destroy(ops) }
-            try check(dnnl_post_ops_append_sum(ops, key.beta), "beta")
+            if key.beta != 0 { try check(dnnl_post_ops_append_sum(ops, key.beta), "beta") }
+            if key.activation == .quickGelu {  // x sigmoid(1.702 x) is oneDNN's swish with alpha 1.702
+                try check(dnnl_post_ops_append_eltwise(ops, 1, dnnl_eltwise_swish, 1.702, 0), "QuickGELU")
+            }
             try check(dnnl_primitive_attr_set_post_ops(attr, ops), "post-ops")
         }
         var desc = dnnl_matmul_desc_t()
@@ -107,6 +126,19 @@ final class Matmul {
     }
 
     deinit { dnnl_primitive_destroy(primitive) }
+
+    /// The descriptor of a `rows` x `cols` operand (stored transposed: `cols` x `rows`), with
+    /// the key's batch dimensions in front when it has them.
+    private static func describe(_ md: inout dnnl_memory_desc_t, rows: Int, cols: Int, ld: Int, transposed: Bool,
+                                 type: dnnl_data_type_t, batch: MatmulBatch?,
+                                 strides: MatmulBatch.Strides?) -> dnnl_status_t {
+        let rowStride = Int64(transposed ? 1 : ld), colStride = Int64(transposed ? ld : 1)
+        guard let batch, let strides else {
+            return cocoop_dnnl_md_2d(&md, Int64(rows), Int64(cols), rowStride, colStride, type)
+        }
+        return cocoop_dnnl_md_4d(&md, Int64(batch.outer), Int64(batch.inner), Int64(rows), Int64(cols),
+                                 Int64(strides.outer), Int64(strides.inner), rowStride, colStride, type)
+    }
 }
 
 /// A oneDNN call that failed: which step, and oneDNN's status code.
@@ -155,8 +187,8 @@ final class Matmuls: @unchecked Sendable {
         if let sourceStride {
             let rows = key.transA ? key.k : key.m, columns = key.transA ? key.m : key.k
             let buffer = converted.reserve(rows * columns * 2).bindMemory(to: UInt16.self, capacity: rows * columns)
-            convertToBFloat16(buffer, from: a.assumingMemoryBound(to: Float.self), rows: rows, columns: columns,
-                              sourceStride: sourceStride)
+            convertToBFloat16InParallel(buffer, from: a.assumingMemoryBound(to: Float.self), rows: rows,
+                                        columns: columns, sourceStride: sourceStride)
             a = UnsafeRawPointer(buffer)
         }
         cocoop_omp_set_num_threads(Int32(key.threads))
@@ -187,6 +219,16 @@ final class Matmuls: @unchecked Sendable {
             return false
         }
         return dnnl_stream_wait(stream) == dnnl_success
+    }
+}
+
+/// ``convertToBFloat16(_:from:rows:columns:sourceStride:)`` with the rows split over
+/// ``KernelThreads`` (each row converts on its own: the result does not depend on the split).
+func convertToBFloat16InParallel(_ destination: UnsafeMutablePointer<UInt16>, from source: UnsafePointer<Float>,
+                                 rows: Int, columns: Int, sourceStride: Int) {
+    parallelFor(rows, grain: Swift.max(1, 4 * elementwiseGrain / Swift.max(1, columns))) { range in
+        convertToBFloat16(destination + range.lowerBound * columns, from: source + range.lowerBound * sourceStride,
+                          rows: range.count, columns: columns, sourceStride: sourceStride)
     }
 }
 

@@ -55,3 +55,21 @@ import TestSupport
         #expect(e < 1e-6, "ResNet features, bf16 model vs fp32: \(e)")
     }
 }
+
+/// The image tower's inference pass (QuickGELU fused into c_fc's product, no activations
+/// kept) computes what the pass that keeps every activation computes.
+@Suite struct InferencePassTests {
+    @Test(arguments: MatmulPrecision.allCases)
+    func visionInferencePassEqualsTheObservedPass(precision: MatmulPrecision) throws {
+        guard precision == .float32 || OneDNN.hasNativeBFloat16 else { return }
+        let url = EncoderFixtureTests.shared.appendingPathComponent("clip_openai.safetensors")
+        let model = try CLIPModel(contentsOf: url, precision: precision)
+        let pixels = try EncoderFixtureTests.pixels(try EncoderFixtureTests.file("features/features.safetensors"))
+        guard case let .transformer(vision) = model.vision else { Issue.record("not a ViT"); return }
+        var layers = 0
+        let observed = vision.encode(pixels: pixels, chunk: 16) { _, _, _ in layers += 1 }
+        let inference = vision.encode(pixels: pixels)
+        #expect(layers > 0)
+        #expect(normwiseError(inference.array, observed.array.map(Double.init)) < 1e-5)
+    }
+}

@@ -13,9 +13,10 @@ public protocol AttentionLayout {
     func probsCount(heads: Int) -> Int
     /// Elements of scratch the backward needs.
     var scratchCount: Int { get }
-    /// Multi-head attention over the packed q|k|v rows (tokens, 3D) into out (tokens, D).
+    /// Multi-head attention over the packed q|k|v rows (tokens, 3D) into out (tokens, D);
+    /// its products at `precision` where the layout batches them (else float32).
     func forward(out: UnsafeMutablePointer<Float>, probs: UnsafeMutablePointer<Float>,
-                 qkv: UnsafePointer<Float>, width: Int, heads: Int)
+                 qkv: UnsafePointer<Float>, width: Int, heads: Int, precision: MatmulPrecision)
     /// Accumulates the q|k|v gradient (tokens, 3D).
     func backward(dqkv: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>,
                   dout: UnsafePointer<Float>, probs: UnsafePointer<Float>,
@@ -33,9 +34,9 @@ public struct UniformSequences: AttentionLayout {
     public var scratchCount: Int { 2 * length * length }
 
     public func forward(out: UnsafeMutablePointer<Float>, probs: UnsafeMutablePointer<Float>,
-                        qkv: UnsafePointer<Float>, width: Int, heads: Int) {
+                        qkv: UnsafePointer<Float>, width: Int, heads: Int, precision: MatmulPrecision = .float32) {
         multiHeadAttentionForward(out: out, probs: probs, qkv: qkv, batch: batch, t: length,
-                                  width: width, heads: heads, causal: causal)
+                                  width: width, heads: heads, causal: causal, precision: precision)
     }
 
     public func backward(dqkv: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>,
@@ -114,8 +115,9 @@ public struct SharedPrefixLayout: AttentionLayout {
         probsStarts[g] * heads + head * probsPerHead[g]
     }
 
+    /// Per group and head: the prefix's and each suffix's products are small and float32.
     public func forward(out: UnsafeMutablePointer<Float>, probs: UnsafeMutablePointer<Float>,
-                        qkv: UnsafePointer<Float>, width: Int, heads: Int) {
+                        qkv: UnsafePointer<Float>, width: Int, heads: Int, precision: MatmulPrecision = .float32) {
         let ld = 3 * width, hd = width / heads
         visit(heads: heads) { group, head, _ in
             let base = groupStarts[group], h = head * hd

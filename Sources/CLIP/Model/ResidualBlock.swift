@@ -59,26 +59,34 @@ extension ResidualBlockWeights {
     // MARK: - Forward
 
     /// Runs the block on `x` (tokens, width) in place, saving activations into `act`.
-    /// `scratch` holds at least tokens x width elements.
+    /// `scratch` holds at least tokens x width elements. With `saveForBackward: false` (an
+    /// inference pass) `act` is only working space: the block's input and the MLP's
+    /// pre-activation are not kept, and QuickGELU is fused into c_fc's product where oneDNN
+    /// runs it.
     public func forward(_ x: UnsafeMutablePointer<Float>, layout: AttentionLayout, heads: Int,
-                        act: BlockActivations, scratch: UnsafeMutablePointer<Float>) {
+                        act: BlockActivations, scratch: UnsafeMutablePointer<Float>, saveForBackward: Bool = true) {
         let n = act.tokens, d = act.width, h4 = 4 * d
-        act.input.data.update(from: x, count: n * d)
+        if saveForBackward { act.input.data.update(from: x, count: n * d) }
         layerNormForward(out: act.ln1.data, mean: act.ln1Mean.data, rstd: act.ln1Rstd.data,
                          inp: x, weight: ln1.weight.data, bias: ln1.bias.data, n: n, c: d)
         linearForward(out: act.qkv.data, inp: act.ln1.data, weight: attnIn.matrix,
                       bias: attnIn.bias?.data, n: n, inFeatures: d, outFeatures: 3 * d)
         layout.forward(out: act.attn.data, probs: act.probs.data, qkv: act.qkv.data,
-                       width: d, heads: heads)
+                       width: d, heads: heads, precision: attnIn.matrix.bfloat16 == nil ? .float32 : .bfloat16)
         linearForward(out: scratch, inp: act.attn.data, weight: attnOut.matrix,
                       bias: attnOut.bias?.data, n: n, inFeatures: d, outFeatures: d)
         residualForward(out: act.residual1.data, a: x, b: scratch, n: n * d)
         layerNormForward(out: act.ln2.data, mean: act.ln2Mean.data, rstd: act.ln2Rstd.data,
                          inp: act.residual1.data, weight: ln2.weight.data, bias: ln2.bias.data,
                          n: n, c: d)
-        linearForward(out: act.fc.data, inp: act.ln2.data, weight: fc.matrix,
-                      bias: fc.bias?.data, n: n, inFeatures: d, outFeatures: h4)
-        quickGeluForward(out: act.gelu.data, inp: act.fc.data, n: n * h4)
+        if saveForBackward {
+            linearForward(out: act.fc.data, inp: act.ln2.data, weight: fc.matrix,
+                          bias: fc.bias?.data, n: n, inFeatures: d, outFeatures: h4)
+            quickGeluForward(out: act.gelu.data, inp: act.fc.data, n: n * h4)
+        } else {
+            linearForward(out: act.gelu.data, inp: act.ln2.data, weight: fc.matrix,
+                          bias: fc.bias?.data, n: n, inFeatures: d, outFeatures: h4, activation: .quickGelu)
+        }
         linearForward(out: scratch, inp: act.gelu.data, weight: proj.matrix,
                       bias: proj.bias?.data, n: n, inFeatures: h4, outFeatures: d)
         residualForward(out: x, a: act.residual1.data, b: scratch, n: n * d)

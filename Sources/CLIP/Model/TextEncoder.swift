@@ -163,7 +163,8 @@ public struct TextEncoder {
         }
         for (l, block) in weights.blocks.enumerated() {
             block.forward(x.data, layout: input.layout, heads: heads,
-                          act: work.layers[min(l, work.layers.count - 1)], scratch: work.scratch.data)
+                          act: work.layers[min(l, work.layers.count - 1)], scratch: work.scratch.data,
+                          saveForBackward: tape != nil)
         }
         for (i, r) in input.featureRows.enumerated() {
             (work.rows.data + i * d).update(from: x.data + r * d, count: d)

@@ -78,7 +78,8 @@ public struct VisionEncoder {
                          weight: weights.lnPre.weight.data, bias: weights.lnPre.bias.data,
                          n: b * t, c: d)
         for (l, block) in weights.blocks.enumerated() {
-            block.forward(x.data, layout: w.layout, heads: heads, act: w.act, scratch: w.scratch.data)
+            block.forward(x.data, layout: w.layout, heads: heads, act: w.act, scratch: w.scratch.data,
+                          saveForBackward: observer != nil)
             observer?(l, w.act, x)
         }
         for s in 0..<b { (w.cls.data + s * d).update(from: x.data + s * t * d, count: d) }

@@ -80,12 +80,14 @@ public func projectionBackward<T: KernelFloat>(dinp: UnsafeMutablePointer<T>,
 
 /// ``linearForward(out:inp:weight:bias:n:inFeatures:outFeatures:)`` for a frozen layer,
 /// whose product runs at the weight's precision (bfloat16 when it has a bfloat16 copy).
+/// With `activation`, `out` holds the activation of the layer's output (fused into the product
+/// where oneDNN runs it).
 public func linearForward(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>,
                           weight: FrozenMatrix, bias: UnsafePointer<Float>?,
-                          n: Int, inFeatures: Int, outFeatures: Int) {
+                          n: Int, inFeatures: Int, outFeatures: Int, activation: FusedActivation? = nil) {
     broadcastBias(out: out, bias: bias, n: n, outFeatures: outFeatures)
     gemm(.none, .transpose, m: n, n: outFeatures, k: inFeatures, a: inp, lda: inFeatures, b: weight,
-         ldb: inFeatures, beta: bias == nil ? 0 : 1, c: out, ldc: outFeatures)
+         ldb: inFeatures, beta: bias == nil ? 0 : 1, c: out, ldc: outFeatures, activation: activation)
 }
 
 /// The input gradient of a frozen layer, `dinp (+)= dout W`, at the weight's precision.
