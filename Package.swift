@@ -34,8 +34,9 @@ let package = Package(
         // The element-wise loops, written once and compiled twice: for baseline x86-64 (in
         // Tensor) and for AVX2 (SIMDLoopsAVX2), which Tensor calls where the CPU has it.
         .target(name: "SIMDLoops"),
+        // Optimised in debug builds too: the tests' small products run through it.
         .target(name: "SIMDLoopsAVX2", dependencies: ["SIMDLoops"],
-                swiftSettings: [.unsafeFlags(["-target-cpu", "haswell"])]),
+                swiftSettings: [.unsafeFlags(["-target-cpu", "haswell", "-O"])]),
         .target(name: "Tensor", dependencies: ["COpenBLAS", "CDNNL", "SIMDLoops", "SIMDLoopsAVX2"]),
         .target(name: "Imaging", dependencies: ["CTurboJPEG", "CPNG", "Support"]),
         .target(name: "CLIP", dependencies: ["Tensor", "Support", "Gunzip", "TorchFormats"],

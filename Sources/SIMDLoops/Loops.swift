@@ -142,3 +142,37 @@ public func bfloat16RoundLoop(_ out: UnsafeMutablePointer<UInt16>, _ inp: Unsafe
         c += 1
     }
 }
+
+// MARK: - Small matrix products
+
+/// `C[m, n] = alpha op(A) op(B) + beta C`, row-major with row strides as stored (BLAS's
+/// meaning: beta 0 overwrites C), for products so small that a BLAS call costs more than its
+/// arithmetic (attention over a few tokens: 5 x 5 x 64). With B transposed each element is a
+/// dot product along contiguous rows (``rowSum(_:_:)``); otherwise each row of C accumulates
+/// rows of B scaled by A's elements, in order p = 0, 1, ...
+@inlinable @inline(__always)
+public func smallGemmLoop<T: LoopFloat>(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: T,
+                                        a: UnsafePointer<T>, lda: Int, b: UnsafePointer<T>, ldb: Int,
+                                        beta: T, c: UnsafeMutablePointer<T>, ldc: Int) {
+    for i in 0..<m {
+        let ci = c + i * ldc
+        if transB {
+            for j in 0..<n {
+                let bj = b + j * ldb
+                let s = transA ? rowSum(k) { a[$0 * lda + i] * bj[$0] } : rowSum(k) { a[i * lda + $0] * bj[$0] }
+                ci[j] = beta == 0 ? alpha * s : alpha * s + beta * ci[j]
+            }
+        } else {
+            if beta == 0 {
+                for j in 0..<n { ci[j] = 0 }
+            } else if beta != 1 {
+                for j in 0..<n { ci[j] *= beta }
+            }
+            for p in 0..<k {
+                let x = alpha * (transA ? a[p * lda + i] : a[i * lda + p])
+                let bp = b + p * ldb
+                for j in 0..<n { ci[j] += x * bp[j] }
+            }
+        }
+    }
+}

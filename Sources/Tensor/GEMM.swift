@@ -1,5 +1,6 @@
 import COpenBLAS
 import Foundation
+import SIMDLoopsAVX2
 
 /// Whether a GEMM operand is used as stored or transposed.
 public enum Transpose: Sendable {
@@ -24,6 +25,17 @@ public func gemm<T: KernelFloat>(_ transA: Transpose, _ transB: Transpose,
     if m == 0 || n == 0 { return }
     if k == 0 {  // BLAS would leave C untouched for beta == 1 only; be explicit.
         for i in 0..<m { for j in 0..<n { c[i * ldc + j] = beta == 0 ? 0 : beta * c[i * ldc + j] } }
+        return
+    }
+    if T.self == Float.self, m * n * k <= GEMMRouting.smallWork {
+        let (ta, tb) = (transA == .transpose, transB == .transpose)
+        if SIMDLevel.usesAVX2 {
+            AVX2Loops.smallGemm(transA: ta, transB: tb, m: m, n: n, k: k, alpha: Float(alpha), a: floats(a), lda: lda,
+                                b: floats(b), ldb: ldb, beta: Float(beta), c: floats(c), ldc: ldc)
+        } else {
+            smallGemmLoop(transA: ta, transB: tb, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
+                          beta: beta, c: c, ldc: ldc)
+        }
         return
     }
     if T.self == Float.self, GEMMRouting.float32 == .oneDNN, m * n * k >= GEMMRouting.oneDNNMinimumWork,
@@ -110,6 +122,11 @@ public enum GEMMRouting {
 
     /// Multiply-adds below which a float32 product stays with OpenBLAS.
     public static let oneDNNMinimumWork = 1 << 20
+
+    /// Multiply-adds up to which a float32 product runs as a plain loop (SIMDLoops'
+    /// `smallGemmLoop`): a BLAS call's set-up costs more than the arithmetic of the attention
+    /// products over a few tokens that a shared-prefix layout runs by the thousand.
+    public static let smallWork = 1 << 14
 }
 
 /// `batch` independent products `C_i = alpha * op(A_i) * op(B_i) + beta * C_i` whose

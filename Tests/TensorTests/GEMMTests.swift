@@ -26,6 +26,33 @@ import TestSupport
         for i in 0..<m { for j in n..<ldc { #expect(fast[i * ldc + j] == c0[i * ldc + j]) } }
     }
 
+    /// Float products up to ``GEMMRouting/smallWork`` multiply-adds run as SIMDLoops' plain
+    /// loop: every transpose, padded strides, beta 0 (C's NaNs overwritten), 1 and otherwise.
+    @Test(arguments: 0..<4)
+    func smallFloatProductsMatchTheDoubleLoop(caseIndex: Int) {
+        let (ta, tb) = Self.cases[caseIndex]
+        var rng = TestRNG(seed: UInt64(caseIndex) + 40)
+        let m = 5, n = 19, k = 64, pad = 3   // 6,080 multiply-adds: the loop, not BLAS
+        #expect(m * n * k <= GEMMRouting.smallWork)
+        let (ar, ac) = ta == .none ? (m, k) : (k, m)
+        let (br, bc) = tb == .none ? (k, n) : (n, k)
+        let lda = ac + pad, ldb = bc + pad, ldc = n + pad
+        let a = rng.floats(ar * lda), b = rng.floats(br * ldb), c0 = rng.floats(m * ldc)
+        for beta: Float in [0, 1, 0.3] {
+            var fast = beta == 0 ? [Float](repeating: .nan, count: m * ldc) : c0
+            let start = fast
+            gemm(ta, tb, m: m, n: n, k: k, alpha: 0.7, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: &fast, ldc: ldc)
+            var slow = c0.map(Double.init)
+            naiveGemm(ta, tb, m: m, n: n, k: k, alpha: 0.7, a: a.map(Double.init), lda: lda, b: b.map(Double.init),
+                      ldb: ldb, beta: Double(beta), c: &slow, ldc: ldc)
+            let inside = (0..<m).flatMap { i in (0..<n).map { i * ldc + $0 } }
+            #expect(normwiseError(inside.map { fast[$0] }, inside.map { slow[$0] }) < 1e-6, "beta \(beta)")
+            for i in 0..<m {
+                for j in n..<ldc { #expect(fast[i * ldc + j].bitPattern == start[i * ldc + j].bitPattern) }
+            }
+        }
+    }
+
     @Test func floatGemmMatchesDoubleReference() {
         var rng = TestRNG(seed: 42)
         let m = 33, n = 17, k = 65

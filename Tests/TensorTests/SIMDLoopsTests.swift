@@ -105,4 +105,21 @@ import TestSupport
         #expect(a == b)
         #expect(a == x.map(bfloat16Bits))
     }
+
+    @Test(.enabled(if: SIMDLevel.cpuRunsAVX2, "the AVX2 copy cannot run on this CPU"), arguments: [false, true])
+    func smallGemmCopiesAgree(transB: Bool) {
+        for transA in [false, true] {
+            let m = 5, n = 9, k = 67, ld = 70
+            let a = Self.inputs(70 * 70, seed: 1, scale: 1), b = Self.inputs(70 * 70, seed: 2, scale: 1)
+            let c0 = Self.inputs(m * ld, seed: 3, scale: 1)
+            for beta: Float in [0, 1, 0.5] {
+                var x = c0, y = c0
+                smallGemmLoop(transA: transA, transB: transB, m: m, n: n, k: k, alpha: 0.9, a: a, lda: ld, b: b,
+                              ldb: ld, beta: beta, c: &x, ldc: ld)
+                AVX2Loops.smallGemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: 0.9, a: a, lda: ld, b: b,
+                                    ldb: ld, beta: beta, c: &y, ldc: ld)
+                #expect(Self.same(x, y), "transA \(transA), beta \(beta)")
+            }
+        }
+    }
 }
