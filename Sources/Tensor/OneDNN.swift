@@ -141,6 +141,37 @@ final class Matmul {
     }
 }
 
+/// A row softmax primitive over a dense `rows` x `cols` float32 matrix (attention's scores,
+/// already scaled), into float32 or bfloat16.
+struct SoftmaxKey: Hashable {
+    var rows: Int, cols: Int
+    var bfloat16Output: Bool
+    var threads: Int
+}
+
+/// A created softmax primitive and its operands' descriptors.
+final class RowSoftmax {
+    let primitive: dnnl_primitive_t
+    var src = dnnl_memory_desc_t(), dst = dnnl_memory_desc_t()
+
+    init(_ key: SoftmaxKey, engine: dnnl_engine_t) throws {
+        try check(cocoop_dnnl_md_2d(&src, Int64(key.rows), Int64(key.cols), Int64(key.cols), 1, dnnl_f32), "source")
+        try check(cocoop_dnnl_md_2d(&dst, Int64(key.rows), Int64(key.cols), Int64(key.cols), 1,
+                                    key.bfloat16Output ? dnnl_bf16 : dnnl_f32), "destination")
+        var desc = dnnl_softmax_v2_desc_t()
+        try check(dnnl_softmax_v2_forward_desc_init(&desc, dnnl_forward_inference, dnnl_softmax_accurate,
+                                                    &src, &dst, 1), "softmax descriptor")
+        var pd: dnnl_primitive_desc_t?
+        try check(dnnl_primitive_desc_create(&pd, &desc, nil, engine, nil), "softmax primitive descriptor")
+        defer { dnnl_primitive_desc_destroy(pd) }
+        var p: dnnl_primitive_t?
+        try check(dnnl_primitive_create(&p, pd), "softmax primitive")
+        primitive = p!
+    }
+
+    deinit { dnnl_primitive_destroy(primitive) }
+}
+
 /// A oneDNN call that failed: which step, and oneDNN's status code.
 struct DNNLError: Error, CustomStringConvertible {
     let step: String, status: dnnl_status_t
@@ -160,6 +191,7 @@ final class Matmuls: @unchecked Sendable {
     private var engine: dnnl_engine_t?
     private var stream: dnnl_stream_t?
     private var primitives: [MatmulKey: Matmul] = [:]
+    private var softmaxes: [SoftmaxKey: RowSoftmax] = [:]
     private var scratch = GrowingBuffer(), converted = GrowingBuffer()
 
     private init() {
@@ -216,6 +248,33 @@ final class Matmuls: @unchecked Sendable {
                     dnnl_exec_arg_t(arg: DNNL_ARG_DST, memory: memories[2]),
                     dnnl_exec_arg_t(arg: DNNL_ARG_SCRATCHPAD, memory: memories[3])]
         guard dnnl_primitive_execute(matmul.primitive, stream, Int32(args.count), &args) == dnnl_success else {
+            return false
+        }
+        return dnnl_stream_wait(stream) == dnnl_success
+    }
+
+    /// The softmax of every row of `src` (float32, `key.rows` x `key.cols`, dense) into `dst`
+    /// (float32, which may be `src`, or bfloat16). - Returns: false when oneDNN could not run it.
+    func softmax(_ key: SoftmaxKey, src: UnsafePointer<Float>, dst: UnsafeMutableRawPointer) -> Bool {
+        lock.lock(); defer { lock.unlock() }
+        guard let engine, let stream else { return false }
+        cocoop_omp_set_num_threads(Int32(key.threads))
+        let softmax: RowSoftmax
+        if let cached = softmaxes[key] {
+            softmax = cached
+        } else {
+            guard let made = try? RowSoftmax(key, engine: engine) else { return false }
+            softmaxes[key] = made
+            softmax = made
+        }
+        var memories: [dnnl_memory_t?] = [nil, nil]
+        defer { memories.forEach { if let m = $0 { dnnl_memory_destroy(m) } } }
+        guard dnnl_memory_create(&memories[0], &softmax.src, engine, UnsafeMutableRawPointer(mutating: src))
+                == dnnl_success,
+              dnnl_memory_create(&memories[1], &softmax.dst, engine, dst) == dnnl_success else { return false }
+        var args = [dnnl_exec_arg_t(arg: DNNL_ARG_SRC, memory: memories[0]),
+                    dnnl_exec_arg_t(arg: DNNL_ARG_DST, memory: memories[1])]
+        guard dnnl_primitive_execute(softmax.primitive, stream, Int32(args.count), &args) == dnnl_success else {
             return false
         }
         return dnnl_stream_wait(stream) == dnnl_success

@@ -14,14 +14,15 @@ import TestSupport
     /// ``GEMMRouting/oneDNNMinimumWork``.
     static let batch = 2, t = 64, heads = 4, width = 256
 
-    static func attention(precision: MatmulPrecision, causal: Bool) -> (out: [Float], probs: [Float],
-                                                                        refOut: [Double], refProbs: [Double]) {
+    static func attention(precision: MatmulPrecision, causal: Bool, keepProbabilities: Bool = true)
+        -> (out: [Float], probs: [Float], refOut: [Double], refProbs: [Double]) {
         var rng = TestRNG(seed: causal ? 21 : 20)
         let qkv = rng.floats(batch * t * 3 * width, scale: 2)
         var out = [Float](repeating: .nan, count: batch * t * width)
         var probs = [Float](repeating: .nan, count: batch * heads * t * t)
         multiHeadAttentionForward(out: &out, probs: &probs, qkv: qkv, batch: batch, t: t, width: width,
-                                  heads: heads, causal: causal, precision: precision)
+                                  heads: heads, causal: causal, precision: precision,
+                                  keepProbabilities: keepProbabilities)
         var refOut = [Double](repeating: 0, count: out.count), refProbs = [Double](repeating: 0, count: probs.count)
         multiHeadAttentionForward(out: &refOut, probs: &refProbs, qkv: qkv.map(Double.init), batch: batch, t: t,
                                   width: width, heads: heads, causal: causal)
@@ -49,6 +50,10 @@ import TestSupport
         #expect(eo > 1e-4 && eo < 1e-2, "output: \(eo)")
         #expect(ep > 1e-4 && ep < 1e-2, "probabilities: \(ep)")
         if causal { #expect(r.probs[1] == 0, "masked entries are zero") }
+        // An inference pass (no probabilities kept: unmasked, the softmax writes bfloat16 directly).
+        let inference = Self.attention(precision: .bfloat16, causal: causal, keepProbabilities: false)
+        let ei = normwiseError(inference.out, r.refOut)
+        #expect(ei > 1e-4 && ei < 1e-2, "output of the inference pass: \(ei)")
     }
 
     @Test func smallLayersKeepThePerHeadProducts() {

@@ -14,9 +14,10 @@ public protocol AttentionLayout {
     /// Elements of scratch the backward needs.
     var scratchCount: Int { get }
     /// Multi-head attention over the packed q|k|v rows (tokens, 3D) into out (tokens, D);
-    /// its products at `precision` where the layout batches them (else float32).
+    /// its products at `precision` where the layout batches them (else float32). With
+    /// `forBackward: false` (an inference pass) `probs` need not end up holding probabilities.
     func forward(out: UnsafeMutablePointer<Float>, probs: UnsafeMutablePointer<Float>,
-                 qkv: UnsafePointer<Float>, width: Int, heads: Int, precision: MatmulPrecision)
+                 qkv: UnsafePointer<Float>, width: Int, heads: Int, precision: MatmulPrecision, forBackward: Bool)
     /// Accumulates the q|k|v gradient (tokens, 3D).
     func backward(dqkv: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>,
                   dout: UnsafePointer<Float>, probs: UnsafePointer<Float>,
@@ -34,9 +35,11 @@ public struct UniformSequences: AttentionLayout {
     public var scratchCount: Int { 2 * length * length }
 
     public func forward(out: UnsafeMutablePointer<Float>, probs: UnsafeMutablePointer<Float>,
-                        qkv: UnsafePointer<Float>, width: Int, heads: Int, precision: MatmulPrecision = .float32) {
+                        qkv: UnsafePointer<Float>, width: Int, heads: Int, precision: MatmulPrecision = .float32,
+                        forBackward: Bool = true) {
         multiHeadAttentionForward(out: out, probs: probs, qkv: qkv, batch: batch, t: length,
-                                  width: width, heads: heads, causal: causal, precision: precision)
+                                  width: width, heads: heads, causal: causal, precision: precision,
+                                  keepProbabilities: forBackward)
     }
 
     public func backward(dqkv: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>,
@@ -117,7 +120,8 @@ public struct SharedPrefixLayout: AttentionLayout {
 
     /// Per group and head: the prefix's and each suffix's products are small and float32.
     public func forward(out: UnsafeMutablePointer<Float>, probs: UnsafeMutablePointer<Float>,
-                        qkv: UnsafePointer<Float>, width: Int, heads: Int, precision: MatmulPrecision = .float32) {
+                        qkv: UnsafePointer<Float>, width: Int, heads: Int, precision: MatmulPrecision = .float32,
+                        forBackward: Bool = true) {
         let ld = 3 * width, hd = width / heads
         visit(heads: heads) { group, head, _ in
             let base = groupStarts[group], h = head * hd

@@ -72,7 +72,8 @@ extension ResidualBlockWeights {
         linearForward(out: act.qkv.data, inp: act.ln1.data, weight: attnIn.matrix,
                       bias: attnIn.bias?.data, n: n, inFeatures: d, outFeatures: 3 * d)
         layout.forward(out: act.attn.data, probs: act.probs.data, qkv: act.qkv.data,
-                       width: d, heads: heads, precision: attnIn.matrix.bfloat16 == nil ? .float32 : .bfloat16)
+                       width: d, heads: heads, precision: attnIn.matrix.bfloat16 == nil ? .float32 : .bfloat16,
+                       forBackward: saveForBackward)
         linearForward(out: scratch, inp: act.attn.data, weight: attnOut.matrix,
                       bias: attnOut.bias?.data, n: n, inFeatures: d, outFeatures: d)
         residualForward(out: act.residual1.data, a: x, b: scratch, n: n * d)

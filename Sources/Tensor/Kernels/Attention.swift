@@ -112,6 +112,7 @@ func headGrain(t: Int, headDim: Int) -> Int { Swift.max(1, (1 << 15) / Swift.max
 /// pairs split over ``KernelThreads`` (each pair writes its own columns and probabilities).
 /// For Float layers large enough, both products instead run batched over all pairs in
 /// oneDNN (AttentionProducts.swift), at `precision`; smaller ones, and Double, are float32.
+/// Without `keepProbabilities` (an inference pass) `probs` may be left holding anything.
 /// - Parameters: out (B, T, D); probs (B, H, T, T) saved; qkv (B, T, 3D) as produced by
 ///   the in-projection (q, k, v each D wide; head h owns features h*hd ..< (h+1)*hd).
 @_specialize(exported: true, where T == Float)
@@ -119,11 +120,13 @@ public func multiHeadAttentionForward<T: KernelFloat>(out: UnsafeMutablePointer<
                                                       probs: UnsafeMutablePointer<T>,
                                                       qkv: UnsafePointer<T>,
                                                       batch: Int, t: Int, width: Int, heads: Int,
-                                                      causal: Bool, precision: MatmulPrecision = .float32) {
+                                                      causal: Bool, precision: MatmulPrecision = .float32,
+                                                      keepProbabilities: Bool = true) {
     let hd = width / heads, ld = 3 * width
     if T.self == Float.self, usesBatchedAttention(batch: batch, heads: heads, t: t, headDim: hd, precision: precision),
        batchedAttentionForward(out: floats(out), probs: floats(probs), qkv: floats(qkv), batch: batch, t: t,
-                               width: width, heads: heads, causal: causal, precision: precision) {
+                               width: width, heads: heads, causal: causal, precision: precision,
+                               keepProbabilities: keepProbabilities) {
         return
     }
     let scale = 1 / T.sqrt(T(hd))
