@@ -48,7 +48,6 @@ public final class CLIPWeights {
     let reader: CLIPCheckpointReader
     /// Every float32 tensor (at bfloat16, all but the matrices).
     let parameters: [CLIPParameter: Tensor]
-    private let resNetWeights: ResNetTowerWeights?
     private let hashLock = NSLock()
     private var cachedSHA256: String?
 
@@ -57,7 +56,6 @@ public final class CLIPWeights {
          warnings: [String], bfloat16: [CLIPParameter: BFloat16Matrix] = [:], storage: BFloat16Storage = .none) {
         self.architecture = architecture
         self.parameters = parameters
-        self.resNetWeights = resNet
         self.logitScale = logitScale
         self.file = file
         self.reader = reader
@@ -68,9 +66,9 @@ public final class CLIPWeights {
         self.precision = bfloat16.isEmpty ? .float32 : .bfloat16
         self.bfloat16Storage = storage
         func matrix(_ p: CLIPParameter, _ shape: [Int]? = nil) -> FrozenMatrix {
-            let shape = shape ?? p.shape(architecture)
-            if let b16 = bfloat16[p] { return FrozenMatrix(bfloat16: b16, shape: shape) }
-            return FrozenMatrix(parameters[p]!.reshaped(shape))
+            if let b16 = bfloat16[p] { return FrozenMatrix(bfloat16: b16, shape: shape ?? p.shape(architecture)) }
+            let t = parameters[p]!
+            return FrozenMatrix(shape.map { t.reshaped($0) } ?? t)
         }
         func block(_ tower: CLIPTower, _ index: Int) -> ResidualBlockWeights {
             func t(_ p: CLIPBlockParameter) -> Tensor { parameters[.block(tower, index, p)]! }
@@ -146,16 +144,16 @@ public final class CLIPWeights {
         let finite = { (p: CLIPParameter) in try reader.finiteTensor(p, architecture) }
         let resNet = try architecture.isResNet
             ? ResNetTowerWeights(architecture: architecture) { try finite(.resNet($0)) } : nil
+        let logitScale = try reader.logitScale()
+        guard logitScale.isFinite else {
+            throw CLIPWeightsError.nonFinite(file: file.path, name: reader.naming.fileNames(.global(.logitScale))[0],
+                                             index: 0, value: logitScale)
+        }
         var bfloat16: [CLIPParameter: BFloat16Matrix] = [:], storage = BFloat16Storage.none
         if precision == .bfloat16 {
             (bfloat16, storage) = try loadBFloat16(reader: reader, architecture: architecture, config: configURL,
                                                    cache: cache)
             file.mapping.releaseResidentPages()  // the source's pages read for the conversion
-        }
-        let logitScale = try reader.logitScale()
-        guard logitScale.isFinite else {
-            throw CLIPWeightsError.nonFinite(file: file.path, name: reader.naming.fileNames(.global(.logitScale))[0],
-                                             index: 0, value: logitScale)
         }
         return CLIPWeights(architecture: architecture, parameters: parameters, resNet: resNet,
                            logitScale: logitScale, file: file, reader: reader, configSource: configURL,
