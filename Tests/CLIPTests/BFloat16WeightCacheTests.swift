@@ -128,6 +128,25 @@ import TestSupport
         }
     }
 
+    @Test("a temporary file abandoned over ten minutes ago is removed when the cache file is written")
+    func abandonedTemporariesAreRemoved() throws {
+        try TemporaryDirectory.with("bf16-cache") { folder in
+            guard case let .mapped(path, _) = try Self.cached(Self.f32, folder).weights.bfloat16Storage else {
+                Issue.record("not mapped")
+                return
+            }
+            let name = URL(fileURLWithPath: path).lastPathComponent
+            try FileManager.default.removeItem(atPath: path)
+            let stale = folder.appendingPathComponent(".\(name).tmp.AAAAAA").path
+            let fresh = folder.appendingPathComponent(".\(name).tmp.BBBBBB").path
+            for p in [stale, fresh] { try Data("partial".utf8).write(to: URL(fileURLWithPath: p)) }
+            try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -3600)],
+                                                  ofItemAtPath: stale)
+            _ = try Self.cached(Self.f32, folder)
+            #expect(Self.cacheFiles(folder) == [URL(fileURLWithPath: fresh).lastPathComponent, name].sorted())
+        }
+    }
+
     @Test("an unusable cache folder: private bfloat16 copies, and a notice naming the folder and errno")
     func unusableFolderFallsBack() throws {
         try TemporaryDirectory.with("bf16-cache") { folder in

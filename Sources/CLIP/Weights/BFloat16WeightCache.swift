@@ -87,13 +87,19 @@ enum BFloat16CacheFile {
                 return (found, .mapped(path: path, created: false))
             }
             try makeFolder(folder, own: cache.requiresOwnFolder)
+            removeAbandonedTemporaries(folder: folder, name: name)
             let temporary = try write(folder: folder, name: name, identity: identity, shapes: shapes, tensor: tensor)
             defer { unlink(temporary) }
             if link(temporary, path) != 0 {
                 let code = errno
-                guard code == EEXIST else { throw WeightCacheFailure(step: "link", path: path, code: code) }
+                // No hard links on this file system: renaming is atomic too (the last rank's file stays).
+                let linkless = code == EPERM || code == EOPNOTSUPP
+                guard code == EEXIST || linkless else {
+                    throw WeightCacheFailure(step: "link", path: path, code: code)
+                }
                 // Another rank was first: its file, unless that one is bad (then ours replaces it).
-                if let found = try map(path, identity: identity, shapes: shapes, folder: folder, cache: cache) {
+                if !linkless, let found = try map(path, identity: identity, shapes: shapes, folder: folder,
+                                                  cache: cache) {
                     return (found, .mapped(path: path, created: false))
                 }
                 guard rename(temporary, path) == 0 else {
@@ -224,6 +230,20 @@ enum BFloat16CacheFile {
     }
 
     // MARK: - The folder
+
+    /// Removes temporary files of `name` left for over ten minutes (by a rank killed while
+    /// writing): in /dev/shm they would hold memory until the next reboot.
+    private static func removeAbandonedTemporaries(folder: String, name: String) {
+        let prefix = ".\(name).tmp.", now = time(nil)
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+        for entry in entries where entry.hasPrefix(prefix) {
+            var info = stat()
+            let path = folder + "/" + entry
+            if lstat(path, &info) == 0, info.st_mode & S_IFMT == S_IFREG, now - info.st_mtim.tv_sec > 600 {
+                unlink(path)
+            }
+        }
+    }
 
     /// Creates `folder` and its parents (mode 0700 for new ones).
     private static func makeFolder(_ folder: String, own: Bool) throws {
