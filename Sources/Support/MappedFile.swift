@@ -74,6 +74,12 @@ public final class MappedFile {
         if let base { munmap(base, count) }
     }
 
+    /// Lets the kernel drop this process's resident pages of the mapping (`MADV_DONTNEED`):
+    /// the contents stay the file's and are read back on the next access. For data read once.
+    public func releaseResidentPages() {
+        if let base { _ = madvise(base, count, Int32(MADV_DONTNEED)) }
+    }
+
     /// The file's contents (valid while this object lives).
     public var bytes: UnsafeRawBufferPointer {
         UnsafeRawBufferPointer(start: base.map { UnsafeRawPointer($0) }, count: count)

@@ -83,7 +83,12 @@ public final class SweepRunner {
             event([("event", .string("sweep_start")), ("ranks", .int(world.size)), ("groups", .int(groupCount)),
                    ("trials", .int(plan.trials.count)), ("finished", .int(finished))])
         }
-        clip = try CLIPModel(contentsOf: plan.spec.weights)
+        // Loaded at the precision most trials ask for (at bfloat16 the matrices come from the
+        // node's cache, no float32 copy); a trial at the other one gets a variant (CLIPModel.at).
+        let precisions = plan.trials.map { ComputePrecision(config: $0.config).matmul }
+        let bfloat16 = precisions.filter { $0 == .bfloat16 }.count
+        clip = try CLIPModel(contentsOf: plan.spec.weights,
+                             precision: 2 * bfloat16 > precisions.count ? .bfloat16 : .float32)
         // Claim files (used only without MPI windows) go to a folder of this invocation.
         let runID = try world.broadcast(world.isRoot ? "\(Int(Date().timeIntervalSince1970))-\(getpid())" : "", root: 0)
         let claims = plan.spec.sweepDirectory.appendingPathComponent("claims/\(runID)")

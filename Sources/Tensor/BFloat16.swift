@@ -31,24 +31,42 @@ public func convertToBFloat16(_ destination: UnsafeMutablePointer<UInt16>, from 
 
 // MARK: - Frozen matrices
 
-/// A bfloat16 copy of a frozen weight matrix, made once at load: half the memory of its
-/// float32 source, and the operand of the bfloat16 products. Row-major, 64-byte aligned.
+/// A frozen weight matrix in bfloat16: half the memory of its float32 source, and the
+/// operand of the bfloat16 products. Row-major, 64-byte aligned; owned, or borrowed from an
+/// owner (a shared read-only mapping of a node's weight cache: never write into it then).
 public final class BFloat16Matrix: @unchecked Sendable {
     /// Rows and columns, as the float32 source's shape `[rows, columns]`.
     public let rows: Int, columns: Int
     /// The first element; `rows * columns` bit patterns.
     public let data: UnsafeMutablePointer<UInt16>
+    private let owner: AnyObject?
 
     /// Converts `source`, seen as a `[shape[0], product of the rest]` matrix.
-    public init(converting source: Tensor) {
-        rows = source.shape.first ?? 1
-        columns = rows == 0 ? 0 : source.count / rows
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: max(source.count, 1) * 2, alignment: 64)
-        data = raw.bindMemory(to: UInt16.self, capacity: max(source.count, 1))
+    public convenience init(converting source: Tensor) {
+        let rows = source.shape.first ?? 1
+        self.init(rows: rows, columns: rows == 0 ? 0 : source.count / rows)
         convertToBFloat16(data, from: source.data, rows: rows, columns: columns, sourceStride: columns)
     }
 
-    deinit { UnsafeMutableRawPointer(data).deallocate() }
+    /// Owned storage for `rows` x `columns` elements, contents undefined.
+    public init(rows: Int, columns: Int) {
+        self.rows = rows
+        self.columns = columns
+        let count = max(rows * columns, 1)
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: count * 2, alignment: 64)
+        data = raw.bindMemory(to: UInt16.self, capacity: count)
+        owner = nil
+    }
+
+    /// `rows` x `columns` elements at `pointer`, in memory that `owner` keeps (retained; no copy).
+    public init(borrowing pointer: UnsafePointer<UInt16>, rows: Int, columns: Int, owner: AnyObject) {
+        self.rows = rows
+        self.columns = columns
+        data = UnsafeMutablePointer(mutating: pointer)
+        self.owner = owner
+    }
+
+    deinit { if owner == nil { UnsafeMutableRawPointer(data).deallocate() } }
 
     /// Bytes of storage.
     public var byteCount: Int { rows * columns * 2 }
@@ -58,20 +76,51 @@ public final class BFloat16Matrix: @unchecked Sendable {
         precondition(i >= 0 && i < rows * columns)
         return float(fromBFloat16: data[i])
     }
+
+    /// Writes the elements, widened to float32 (exact), to `destination` (`rows * columns` floats).
+    public func widen(into destination: UnsafeMutablePointer<Float>) {
+        let count = rows * columns
+        UnsafeMutableRawPointer(destination).withMemoryRebound(to: UInt32.self, capacity: count) { out in
+            for i in 0..<count { out[i] = UInt32(data[i]) << 16 }
+        }
+    }
 }
 
-/// A frozen layer's weight matrix as its products read it: the float32 tensor, and a
-/// bfloat16 copy when the model's products run in bfloat16 (``MatmulPrecision/bfloat16``).
+/// A frozen layer's weight matrix as its products read it: the float32 tensor, a bfloat16
+/// matrix (``MatmulPrecision/bfloat16`` products), or both. Weights loaded at bfloat16 keep
+/// no float32 copy: ``float32`` is nil then.
 public struct FrozenMatrix {
-    /// The float32 weights (used for every product when `bfloat16` is nil).
-    public let float32: Tensor
-    /// The bfloat16 copy, or nil for float32 products.
+    /// The float32 weights (used for every product when `bfloat16` is nil), or nil when only
+    /// the bfloat16 matrix is kept.
+    public let float32: Tensor?
+    /// The bfloat16 matrix, or nil for float32 products.
     public let bfloat16: BFloat16Matrix?
+    /// The shape of the weights (`[rows, columns]`, or the float32 tensor's shape).
+    public let shape: [Int]
 
-    /// `tensor` for products at `precision` (converting it once for bfloat16).
+    /// `tensor` for products at `precision` (converting it once for bfloat16; the tensor is kept).
     public init(_ tensor: Tensor, precision: MatmulPrecision = .float32) {
         float32 = tensor
         bfloat16 = precision == .bfloat16 ? BFloat16Matrix(converting: tensor) : nil
+        shape = tensor.shape
+    }
+
+    /// `matrix` alone (no float32 copy), seen with `shape` (its element count must match).
+    public init(bfloat16 matrix: BFloat16Matrix, shape: [Int]) {
+        precondition(shape.reduce(1, *) == matrix.rows * matrix.columns, "shape \(shape) for a bfloat16 matrix "
+                     + "of \(matrix.rows) x \(matrix.columns)")
+        float32 = nil
+        bfloat16 = matrix
+        self.shape = shape
+    }
+
+    /// The float32 tensor, else a new float32 tensor of the bfloat16 values widened (a copy
+    /// made on each call: for inspection, not for products).
+    public var float32OrWidened: Tensor {
+        if let float32 { return float32 }
+        let widened = Tensor(zeros: shape)
+        bfloat16!.widen(into: widened.data)
+        return widened
     }
 }
 

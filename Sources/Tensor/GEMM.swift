@@ -53,8 +53,10 @@ public func gemm<T: KernelFloat>(_ transA: Transpose, _ transB: Transpose,
 /// ``gemm(_:_:m:n:k:alpha:a:lda:b:ldb:beta:c:ldc:)`` with a frozen weight matrix as B: with
 /// its bfloat16 copy, A is rounded to bfloat16 and the product accumulates in float32
 /// (oneDNN); otherwise, and on a ``ParallelWorker`` thread (where other threads run products
-/// at once), the float32 product. With `activation`, C is replaced by the activation of the
-/// result: fused into the product where oneDNN runs it, a second pass over C elsewhere.
+/// at once) or where oneDNN cannot run it, the float32 product: with the float32 weights, or,
+/// when only the bfloat16 matrix is kept, with its values widened into a scratch buffer.
+/// With `activation`, C is replaced by the activation of the result: fused into the product
+/// where oneDNN runs it, a second pass over C elsewhere.
 public func gemm(_ transA: Transpose, _ transB: Transpose, m: Int, n: Int, k: Int, alpha: Float = 1,
                  a: UnsafePointer<Float>, lda: Int, b: FrozenMatrix, ldb: Int,
                  beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int, activation: FusedActivation? = nil) {
@@ -67,12 +69,22 @@ public func gemm(_ transA: Transpose, _ transB: Transpose, m: Int, n: Int, k: In
             key.lda = transA == .none ? k : m
             if Matmuls.shared.run(key, a: UnsafeRawPointer(a), convertingRowsOf: lda, b: UnsafeRawPointer(b16.data),
                                   c: c) { return }
-        } else if activation != nil, GEMMRouting.float32 == .oneDNN, m * n * k >= GEMMRouting.oneDNNMinimumWork {
-            if Matmuls.shared.run(key, a: UnsafeRawPointer(a), b: UnsafeRawPointer(b.float32.data), c: c) { return }
+        } else if let b32 = b.float32, activation != nil, GEMMRouting.float32 == .oneDNN,
+                  m * n * k >= GEMMRouting.oneDNNMinimumWork {
+            if Matmuls.shared.run(key, a: UnsafeRawPointer(a), b: UnsafeRawPointer(b32.data), c: c) { return }
         }
     }
-    gemm(transA, transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b.float32.data, ldb: ldb,
-         beta: beta, c: c, ldc: ldc)
+    if let b32 = b.float32 {
+        gemm(transA, transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b32.data, ldb: ldb,
+             beta: beta, c: c, ldc: ldc)
+    } else {
+        guard let b16 = b.bfloat16 else { preconditionFailure("a frozen matrix with neither float32 nor bfloat16 data") }
+        let widened = UnsafeMutablePointer<Float>.allocate(capacity: max(b16.rows * b16.columns, 1))
+        defer { widened.deallocate() }
+        b16.widen(into: widened)
+        gemm(transA, transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: widened, ldb: ldb,
+             beta: beta, c: c, ldc: ldc)
+    }
     if activation == .quickGelu {
         if ldc == n {
             quickGeluForward(out: c, inp: c, n: m * n)

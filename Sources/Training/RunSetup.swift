@@ -113,7 +113,8 @@ public final class RunSetup {
             throw TrainingError.invalidSetting(key: "MODEL.BACKBONE.NAME", problem: problem)
         }
         precision = ComputePrecision(config: config)
-        clip = try (options.clip ?? CLIPModel(contentsOf: options.weights)).at(precision.matmul)
+        clip = try options.clip?.at(precision.matmul)
+            ?? CLIPModel(contentsOf: options.weights, precision: precision.matmul)
         let size = config.input.size
         guard size.count == 2, size[0] == size[1], size[0] == clip.vision.resolution else {
             throw TrainingError.invalidSetting(key: "INPUT.SIZE", problem: "\(size) does not match the CLIP weights' "

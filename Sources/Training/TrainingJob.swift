@@ -41,6 +41,10 @@ public enum TrainingJob {
                  + "OpenBLAS \(BLASInfo.coreName) x \(BLASInfo.threads) thread(s), oneDNN \(OneDNN.version) "
                  + "(\(OneDNN.isaName)); float32 products: \(GEMMRouting.float32.rawValue)")
         log.info(setup.precision.note)
+        if case let .mapped(path, created) = setup.clip.weights.bfloat16Storage {
+            log.info("bfloat16 weights: the towers' matrices in \(path) (\(created ? "written now" : "found")), "
+                     + "mapped shared by this node's ranks")
+        }
         let result = try run(setup: setup, pipeline: pipeline, log: log, softwareVersion: softwareVersion)
         try comm.together { try log.check() }
         return result

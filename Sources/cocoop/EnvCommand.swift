@@ -1,3 +1,4 @@
+import CLIP
 import HDF5
 import Foundation
 import Tensor
@@ -32,6 +33,8 @@ enum EnvCommand: Command {
             ("native bfloat16", OneDNN.hasNativeBFloat16 ? "yes (PREC fp16/amp: bfloat16 products)"
                 : "no (PREC fp16/amp fall back to float32)"),
             ("DNNL_MAX_CPU_ISA", env["DNNL_MAX_CPU_ISA"] ?? "(unset)"),
+            ("bfloat16 weights", BFloat16WeightCache.environment.directory.map { "cache folder \($0)" }
+                ?? "private copies (COCOOP_WEIGHT_CACHE=off)"),
             ("float32 products", GEMMRouting.float32.rawValue
                 + " (from \(GEMMRouting.oneDNNMinimumWork) multiply-adds; COCOOP_SGEMM to choose)"),
             ("element-wise loops", SIMDLevel.current.rawValue

@@ -11,7 +11,10 @@ import TestSupport
 @Suite(.enabled(if: OneDNN.hasNativeBFloat16)) struct BFloat16EncoderTests {
     @Test func vitAndTextFeaturesWithinBFloat16Rounding() throws {
         let url = EncoderFixtureTests.shared.appendingPathComponent("clip_openai.safetensors")
-        let model = try CLIPModel(contentsOf: url, precision: .bfloat16)
+        let cache = try TemporaryDirectory("bf16-cache")
+        let model = try CLIPModel(contentsOf: url, precision: .bfloat16,
+                                  cache: BFloat16WeightCache(directory: cache.url.path))
+        #expect(model.weights.precision == .bfloat16)  // loaded at bfloat16: no float32 matrices kept
         let inputs = try EncoderFixtureTests.file("features/features.safetensors")
         let text = model.text.encode(tokens: try EncoderFixtureTests.tokens(inputs))
         let image = model.vision.encode(pixels: try EncoderFixtureTests.pixels(inputs))

@@ -64,6 +64,33 @@ import TestSupport
         #expect(env.stdout.contains("fall back to float32"))
     }
 
+    @Test("PREC fp16 on two ranks started at once: the bfloat16 weights written once into the cache and shared",
+          .enabled(if: OneDNN.hasNativeBFloat16))
+    func twoRanksShareOneCacheFile() throws {
+        let fx = try TrainingFixture(); defer { fx.remove() }
+        let cache = fx.root.appendingPathComponent("weight-cache")
+        let out = fx.root.appendingPathComponent("fp16-2")
+        let r = try TrainingFixture.train(fx.arguments(output: out, epochs: 1, batch: 2, precision: "fp16"), ranks: 2,
+                                          environment: ["OPENBLAS_NUM_THREADS": "1", "COCOOP_WEIGHT_CACHE": cache.path])
+        #expect(r.status == 0, "\(r.stderr)")
+        // Each rank maps the cache file or says why not: no notice, so both map the one file.
+        #expect(!r.stderr.contains("bfloat16 weight cache"), "\(r.stderr)")
+        let files = try FileManager.default.contentsOfDirectory(atPath: cache.path)
+        #expect(files.count == 1 && files[0].hasSuffix(".bf16"), "\(files)")  // no temporaries left
+        let log = try String(contentsOf: out.appendingPathComponent("log.txt"), encoding: .utf8)
+        #expect(log.contains("bfloat16 weights: the towers' matrices in \(cache.path)/\(files.first ?? "")"))
+        // A later run finds the file: not written again.
+        let before = try FileManager.default.attributesOfItem(atPath: cache.appendingPathComponent(files[0]).path)
+        let again = fx.root.appendingPathComponent("fp16-again")
+        let r2 = try TrainingFixture.train(fx.arguments(output: again, epochs: 1, batch: 2, precision: "fp16"),
+                                           ranks: 0, environment: ["COCOOP_WEIGHT_CACHE": cache.path])
+        #expect(r2.status == 0, "\(r2.stderr)")
+        let log2 = try String(contentsOf: again.appendingPathComponent("log.txt"), encoding: .utf8)
+        #expect(log2.contains("(found), mapped shared by this node's ranks"))
+        let after = try FileManager.default.attributesOfItem(atPath: cache.appendingPathComponent(files[0]).path)
+        #expect(after[.systemFileNumber] as? Int == before[.systemFileNumber] as? Int)
+    }
+
     @Test("an unknown PREC is refused before anything is written, naming the key")
     func unknownPrecisionIsAnError() throws {
         let fx = try TrainingFixture(); defer { fx.remove() }

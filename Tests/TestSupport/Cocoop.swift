@@ -54,6 +54,18 @@ public enum Cocoop {
 
     // MARK: - Running
 
+    /// `environment` with `COCOOP_WEIGHT_CACHE` set, unless it is, to a folder of this test
+    /// process's under the temporary directory: the programs the tests start never write
+    /// bfloat16 weight caches into the default /dev/shm folder.
+    public static func withTestWeightCache(_ environment: [String: String]) -> [String: String] {
+        var environment = environment
+        if environment["COCOOP_WEIGHT_CACHE"] == nil {
+            environment["COCOOP_WEIGHT_CACHE"] = FileManager.default.temporaryDirectory
+                .appendingPathComponent("cocoop-tests-weight-cache-\(getpid())").path
+        }
+        return environment
+    }
+
     /// Runs `executable` (default: the cocoop binary) with `arguments` in `directory`
     /// (default: this process's), `environment` over this process's, and waits for it; after
     /// `timeout` seconds it is stopped (see ``RunningProcess/wait(timeout:)``).
@@ -75,7 +87,7 @@ public enum Cocoop {
         p.executableURL = executable
         p.arguments = arguments
         if let directory { p.currentDirectoryURL = directory }
-        p.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        p.environment = withTestWeightCache(ProcessInfo.processInfo.environment.merging(environment) { _, new in new })
         var output = FileHandle.nullDevice
         if let log {
             if !FileManager.default.fileExists(atPath: log.path) {

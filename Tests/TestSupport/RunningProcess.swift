@@ -43,12 +43,13 @@ public final class RunningProcess: @unchecked Sendable {
     /// Starts `executable arguments` in `directory` (default: this process's) with this
     /// process's environment overlaid by `environment`. With `isolatedFromMPI`, inherited
     /// OMPI_* and PMIX_* variables are dropped first, so a test run under mpirun still starts
-    /// clean jobs.
+    /// clean jobs. A bfloat16 weight cache folder of the tests' is set unless one is given.
     public init(_ executable: URL, _ arguments: [String], environment: [String: String] = [:],
                 directory: URL? = nil, isolatedFromMPI: Bool = false) throws {
         var env = ProcessInfo.processInfo.environment
         if isolatedFromMPI { env = env.filter { !$0.key.hasPrefix("OMPI_") && !$0.key.hasPrefix("PMIX_") } }
         env.merge(environment) { _, new in new }
+        env = Cocoop.withTestWeightCache(env)
         process.executableURL = executable
         process.arguments = arguments
         process.environment = env

@@ -11,11 +11,19 @@ public final class CLIPModel {
     /// The arithmetic of the towers' matrix products.
     public let precision: MatmulPrecision
 
-    /// The encoders on `weights`, their products at `precision`: for bfloat16 the ViT's and
-    /// the text transformer's matrices are converted once, here; a ResNet image tower's
-    /// convolutions stay float32 (as do attention's own products, LayerNorms, softmax and
-    /// activations in every tower).
+    /// The encoders on `weights`, their products at `precision`. Float32 weights asked for
+    /// bfloat16 products get a private bfloat16 copy of the ViT's and the text transformer's
+    /// matrices, made here (both kept); weights loaded at bfloat16 are used as they are, and
+    /// asked for float32 products they are read again, in float32, from their file (a ResNet
+    /// image tower's convolutions stay float32, as do attention's own products, LayerNorms,
+    /// softmax and activations in every tower).
     public init(weights: CLIPWeights, precision: MatmulPrecision = .float32) {
+        var weights = weights
+        if weights.precision == .bfloat16 && precision == .float32 {
+            do { weights = try weights.at(.float32) } catch {
+                fatalError("reading the float32 weights again from \(weights.source.path): \(error)")
+            }
+        }
         let a = weights.architecture
         self.weights = weights
         self.precision = precision
@@ -26,13 +34,17 @@ public final class CLIPModel {
         vision = ImageTower(weights: image, architecture: a)
     }
 
-    /// Loads weights from a Hugging Face folder or a safetensors file (either naming).
-    public convenience init(contentsOf url: URL, precision: MatmulPrecision = .float32) throws {
-        self.init(weights: try CLIPWeights.load(from: url), precision: precision)
+    /// Loads weights from a Hugging Face folder or a safetensors file (either naming), their
+    /// matrices at `precision` (for bfloat16 through `cache`: see ``CLIPWeights/load(from:precision:cache:)``).
+    public convenience init(contentsOf url: URL, precision: MatmulPrecision = .float32,
+                            cache: BFloat16WeightCache = .environment) throws {
+        self.init(weights: try CLIPWeights.load(from: url, precision: precision, cache: cache), precision: precision)
     }
 
-    /// This model with its products at `precision`: the same weights, self if already so;
-    /// made once per precision and kept (a sweep's trials share one).
+    /// This model with its products at `precision`, self if already so; made once per
+    /// precision and kept (a sweep's trials share one): the same weights (with a private
+    /// bfloat16 copy from float32 ones), or float32 weights read again from the file of
+    /// weights loaded at bfloat16.
     public func at(_ precision: MatmulPrecision) -> CLIPModel {
         if precision == self.precision { return self }
         variantLock.lock(); defer { variantLock.unlock() }

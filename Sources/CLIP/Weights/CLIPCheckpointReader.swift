@@ -151,6 +151,17 @@ struct CLIPCheckpointReader {
         }
     }
 
+    /// ``tensor(_:_:)``, checked for NaN and infinities: one in a frozen tower would only show
+    /// as a diverged loss at step 1.
+    func finiteTensor(_ parameter: CLIPParameter, _ architecture: CLIPArchitecture) throws -> Tensor {
+        let t = try tensor(parameter, architecture)
+        if let i = t.firstNonFinite {
+            throw CLIPWeightsError.nonFinite(file: file.path, name: naming.fileNames(parameter)
+                .joined(separator: " + "), index: i, value: t.data[i])
+        }
+        return t
+    }
+
     /// The 0-dim `logit_scale` as a Float.
     func logitScale() throws -> Float {
         try file.floats(naming.fileNames(.global(.logitScale))[0])[0]

@@ -19,6 +19,9 @@ public enum ImageTowerWeights {
 /// one node share its pages; F32 tensors that need no rearranging point straight into the
 /// mapping (read-only: never write into them), the rest are converted to owned float32.
 /// A ResNet tower is the exception: its BatchNorms are folded into owned copies at load.
+/// Loaded at bfloat16 (``load(from:precision:cache:)``), the transformers' matrices are kept
+/// in bfloat16 only, in a node-shared cache file (``BFloat16WeightCache``); everything else
+/// stays float32.
 public final class CLIPWeights {
     /// The model's hyper-parameters (from config.json or inferred from the shapes).
     public let architecture: CLIPArchitecture
@@ -36,50 +39,65 @@ public final class CLIPWeights {
     public let naming: CLIPCheckpointNaming
     /// Notes about tensors in the file that the model does not use.
     public let warnings: [String]
+    /// How the transformers' matrices are stored: float32, or bfloat16 only.
+    public let precision: MatmulPrecision
+    /// Where the bfloat16 matrices live (``BFloat16Storage/none`` at float32).
+    public let bfloat16Storage: BFloat16Storage
 
     private let file: any NamedTensorSource
-    private let parameters: [CLIPParameter: Tensor]
+    let reader: CLIPCheckpointReader
+    /// Every float32 tensor (at bfloat16, all but the matrices).
+    let parameters: [CLIPParameter: Tensor]
     private let hashLock = NSLock()
     private var cachedSHA256: String?
 
-    private init(architecture: CLIPArchitecture, parameters: [CLIPParameter: Tensor], resNet: ResNetTowerWeights?,
-                 logitScale: Float, file: any NamedTensorSource, configSource: URL?, naming: CLIPCheckpointNaming,
-                 warnings: [String]) {
+    init(architecture: CLIPArchitecture, parameters: [CLIPParameter: Tensor], resNet: ResNetTowerWeights?,
+         logitScale: Float, file: any NamedTensorSource, reader: CLIPCheckpointReader, configSource: URL?,
+         warnings: [String], bfloat16: [CLIPParameter: BFloat16Matrix] = [:], storage: BFloat16Storage = .none) {
         self.architecture = architecture
         self.parameters = parameters
         self.logitScale = logitScale
         self.file = file
+        self.reader = reader
         self.source = URL(fileURLWithPath: file.path)
         self.configSource = configSource
-        self.naming = naming
+        self.naming = reader.naming
         self.warnings = warnings
+        self.precision = bfloat16.isEmpty ? .float32 : .bfloat16
+        self.bfloat16Storage = storage
+        func matrix(_ p: CLIPParameter, _ shape: [Int]? = nil) -> FrozenMatrix {
+            if let b16 = bfloat16[p] { return FrozenMatrix(bfloat16: b16, shape: shape ?? p.shape(architecture)) }
+            let t = parameters[p]!
+            return FrozenMatrix(shape.map { t.reshaped($0) } ?? t)
+        }
         func block(_ tower: CLIPTower, _ index: Int) -> ResidualBlockWeights {
             func t(_ p: CLIPBlockParameter) -> Tensor { parameters[.block(tower, index, p)]! }
+            func m(_ p: CLIPBlockParameter) -> FrozenMatrix { matrix(.block(tower, index, p)) }
             return ResidualBlockWeights(
                 ln1: LayerNormWeights(weight: t(.ln1Weight), bias: t(.ln1Bias)),
-                attnIn: LinearWeights(weight: t(.attnInWeight), bias: t(.attnInBias)),
-                attnOut: LinearWeights(weight: t(.attnOutWeight), bias: t(.attnOutBias)),
+                attnIn: LinearWeights(matrix: m(.attnInWeight), bias: t(.attnInBias)),
+                attnOut: LinearWeights(matrix: m(.attnOutWeight), bias: t(.attnOutBias)),
                 ln2: LayerNormWeights(weight: t(.ln2Weight), bias: t(.ln2Bias)),
-                fc: LinearWeights(weight: t(.fcWeight), bias: t(.fcBias)),
-                proj: LinearWeights(weight: t(.projWeight), bias: t(.projBias)))
+                fc: LinearWeights(matrix: m(.fcWeight), bias: t(.fcBias)),
+                proj: LinearWeights(matrix: m(.projWeight), bias: t(.projBias)))
         }
         func g(_ p: CLIPGlobalParameter) -> Tensor { parameters[.global(p)]! }
         text = TextTowerWeights(
             tokenEmbedding: g(.tokenEmbedding), positionalEmbedding: g(.textPositionalEmbedding),
             blocks: (0..<architecture.textLayers).map { block(.text, $0) },
             lnFinal: LayerNormWeights(weight: g(.lnFinalWeight), bias: g(.lnFinalBias)),
-            projection: g(.textProjection))
+            projection: matrix(.global(.textProjection)))
         if let resNet {
             image = .resNet(resNet)
             return
         }
         image = .transformer(VisionTowerWeights(
-            patchEmbedding: g(.patchEmbedding).reshaped([architecture.visionWidth, architecture.patchInputs]),
+            patch: matrix(.global(.patchEmbedding), [architecture.visionWidth, architecture.patchInputs]),
             classEmbedding: g(.classEmbedding), positionalEmbedding: g(.visionPositionalEmbedding),
             lnPre: LayerNormWeights(weight: g(.lnPreWeight), bias: g(.lnPreBias)),
             blocks: (0..<architecture.visionLayers).map { block(.vision, $0) },
             lnPost: LayerNormWeights(weight: g(.lnPostWeight), bias: g(.lnPostBias)),
-            projection: g(.visionProjection)))
+            projection: matrix(.global(.visionProjection))))
     }
 
     /// The ViT tower's weights (nil for a ResNet model).
@@ -107,23 +125,23 @@ public final class CLIPWeights {
     /// - Throws: ``CLIPWeightsError``, ``SafetensorsError`` or ``MappedFileError``, each
     ///   naming the file and, where one is at fault, the tensor; ``TorchFormatError`` for a
     ///   PyTorch file that cannot be read (a refused pickle global is never executed).
-    public static func load(from url: URL) throws -> CLIPWeights {
+    ///
+    /// At `precision` bfloat16 the transformers' matrices (Linear weights, patch embedding,
+    /// projections) are kept in bfloat16 only: mapped from `cache`'s node-shared file, written
+    /// first by whichever rank comes first, or private copies when there is no cache (a notice
+    /// on stderr says why); no float32 copy of them is made beyond one transient tensor at a time.
+    public static func load(from url: URL, precision: MatmulPrecision = .float32,
+                            cache: BFloat16WeightCache = .environment) throws -> CLIPWeights {
         let (file, reader, architecture, configURL) = try open(url)
         let warnings = try reader.validate(architecture)
-        // A NaN or Inf in a frozen tower would only show as a diverged loss at step 1.
-        func finite(_ parameter: CLIPParameter) throws -> Tensor {
-            let t = try reader.tensor(parameter, architecture)
-            if let i = t.firstNonFinite {
-                throw CLIPWeightsError.nonFinite(file: file.path, name: reader.naming.fileNames(parameter)
-                    .joined(separator: " + "), index: i, value: t.data[i])
-            }
-            return t
-        }
+        let matrices = precision == .bfloat16 ? Set(CLIPParameter.frozenMatrices(for: architecture)) : []
         var parameters: [CLIPParameter: Tensor] = [:]
         for parameter in CLIPParameter.all(for: architecture) where parameter != .global(.logitScale) {
             if case .resNet = parameter { continue }  // folded below, not kept as stored
-            parameters[parameter] = try finite(parameter)
+            if matrices.contains(parameter) { continue }  // bfloat16 below
+            parameters[parameter] = try reader.finiteTensor(parameter, architecture)
         }
+        let finite = { (p: CLIPParameter) in try reader.finiteTensor(p, architecture) }
         let resNet = try architecture.isResNet
             ? ResNetTowerWeights(architecture: architecture) { try finite(.resNet($0)) } : nil
         let logitScale = try reader.logitScale()
@@ -131,9 +149,15 @@ public final class CLIPWeights {
             throw CLIPWeightsError.nonFinite(file: file.path, name: reader.naming.fileNames(.global(.logitScale))[0],
                                              index: 0, value: logitScale)
         }
+        var bfloat16: [CLIPParameter: BFloat16Matrix] = [:], storage = BFloat16Storage.none
+        if precision == .bfloat16 {
+            (bfloat16, storage) = try loadBFloat16(reader: reader, architecture: architecture, config: configURL,
+                                                   cache: cache)
+            file.mapping.releaseResidentPages()  // the source's pages read for the conversion
+        }
         return CLIPWeights(architecture: architecture, parameters: parameters, resNet: resNet,
-                           logitScale: logitScale, file: file, configSource: configURL,
-                           naming: reader.naming, warnings: warnings)
+                           logitScale: logitScale, file: file, reader: reader, configSource: configURL,
+                           warnings: warnings, bfloat16: bfloat16, storage: storage)
     }
 
     /// The architecture of the weights at `url` (file or folder, as ``load(from:)`` reads
