@@ -16,7 +16,7 @@ import Foundation
 
 /// The element types of the loops here: `Float` (training) and `Double` (finite-difference
 /// gradient checks).
-public protocol LoopFloat: BinaryFloatingPoint {
+public protocol LoopFloat: BinaryFloatingPoint, SIMDScalar {
     /// e^x as softmax and QuickGELU compute it: for Float ``Float/vectorizableExp(_:)``
     /// (about 1.2 ulp, vectorises), for Double libm's exp.
     static func kernelExp(_ x: Self) -> Self

@@ -148,31 +148,83 @@ public func bfloat16RoundLoop(_ out: UnsafeMutablePointer<UInt16>, _ inp: Unsafe
 /// `C[m, n] = alpha op(A) op(B) + beta C`, row-major with row strides as stored (BLAS's
 /// meaning: beta 0 overwrites C), for products so small that a BLAS call costs more than its
 /// arithmetic (attention over a few tokens: 5 x 5 x 64). With B transposed each element is a
-/// dot product along contiguous rows (``rowSum(_:_:)``); otherwise each row of C accumulates
-/// rows of B scaled by A's elements, in order p = 0, 1, ...
+/// dot product along contiguous rows, four columns at a time (``dotProducts(_:_:_:_:_:count:)``);
+/// otherwise each row of C accumulates rows of B scaled by A's elements, eight columns at a time.
 @inlinable @inline(__always)
 public func smallGemmLoop<T: LoopFloat>(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: T,
                                         a: UnsafePointer<T>, lda: Int, b: UnsafePointer<T>, ldb: Int,
                                         beta: T, c: UnsafeMutablePointer<T>, ldc: Int) {
+    if transB && !transA {
+        for i in 0..<m {
+            let ai = a + i * lda, ci = c + i * ldc
+            @inline(__always) func store(_ j: Int, _ s: T) { ci[j] = beta == 0 ? alpha * s : alpha * s + beta * ci[j] }
+            var j = 0
+            while j + 4 <= n {
+                let s = dotProducts(ai, b + j * ldb, b + (j + 1) * ldb, b + (j + 2) * ldb, b + (j + 3) * ldb, count: k)
+                store(j, s.0); store(j + 1, s.1); store(j + 2, s.2); store(j + 3, s.3)
+                j += 4
+            }
+            while j < n {
+                store(j, dotProducts(ai, b + j * ldb, b + j * ldb, b + j * ldb, b + j * ldb, count: k).0)
+                j += 1
+            }
+        }
+        return
+    }
     for i in 0..<m {
         let ci = c + i * ldc
         if transB {
             for j in 0..<n {
                 let bj = b + j * ldb
-                let s = transA ? rowSum(k) { a[$0 * lda + i] * bj[$0] } : rowSum(k) { a[i * lda + $0] * bj[$0] }
+                let s = rowSum(k) { a[$0 * lda + i] * bj[$0] }
                 ci[j] = beta == 0 ? alpha * s : alpha * s + beta * ci[j]
             }
         } else {
-            if beta == 0 {
-                for j in 0..<n { ci[j] = 0 }
-            } else if beta != 1 {
-                for j in 0..<n { ci[j] *= beta }
+            // Eight columns at a time held in registers while p runs; the tail the same way
+            // one by one: every element is beta C (or 0) plus its terms in order p = 0, 1, ...
+            typealias V = SIMD8<T>
+            var j = 0
+            while j + 8 <= n {
+                var acc = beta == 0 ? V() : UnsafeRawPointer(ci + j).loadUnaligned(as: V.self)
+                if beta != 0 && beta != 1 { acc *= beta }
+                for p in 0..<k {
+                    let x = alpha * (transA ? a[p * lda + i] : a[i * lda + p])
+                    acc += x * UnsafeRawPointer(b + p * ldb + j).loadUnaligned(as: V.self)
+                }
+                UnsafeMutableRawPointer(ci + j).storeBytes(of: acc, as: V.self)
+                j += 8
             }
-            for p in 0..<k {
-                let x = alpha * (transA ? a[p * lda + i] : a[i * lda + p])
-                let bp = b + p * ldb
-                for j in 0..<n { ci[j] += x * bp[j] }
+            while j < n {
+                var acc = beta == 0 ? 0 : beta == 1 ? ci[j] : ci[j] * beta
+                for p in 0..<k { acc += alpha * (transA ? a[p * lda + i] : a[i * lda + p]) * b[p * ldb + j] }
+                ci[j] = acc
+                j += 1
             }
         }
     }
+}
+
+/// `sum_p x[p] y_q[p]` for q = 0 ..< 4, `p < count`: four independent accumulators of eight
+/// lanes (term p in lane p % 8, the tail in lane 0), each combined in the same fixed tree, so
+/// a result depends only on its two rows.
+@inlinable @inline(__always)
+public func dotProducts<T: LoopFloat>(_ x: UnsafePointer<T>, _ y0: UnsafePointer<T>, _ y1: UnsafePointer<T>,
+                                      _ y2: UnsafePointer<T>, _ y3: UnsafePointer<T>, count: Int) -> (T, T, T, T) {
+    typealias V = SIMD8<T>
+    @inline(__always) func load(_ p: UnsafePointer<T>, _ i: Int) -> V {
+        UnsafeRawPointer(p + i).loadUnaligned(as: V.self)
+    }
+    var s0 = V(), s1 = V(), s2 = V(), s3 = V()
+    var i = 0
+    while i + 8 <= count {
+        let xv = load(x, i)
+        s0 += xv * load(y0, i); s1 += xv * load(y1, i); s2 += xv * load(y2, i); s3 += xv * load(y3, i)
+        i += 8
+    }
+    while i < count {
+        s0[0] += x[i] * y0[i]; s1[0] += x[i] * y1[i]; s2[0] += x[i] * y2[i]; s3[0] += x[i] * y3[i]
+        i += 1
+    }
+    @inline(__always) func total(_ v: V) -> T { ((v[0] + v[4]) + (v[2] + v[6])) + ((v[1] + v[5]) + (v[3] + v[7])) }
+    return (total(s0), total(s1), total(s2), total(s3))
 }

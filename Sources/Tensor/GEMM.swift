@@ -55,25 +55,32 @@ public func gemm<T: KernelFloat>(_ transA: Transpose, _ transB: Transpose,
 /// (oneDNN); otherwise, and on a ``ParallelWorker`` thread (where other threads run products
 /// at once) or where oneDNN cannot run it, the float32 product: with the float32 weights, or,
 /// when only the bfloat16 matrix is kept, with its values widened into a scratch buffer.
-/// With `activation`, C is replaced by the activation of the result: fused into the product
-/// where oneDNN runs it, a second pass over C elsewhere.
+/// `bias` (n floats; beta must then be 0) is added to every row of the result, and with
+/// `activation` C is replaced by the activation of that: both fused into the product where
+/// oneDNN runs it (float32 products: where they go to oneDNN), separate passes elsewhere.
 public func gemm(_ transA: Transpose, _ transB: Transpose, m: Int, n: Int, k: Int, alpha: Float = 1,
                  a: UnsafePointer<Float>, lda: Int, b: FrozenMatrix, ldb: Int,
-                 beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int, activation: FusedActivation? = nil) {
+                 beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int, bias: UnsafePointer<Float>? = nil,
+                 activation: FusedActivation? = nil) {
+    precondition(bias == nil || beta == 0, "a product with a bias overwrites C (beta 0)")
     if m > 0, n > 0, k > 0, !ParallelWorker.isCurrent {
         var key = MatmulKey(transA: transA == .transpose, transB: transB == .transpose, m: m, n: n, k: k,
                             lda: lda, ldb: ldb, ldc: ldc, alpha: alpha, beta: beta, bfloat16: false,
-                            threads: BLASInfo.threads, activation: activation)
+                            threads: BLASInfo.threads, activation: activation, bias: bias != nil)
         if let b16 = b.bfloat16 {
             key.bfloat16 = true
             key.lda = transA == .none ? k : m
             if Matmuls.shared.run(key, a: UnsafeRawPointer(a), convertingRowsOf: lda, b: UnsafeRawPointer(b16.data),
-                                  c: c) { return }
-        } else if let b32 = b.float32, activation != nil, GEMMRouting.float32 == .oneDNN,
+                                  c: c, bias: bias) { return }
+        } else if let b32 = b.float32, activation != nil || bias != nil, GEMMRouting.float32 == .oneDNN,
                   m * n * k >= GEMMRouting.oneDNNMinimumWork {
-            if Matmuls.shared.run(key, a: UnsafeRawPointer(a), b: UnsafeRawPointer(b32.data), c: c) { return }
+            if Matmuls.shared.run(key, a: UnsafeRawPointer(a), b: UnsafeRawPointer(b32.data), c: c, bias: bias) {
+                return
+            }
         }
     }
+    broadcastBias(out: c, bias: bias, n: m, outFeatures: n, ldc: ldc)
+    let beta = bias == nil ? beta : 1
     if let b32 = b.float32 {
         gemm(transA, transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b32.data, ldb: ldb,
              beta: beta, c: c, ldc: ldc)

@@ -66,6 +66,8 @@ struct MatmulKey: Hashable {
     var batch: MatmulBatch? = nil
     /// Applied to every element of C after the product (and the beta C sum).
     var activation: FusedActivation? = nil
+    /// Whether a float32 bias `[n]` is added to every row of the product (before the activation).
+    var bias = false
 }
 
 /// `outer` x `inner` products, the (i, j)-th with operands at `i * strides.0 + j * strides.1`
@@ -83,7 +85,7 @@ struct MatmulBatch: Hashable {
 final class Matmul {
     let primitive: dnnl_primitive_t
     var a = dnnl_memory_desc_t(), b = dnnl_memory_desc_t(), c = dnnl_memory_desc_t()
-    var scratch = dnnl_memory_desc_t()
+    var bias = dnnl_memory_desc_t(), scratch = dnnl_memory_desc_t()
     let scratchBytes: Int
 
     init(_ key: MatmulKey, engine: dnnl_engine_t) throws {
@@ -114,7 +116,12 @@ final class Matmul {
             try check(dnnl_primitive_attr_set_post_ops(attr, ops), "post-ops")
         }
         var desc = dnnl_matmul_desc_t()
-        try check(dnnl_matmul_desc_init(&desc, &a, &b, nil, &c), "matmul descriptor")
+        if key.bias {
+            try check(cocoop_dnnl_md_2d(&bias, 1, Int64(key.n), Int64(key.n), 1, dnnl_f32), "bias")
+            try check(dnnl_matmul_desc_init(&desc, &a, &b, &bias, &c), "matmul descriptor")
+        } else {
+            try check(dnnl_matmul_desc_init(&desc, &a, &b, nil, &c), "matmul descriptor")
+        }
         var pd: dnnl_primitive_desc_t?
         try check(dnnl_primitive_desc_create(&pd, &desc, attr, engine, nil), "primitive descriptor")
         defer { dnnl_primitive_desc_destroy(pd) }
@@ -209,10 +216,11 @@ final class Matmuls: @unchecked Sendable {
 
     /// Runs the product `key` on `a`, `b` (elements of the key's type) into float32 `c`; for
     /// a bfloat16 key, `a` holds float32 rows first converted into a contiguous buffer
-    /// (`key.lda` must then be the converted row length: k, or m for a transposed A).
+    /// (`key.lda` must then be the converted row length: k, or m for a transposed A). `bias`
+    /// (`key.n` floats) is required when `key.bias` is set.
     /// - Returns: false when oneDNN could not run it (the caller computes it another way).
     func run(_ key: MatmulKey, a: UnsafeRawPointer, convertingRowsOf sourceStride: Int? = nil,
-             b: UnsafeRawPointer, c: UnsafeMutablePointer<Float>) -> Bool {
+             b: UnsafeRawPointer, c: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>? = nil) -> Bool {
         lock.lock(); defer { lock.unlock() }
         guard let engine, let stream else { return false }
         var a = a
@@ -233,7 +241,7 @@ final class Matmuls: @unchecked Sendable {
             matmul = made
         }
         let scratchpad = scratch.reserve(matmul.scratchBytes)
-        var memories: [dnnl_memory_t?] = [nil, nil, nil, nil]
+        var memories: [dnnl_memory_t?] = [nil, nil, nil, nil, nil]
         defer { memories.forEach { if let m = $0 { dnnl_memory_destroy(m) } } }
         guard dnnl_memory_create(&memories[0], &matmul.a, engine, UnsafeMutableRawPointer(mutating: a))
                 == dnnl_success,
@@ -247,6 +255,11 @@ final class Matmuls: @unchecked Sendable {
                     dnnl_exec_arg_t(arg: DNNL_ARG_WEIGHTS, memory: memories[1]),
                     dnnl_exec_arg_t(arg: DNNL_ARG_DST, memory: memories[2]),
                     dnnl_exec_arg_t(arg: DNNL_ARG_SCRATCHPAD, memory: memories[3])]
+        if key.bias {
+            guard let bias, dnnl_memory_create(&memories[4], &matmul.bias, engine, UnsafeMutablePointer(mutating: bias))
+                    == dnnl_success else { return false }
+            args.append(dnnl_exec_arg_t(arg: DNNL_ARG_BIAS, memory: memories[4]))
+        }
         guard dnnl_primitive_execute(matmul.primitive, stream, Int32(args.count), &args) == dnnl_success else {
             return false
         }

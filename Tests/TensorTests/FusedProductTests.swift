@@ -87,6 +87,29 @@ import TestSupport
         #expect(normwiseError(y, Self.geluReference(x, w, b, n: n, inF: inF, outF: outF)) < 1e-5)
     }
 
+    /// The bias alone, added in the product's epilogue (large) or broadcast first (small), at
+    /// float32 and at bfloat16 (against the float64 product of the rounded operands).
+    @Test(arguments: [[64, 256, 1024], [3, 4, 5]], MatmulPrecision.allCases)
+    func fusedBiasLinearEqualsTheReference(shape: [Int], precision: MatmulPrecision) {
+        guard precision == .float32 || OneDNN.hasNativeBFloat16 else { return }
+        let n = shape[0], inF = shape[1], outF = shape[2]
+        var rng = TestRNG(seed: UInt64(n) + 9)
+        let x = rng.floats(n * inF), w = rng.floats(outF * inF, scale: 0.2), b = rng.floats(outF, scale: 4)
+        let weight = FrozenMatrix(Tensor(shape: [outF, inF], values: w), precision: precision)
+        var y = [Float](repeating: .nan, count: n * outF)
+        linearForward(out: &y, inp: x, weight: weight, bias: b, n: n, inFeatures: inF, outFeatures: outF)
+        let round: (Float) -> Float = precision == .bfloat16 ? { float(fromBFloat16: bfloat16Bits($0)) } : { $0 }
+        var reference = [Double](repeating: 0, count: n * outF)
+        for r in 0..<n {
+            for o in 0..<outF {
+                var s = Double(b[o])
+                for i in 0..<inF { s += Double(round(x[r * inF + i])) * Double(round(w[o * inF + i])) }
+                reference[r * outF + o] = s
+            }
+        }
+        #expect(normwiseError(y, reference) < 1e-5)
+    }
+
     @Test(.enabled(if: OneDNN.hasNativeBFloat16))
     func fusedQuickGeluEqualsTheSeparatePassAtBFloat16() {
         let n = 64, inF = 256, outF = 1024

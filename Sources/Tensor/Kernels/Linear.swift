@@ -17,11 +17,13 @@ public func linearForward<T: KernelFloat>(out: UnsafeMutablePointer<T>,
          beta: bias == nil ? 0 : 1, c: out, ldc: outFeatures)
 }
 
-/// Copies `bias` into every row of `out` (N, outF), which the product then accumulates into.
+/// Copies `bias` into every row of `out` (N rows of outF, `ldc` apart), which the product
+/// then accumulates into.
 @inline(__always)
-func broadcastBias<T>(out: UnsafeMutablePointer<T>, bias: UnsafePointer<T>?, n: Int, outFeatures: Int) {
+func broadcastBias<T>(out: UnsafeMutablePointer<T>, bias: UnsafePointer<T>?, n: Int, outFeatures: Int,
+                      ldc: Int? = nil) {
     guard let bias else { return }
-    for r in 0..<n { (out + r * outFeatures).update(from: bias, count: outFeatures) }
+    for r in 0..<n { (out + r * (ldc ?? outFeatures)).update(from: bias, count: outFeatures) }
 }
 
 /// Accumulates the gradients of ``linearForward``: `dinp += dout W`, `dweight += dout^T inp`,
@@ -80,14 +82,13 @@ public func projectionBackward<T: KernelFloat>(dinp: UnsafeMutablePointer<T>,
 
 /// ``linearForward(out:inp:weight:bias:n:inFeatures:outFeatures:)`` for a frozen layer,
 /// whose product runs at the weight's precision (bfloat16 when it has a bfloat16 copy).
-/// With `activation`, `out` holds the activation of the layer's output (fused into the product
-/// where oneDNN runs it).
+/// The bias, and with `activation` the activation of the layer's output, are fused into the
+/// product where oneDNN runs it.
 public func linearForward(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>,
                           weight: FrozenMatrix, bias: UnsafePointer<Float>?,
                           n: Int, inFeatures: Int, outFeatures: Int, activation: FusedActivation? = nil) {
-    broadcastBias(out: out, bias: bias, n: n, outFeatures: outFeatures)
     gemm(.none, .transpose, m: n, n: outFeatures, k: inFeatures, a: inp, lda: inFeatures, b: weight,
-         ldb: inFeatures, beta: bias == nil ? 0 : 1, c: out, ldc: outFeatures, activation: activation)
+         ldb: inFeatures, c: out, ldc: outFeatures, bias: bias, activation: activation)
 }
 
 /// The input gradient of a frozen layer, `dinp (+)= dout W`, at the weight's precision.
