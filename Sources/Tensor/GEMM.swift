@@ -85,7 +85,9 @@ public func gemm(_ transA: Transpose, _ transB: Transpose, m: Int, n: Int, k: In
         gemm(transA, transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b32.data, ldb: ldb,
              beta: beta, c: c, ldc: ldc)
     } else {
-        guard let b16 = b.bfloat16 else { preconditionFailure("a frozen matrix with neither float32 nor bfloat16 data") }
+        guard let b16 = b.bfloat16 else {
+            preconditionFailure("a frozen matrix with neither float32 nor bfloat16 data")
+        }
         let widened = UnsafeMutablePointer<Float>.allocate(capacity: max(b16.rows * b16.columns, 1))
         defer { widened.deallocate() }
         b16.widen(into: widened)
