@@ -33,6 +33,25 @@ public func quickGeluBackwardLoop<T: LoopFloat>(dinp: UnsafeMutablePointer<T>, d
     }
 }
 
+/// ``quickGeluBackwardLoop(dinp:dout:inp:count:accumulate:)`` given the forward's output
+/// `out` as well: `s = out / x` (1/2 at x = 0) is the forward's sigmoid to two roundings,
+/// without a second exponential.
+@inlinable @inline(__always)
+public func quickGeluBackwardLoop<T: LoopFloat>(dinp: UnsafeMutablePointer<T>, dout: UnsafePointer<T>,
+                                                inp: UnsafePointer<T>, out: UnsafePointer<T>, count: Int,
+                                                accumulate: Bool) {
+    @inline(__always) func grad(_ i: Int) -> T {
+        let x = inp[i]
+        let s = x == 0 ? 0.5 : out[i] / x
+        return dout[i] * (s + 1.702 * x * s * (1 - s))
+    }
+    if accumulate {
+        for i in 0..<count { dinp[i] += grad(i) }
+    } else {
+        for i in 0..<count { dinp[i] = grad(i) }
+    }
+}
+
 // MARK: - Softmax rows
 
 /// One row: `y[j] = e^(scale x[j] - max) / sum` for `j < visible`, 0 for `visible <= j < cols`

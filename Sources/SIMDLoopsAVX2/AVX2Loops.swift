@@ -19,6 +19,13 @@ public enum AVX2Loops {
     }
 
     @inline(never)
+    public static func quickGeluBackward(dinp: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>,
+                                         inp: UnsafePointer<Float>, out: UnsafePointer<Float>, count: Int,
+                                         accumulate: Bool) {
+        quickGeluBackwardLoop(dinp: dinp, dout: dout, inp: inp, out: out, count: count, accumulate: accumulate)
+    }
+
+    @inline(never)
     public static func softmaxRow(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>,
                                   visible: Int, cols: Int, scale: Float) {
         softmaxRowLoop(out: out, inp: inp, visible: visible, cols: cols, scale: scale)

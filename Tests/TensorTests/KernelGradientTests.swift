@@ -90,13 +90,18 @@ import TestSupport
         #expect(errs.allSatisfy { $0 < Self.tolerance }, "\(errs)")
     }
 
-    @Test func quickGelu() {
+    /// Both backwards: from the input alone, and from the forward's output (s = out / x).
+    @Test(arguments: [false, true])
+    func quickGelu(fromOutput: Bool) {
         let n = 20
         var rng = TestRNG(seed: 6)
-        let errs = gradientCheck([rng.doubles(n, scale: 4)]) { x in
+        var inputs = rng.doubles(n, scale: 4)
+        inputs[3] = 0   // s = 1/2 by definition there
+        let errs = gradientCheck([inputs]) { x in
             output(n) { quickGeluForward(out: $0, inp: x[0], n: n) }
         } backward: { x, dout in
-            [output(n) { quickGeluBackward(dinp: $0, dout: dout, inp: x[0], n: n) }]
+            let y = output(n) { quickGeluForward(out: $0, inp: x[0], n: n) }
+            return [output(n) { quickGeluBackward(dinp: $0, dout: dout, inp: x[0], out: fromOutput ? y : nil, n: n) }]
         }
         #expect(errs.allSatisfy { $0 < Self.tolerance }, "\(errs)")
     }

@@ -106,7 +106,7 @@ extension ResidualBlockWeights {
         // accumulates into (a shared prefix collects every suffix's contribution).
         linearInputBackward(dinp: g.gelu.data, dout: dx, weight: proj.matrix, n: n, inFeatures: h4,
                             outFeatures: d, accumulate: false)
-        quickGeluBackward(dinp: g.fc.data, dout: g.gelu.data, inp: act.fc.data, n: n * h4,
+        quickGeluBackward(dinp: g.fc.data, dout: g.gelu.data, inp: act.fc.data, out: act.gelu.data, n: n * h4,
                           accumulate: false)
         linearInputBackward(dinp: g.ln2.data, dout: g.fc.data, weight: fc.matrix, n: n, inFeatures: d,
                             outFeatures: h4, accumulate: false)

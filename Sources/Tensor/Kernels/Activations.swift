@@ -21,17 +21,25 @@ public func quickGeluForward<T: KernelFloat>(out: UnsafeMutablePointer<T>,
 }
 
 /// Accumulates `dinp += dout * (s + 1.702 * x * s * (1 - s))`, `s = sigmoid(1.702 x)`
-/// (with `accumulate: false`, `dinp =`: no need to zero a fresh buffer).
+/// (with `accumulate: false`, `dinp =`: no need to zero a fresh buffer). Given the forward's
+/// output `out`, s is recovered as `out / x` instead of from a second exponential.
 @_specialize(exported: true, where T == Float)
 public func quickGeluBackward<T: KernelFloat>(dinp: UnsafeMutablePointer<T>,
                                               dout: UnsafePointer<T>, inp: UnsafePointer<T>,
-                                              n: Int, accumulate: Bool = true) {
+                                              out: UnsafePointer<T>? = nil, n: Int, accumulate: Bool = true) {
     parallelFor(n, grain: elementwiseGrain) { range in
-        let lo = range.lowerBound
-        if T.self == Float.self, SIMDLevel.usesAVX2 {
+        let lo = range.lowerBound, fast = T.self == Float.self && SIMDLevel.usesAVX2
+        switch (out, fast) {
+        case let (out?, true):
+            AVX2Loops.quickGeluBackward(dinp: floats(dinp) + lo, dout: floats(dout) + lo, inp: floats(inp) + lo,
+                                        out: floats(out) + lo, count: range.count, accumulate: accumulate)
+        case let (out?, false):
+            quickGeluBackwardLoop(dinp: dinp + lo, dout: dout + lo, inp: inp + lo, out: out + lo, count: range.count,
+                                  accumulate: accumulate)
+        case (nil, true):
             AVX2Loops.quickGeluBackward(dinp: floats(dinp) + lo, dout: floats(dout) + lo, inp: floats(inp) + lo,
                                         count: range.count, accumulate: accumulate)
-        } else {
+        case (nil, false):
             quickGeluBackwardLoop(dinp: dinp + lo, dout: dout + lo, inp: inp + lo, count: range.count,
                                   accumulate: accumulate)
         }
