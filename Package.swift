@@ -3,6 +3,12 @@
 // training daemon. Depends only on the toolchain and C libraries found through pkg-config.
 import PackageDescription
 
+#if arch(x86_64)
+let avx2Flags = ["-target-cpu", "haswell"]
+#else
+let avx2Flags: [String] = []
+#endif
+
 let package = Package(
     name: "cocoop-swift",
     products: [
@@ -34,9 +40,10 @@ let package = Package(
         // The element-wise loops, written once and compiled twice: for baseline x86-64 (in
         // Tensor) and for AVX2 (SIMDLoopsAVX2), which Tensor calls where the CPU has it.
         .target(name: "SIMDLoops"),
-        // Optimised in debug builds too: the tests' small products run through it.
+        // Optimised in debug builds too: the tests' small products run through it. Only x86-64
+        // hosts have the haswell target (elsewhere SIMDLevel never calls this copy).
         .target(name: "SIMDLoopsAVX2", dependencies: ["SIMDLoops"],
-                swiftSettings: [.unsafeFlags(["-target-cpu", "haswell", "-O"])]),
+                swiftSettings: [.unsafeFlags(avx2Flags + ["-O"])]),
         .target(name: "Tensor", dependencies: ["COpenBLAS", "CDNNL", "SIMDLoops", "SIMDLoopsAVX2"]),
         .target(name: "Imaging", dependencies: ["CTurboJPEG", "CPNG", "Support"]),
         .target(name: "CLIP", dependencies: ["Tensor", "Support", "Gunzip", "TorchFormats"],
