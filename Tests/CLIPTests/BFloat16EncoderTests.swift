@@ -46,16 +46,14 @@ import TestSupport
         #expect(err > 1e-5 && err < 2e-2, "gradient at the embeddings: \(err)")
     }
 
-    /// A ResNet tower's convolutions stay float32: the image features equal the float32
-    /// model's to float32 rounding (bfloat16 products would be 1e-3 away). Not bit for bit:
-    /// suites running at once change the process's thread count, and with it the blocks
-    /// the convolutions' products are cut into.
-    @Test func resNetImageTowerStaysFloat32() throws {
+    /// A ResNet tower's convolutions and attention-pool projections run in bfloat16 too: the
+    /// image features are within bfloat16's rounding of the float32 model's, not equal to them.
+    @Test func resNetImageTowerRunsInBFloat16() throws {
         let fp32 = try ResNetFixtureTests.model(), bf16 = fp32.at(.bfloat16)
         let pixels = try ResNetFixtureTests.pixels(try ResNetFixtureTests.reference())
         let e = normwiseError(bf16.vision.encode(pixels: pixels).array,
                               fp32.vision.encode(pixels: pixels).array.map(Double.init))
-        #expect(e < 1e-6, "ResNet features, bf16 model vs fp32: \(e)")
+        #expect(e > 1e-5 && e < 1e-2, "ResNet features, bf16 model vs fp32: \(e)")
     }
 }
 

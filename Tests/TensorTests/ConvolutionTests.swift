@@ -66,6 +66,37 @@ import Testing
         #expect(scratch.byteCount == kept, "the scratch is reused")
     }
 
+    /// With a bfloat16 weight matrix: the oracle on the rounded patches and weights (float32
+    /// accumulation), for every shape, with the epilogue (accumulate, ReLU) as above; with a
+    /// float32 one, the float32 convolution (to float32 rounding: suites running at once
+    /// change the thread count, and with it how the rows are cut into products).
+    @Test(.enabled(if: OneDNN.hasNativeBFloat16), arguments: shapes)
+    func bfloat16WeightsMatchTheOracleOnRoundedOperands(shape s: ConvolutionShape) {
+        var rng = TestRNG(seed: UInt64(s.rows * 17 + s.patchLength))
+        let x = rng.floats(s.batch * s.height * s.width * s.inChannels)
+        let w = rng.floats(s.outChannels * s.patchLength, scale: 0.5), b = rng.floats(s.outChannels)
+        let round = { (v: Float) in Double(float(fromBFloat16: bfloat16Bits(v))) }
+        var reference = [Double](repeating: 0, count: s.rows * s.outChannels)
+        naiveConvolution(out: &reference, inp: x.map(round), weight: w.map(round), bias: b.map(Double.init), shape: s)
+        let previous = rng.floats(reference.count)
+        let matrix = Tensor(shape: [s.outChannels, s.patchLength], values: w)
+        for (accumulate, relu) in [(false, false), (true, true)] {
+            var y = accumulate ? previous : [Float](repeating: .nan, count: reference.count)
+            convolutionForward(out: &y, inp: x, weight: FrozenMatrix(matrix, precision: .bfloat16), bias: b, shape: s,
+                               accumulate: accumulate, relu: relu, scratch: ConvolutionScratch())
+            let expected = reference.indices.map { i -> Double in
+                let v = reference[i] + (accumulate ? Double(previous[i]) : 0)
+                return relu ? max(v, 0) : v
+            }
+            #expect(normwiseError(y, expected) < 1e-5, "\(s) accumulate \(accumulate) relu \(relu)")
+        }
+        var fp32 = [Float](repeating: .nan, count: reference.count), plain = fp32
+        convolutionForward(out: &fp32, inp: x, weight: FrozenMatrix(matrix), bias: b, shape: s,
+                           scratch: ConvolutionScratch())
+        convolutionForward(out: &plain, inp: x, weight: w, bias: b, shape: s, scratch: ConvolutionScratch())
+        #expect(normwiseError(fp32, plain.map(Double.init)) < 1e-6)
+    }
+
     @Test func averagePoolAndChannelsLastByHand() {
         // One image, 2 channels, 4 x 5 (the last column is dropped, as AvgPool2d(2) does).
         let h = 4, w = 5, c = 2

@@ -14,9 +14,10 @@ public final class CLIPModel {
     /// The encoders on `weights`, their products at `precision`. Float32 weights asked for
     /// bfloat16 products get a private bfloat16 copy of the ViT's and the text transformer's
     /// matrices, made here (both kept); weights loaded at bfloat16 are used as they are, and
-    /// asked for float32 products they are read again, in float32, from their file (a ResNet
-    /// image tower's convolutions stay float32, as do attention's own products, LayerNorms,
-    /// softmax and activations in every tower).
+    /// asked for float32 products they are read again, in float32, from their file. A ResNet
+    /// image tower (loaded in float32: its BatchNorms are folded at load) gets a private
+    /// bfloat16 copy of its convolutions and attention-pool projections. LayerNorms, softmax
+    /// and activations stay float32 in every tower.
     public init(weights: CLIPWeights, precision: MatmulPrecision = .float32) {
         var weights = weights
         if weights.precision == .bfloat16 && precision == .float32 {
@@ -30,7 +31,12 @@ public final class CLIPModel {
         let textWeights = precision == .float32 ? weights.text : weights.text.at(precision)
         text = TextEncoder(weights: textWeights, heads: a.textHeads)
         var image = weights.image
-        if precision != .float32, case let .transformer(w) = image { image = .transformer(w.at(precision)) }
+        if precision != .float32 {
+            switch image {
+            case let .transformer(w): image = .transformer(w.at(precision))
+            case let .resNet(w): image = .resNet(w.at(precision))
+            }
+        }
         vision = ImageTower(weights: image, architecture: a)
     }
 

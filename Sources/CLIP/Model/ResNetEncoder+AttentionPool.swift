@@ -22,7 +22,7 @@ extension ResNetEncoder {
                 residualForward(out: seq + c, a: map, b: pos + c, n: cells * c)
             }
         }
-        linearForward(out: kv, inp: tokens, weight: pool.keyValue.weight.data, bias: pool.keyValue.bias!.data,
+        linearForward(out: kv, inp: tokens, weight: pool.keyValue.matrix, bias: pool.keyValue.bias!.data,
                       n: b * t, inFeatures: c, outFeatures: 2 * c)
         // The mean tokens are rows 0, t, 2t, ... of `tokens`: one GEMM with a row stride of t C.
         for i in 0..<b { (q + i * c).update(from: pool.query.bias!.data, count: c) }
@@ -45,7 +45,7 @@ extension ResNetEncoder {
                 }
             }
         }
-        linearForward(out: out, inp: att, weight: pool.output.weight.data, bias: pool.output.bias!.data,
+        linearForward(out: out, inp: att, weight: pool.output.matrix, bias: pool.output.bias!.data,
                       n: b, inFeatures: c, outFeatures: embedDim)
     }
 }

@@ -213,7 +213,7 @@ final class ResNetWorkspace {
     /// `conv` (BatchNorm folded) over `batch` maps of `side` from `inp` into `out`.
     func run(_ conv: FoldedConvolution, from inp: UnsafeMutablePointer<Float>, to out: UnsafeMutablePointer<Float>,
              batch: Int, side: Int, stride: Int = 1, accumulate: Bool = false, relu: Bool) {
-        convolutionForward(out: out, inp: inp, weight: conv.weight.data, bias: conv.bias.data,
+        convolutionForward(out: out, inp: inp, weight: conv.matrix, bias: conv.bias.data,
                            shape: conv.shape(batch: batch, side: side, stride: stride),
                            accumulate: accumulate, relu: relu, scratch: scratch)
     }

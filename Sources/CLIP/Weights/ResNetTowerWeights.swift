@@ -16,9 +16,23 @@ public struct FoldedConvolution {
     public let kernel: Int
     /// Input channels.
     public let inChannels: Int
+    /// `weight` as the convolution's products read it (with a bfloat16 copy at that precision).
+    public let matrix: FrozenMatrix
 
     /// Output channels.
     public var outChannels: Int { bias.count }
+
+    /// The convolution with its products at `precision` (a bfloat16 copy of the weight made
+    /// here; the float32 one kept).
+    public func at(_ precision: MatmulPrecision) -> FoldedConvolution {
+        FoldedConvolution(weight: weight, bias: bias, kernel: kernel, inChannels: inChannels,
+                          matrix: FrozenMatrix(weight, precision: precision))
+    }
+
+    private init(weight: Tensor, bias: Tensor, kernel: Int, inChannels: Int, matrix: FrozenMatrix) {
+        self.weight = weight; self.bias = bias; self.kernel = kernel; self.inChannels = inChannels
+        self.matrix = matrix
+    }
 
     /// BatchNorm's epsilon in `nn.BatchNorm2d` (what OpenAI's models use).
     public static let batchNormEpsilon = 1e-5
@@ -43,6 +57,7 @@ public struct FoldedConvolution {
             }
         }
         weight = w; bias = b; kernel = k; inChannels = inputs
+        matrix = FrozenMatrix(w)
     }
 }
 
@@ -83,6 +98,10 @@ public struct ResNetTowerWeights {
 
     /// Builds the tower of `architecture` from its tensors in OpenAI's layout; `tensor` is
     /// asked for each once and its result can be dropped after the call (folded copies stay).
+    fileprivate init(stem: [FoldedConvolution], stages: [[BottleneckWeights]], attentionPool: AttentionPoolWeights) {
+        self.stem = stem; self.stages = stages; self.attentionPool = attentionPool
+    }
+
     init(architecture a: CLIPArchitecture, tensor: (ResNetParameter) throws -> Tensor) throws {
         func folded(_ conv: ResNetConv) throws -> FoldedConvolution {
             var bn: [BatchNormField: Tensor] = [:]
@@ -118,5 +137,33 @@ public struct ResNetTowerWeights {
             keyValue: LinearWeights(weight: kv, bias: kvBias),
             output: LinearWeights(weight: try p(.cWeight), bias: try p(.cBias)),
             heads: a.visionHeads)
+    }
+}
+
+// MARK: - Precision
+
+extension BottleneckWeights {
+    /// The block with its convolutions' products at `precision`.
+    func at(_ precision: MatmulPrecision) -> BottleneckWeights {
+        BottleneckWeights(conv1: conv1.at(precision), conv2: conv2.at(precision), conv3: conv3.at(precision),
+                          downsample: downsample?.at(precision), stride: stride)
+    }
+}
+
+extension AttentionPoolWeights {
+    /// The pool with its key/value and output products at `precision` (the query's stays
+    /// float32: one row per image).
+    func at(_ precision: MatmulPrecision) -> AttentionPoolWeights {
+        AttentionPoolWeights(positionalEmbedding: positionalEmbedding, query: query,
+                             keyValue: keyValue.at(precision), output: output.at(precision), heads: heads)
+    }
+}
+
+extension ResNetTowerWeights {
+    /// The tower with every convolution's and the attention pool's products at `precision`
+    /// (bfloat16 copies made here, the float32 weights kept).
+    public func at(_ precision: MatmulPrecision) -> ResNetTowerWeights {
+        ResNetTowerWeights(stem: stem.map { $0.at(precision) }, stages: stages.map { $0.map { $0.at(precision) } },
+                           attentionPool: attentionPool.at(precision))
     }
 }

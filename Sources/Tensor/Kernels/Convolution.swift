@@ -139,6 +139,19 @@ func convolutionInBlocks<T: KernelFloat>(out: UnsafeMutablePointer<T>, inp: Unsa
                                          weight: UnsafePointer<T>, bias: UnsafePointer<T>?,
                                          shape s: ConvolutionShape, accumulate: Bool, relu: Bool,
                                          scratch: ConvolutionScratch) {
+    let k = s.patchLength, n = s.outChannels
+    convolutionInBlocks(out: out, inp: inp, bias: bias, shape: s, relu: relu, scratch: scratch) { a, count, c in
+        gemm(.none, .transpose, m: count, n: n, k: k, a: a, lda: k, b: weight, ldb: k,
+             beta: accumulate ? 1 : 0, c: c, ldc: n)
+    }
+}
+
+/// The blocks of ``convolutionInBlocks(out:inp:weight:bias:shape:accumulate:relu:scratch:)``
+/// with the product `product(patches, rows, out)` given.
+func convolutionInBlocks<T: KernelFloat>(out: UnsafeMutablePointer<T>, inp: UnsafePointer<T>,
+                                         bias: UnsafePointer<T>?, shape s: ConvolutionShape, relu: Bool,
+                                         scratch: ConvolutionScratch,
+                                         product: (UnsafePointer<T>, Int, UnsafeMutablePointer<T>) -> Void) {
     let rows = s.rows, k = s.patchLength, n = s.outChannels, block = min(rows, s.blockRows)
     if !s.isPointwise { scratch.reserve(1, bytes: block * k * MemoryLayout<T>.stride) }
     for r0 in stride(from: 0, to: rows, by: block) {
@@ -153,11 +166,33 @@ func convolutionInBlocks<T: KernelFloat>(out: UnsafeMutablePointer<T>, inp: Unsa
             a = UnsafePointer(patches)
         }
         let c = out + r0 * n
-        gemm(.none, .transpose, m: count, n: n, k: k, a: a, lda: k, b: weight, ldb: k,
-             beta: accumulate ? 1 : 0, c: c, ldc: n)
+        product(a, count, c)
         parallelFor(count, grain: max(1, elementwiseGrain / n)) { range in
             biasActivation(c + range.lowerBound * n, bias: bias, rows: range.count, columns: n, relu: relu)
         }
+    }
+}
+
+/// ``convolutionForward(out:inp:weight:bias:shape:accumulate:relu:scratch:)`` with a frozen
+/// weight matrix `[Cout, kh kw Cin]`: with its bfloat16 copy, the patches are rounded to
+/// bfloat16 and each block of rows is one oneDNN product on every thread (float32
+/// accumulation); otherwise the float32 convolution.
+public func convolutionForward(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, weight: FrozenMatrix,
+                               bias: UnsafePointer<Float>?, shape s: ConvolutionShape, accumulate: Bool = false,
+                               relu: Bool = false, scratch: ConvolutionScratch) {
+    let k = s.patchLength, n = s.outChannels
+    if s.rows == 0 { return }
+    guard weight.bfloat16 != nil else {
+        let w = weight.float32!   // without a bfloat16 copy, a frozen matrix has its float32 tensor
+        withExtendedLifetime(w) {
+            convolutionForward(out: out, inp: inp, weight: w.data, bias: bias, shape: s, accumulate: accumulate,
+                               relu: relu, scratch: scratch)
+        }
+        return
+    }
+    convolutionInBlocks(out: out, inp: inp, bias: bias, shape: s, relu: relu, scratch: scratch) { a, count, c in
+        gemm(.none, .transpose, m: count, n: n, k: k, a: a, lda: k, b: weight, ldb: k,
+             beta: accumulate ? 1 : 0, c: c, ldc: n)
     }
 }
 
