@@ -21,15 +21,8 @@ public func quickGeluForwardLoop<T: LoopFloat>(out: UnsafeMutablePointer<T>, inp
 @inlinable @inline(__always)
 public func quickGeluBackwardLoop<T: LoopFloat>(dinp: UnsafeMutablePointer<T>, dout: UnsafePointer<T>,
                                                 inp: UnsafePointer<T>, count: Int, accumulate: Bool) {
-    @inline(__always) func grad(_ i: Int) -> T {
-        let x = inp[i]
-        let s = 1 / (1 + T.kernelExp(-1.702 * x))
-        return dout[i] * (s + 1.702 * x * s * (1 - s))
-    }
-    if accumulate {
-        for i in 0..<count { dinp[i] += grad(i) }
-    } else {
-        for i in 0..<count { dinp[i] = grad(i) }
+    quickGeluBackwardLoop(dinp: dinp, dout: dout, inp: inp, count: count, accumulate: accumulate) { i, x in
+        1 / (1 + T.kernelExp(-1.702 * x))
     }
 }
 
@@ -40,9 +33,18 @@ public func quickGeluBackwardLoop<T: LoopFloat>(dinp: UnsafeMutablePointer<T>, d
 public func quickGeluBackwardLoop<T: LoopFloat>(dinp: UnsafeMutablePointer<T>, dout: UnsafePointer<T>,
                                                 inp: UnsafePointer<T>, out: UnsafePointer<T>, count: Int,
                                                 accumulate: Bool) {
+    quickGeluBackwardLoop(dinp: dinp, dout: dout, inp: inp, count: count, accumulate: accumulate) { i, x in
+        x == 0 ? 0.5 : out[i] / x
+    }
+}
+
+/// The two backwards' loop, with `sigmoid(i, x)` giving sigmoid(1.702 x) for element i.
+@inlinable @inline(__always)
+func quickGeluBackwardLoop<T: LoopFloat>(dinp: UnsafeMutablePointer<T>, dout: UnsafePointer<T>,
+                                         inp: UnsafePointer<T>, count: Int, accumulate: Bool,
+                                         sigmoid: (Int, T) -> T) {
     @inline(__always) func grad(_ i: Int) -> T {
-        let x = inp[i]
-        let s = x == 0 ? 0.5 : out[i] / x
+        let x = inp[i], s = sigmoid(i, x)
         return dout[i] * (s + 1.702 * x * s * (1 - s))
     }
     if accumulate {
