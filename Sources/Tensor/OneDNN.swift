@@ -232,38 +232,16 @@ final class Matmuls: @unchecked Sendable {
             a = UnsafeRawPointer(buffer)
         }
         cocoop_omp_set_num_threads(Int32(key.threads))
-        let matmul: Matmul
-        if let cached = primitives[key] {
-            matmul = cached
-        } else {
-            guard let made = try? Matmul(key, engine: engine) else { return false }
-            primitives[key] = made
-            matmul = made
-        }
-        let scratchpad = scratch.reserve(matmul.scratchBytes)
-        var memories: [dnnl_memory_t?] = [nil, nil, nil, nil, nil]
-        defer { memories.forEach { if let m = $0 { dnnl_memory_destroy(m) } } }
-        guard dnnl_memory_create(&memories[0], &matmul.a, engine, UnsafeMutableRawPointer(mutating: a))
-                == dnnl_success,
-              dnnl_memory_create(&memories[1], &matmul.b, engine, UnsafeMutableRawPointer(mutating: b))
-                == dnnl_success,
-              dnnl_memory_create(&memories[2], &matmul.c, engine, UnsafeMutableRawPointer(c)) == dnnl_success,
-              dnnl_memory_create(&memories[3], &matmul.scratch, engine, scratchpad) == dnnl_success else {
-            return false
-        }
-        var args = [dnnl_exec_arg_t(arg: DNNL_ARG_SRC, memory: memories[0]),
-                    dnnl_exec_arg_t(arg: DNNL_ARG_WEIGHTS, memory: memories[1]),
-                    dnnl_exec_arg_t(arg: DNNL_ARG_DST, memory: memories[2]),
-                    dnnl_exec_arg_t(arg: DNNL_ARG_SCRATCHPAD, memory: memories[3])]
+        guard let matmul = cached(&primitives, key, make: { try Matmul(key, engine: engine) }) else { return false }
+        var operands = [(DNNL_ARG_SRC, matmul.a, UnsafeMutableRawPointer(mutating: a)),
+                        (DNNL_ARG_WEIGHTS, matmul.b, UnsafeMutableRawPointer(mutating: b)),
+                        (DNNL_ARG_DST, matmul.c, UnsafeMutableRawPointer(c)),
+                        (DNNL_ARG_SCRATCHPAD, matmul.scratch, scratch.reserve(matmul.scratchBytes))]
         if key.bias {
-            guard let bias, dnnl_memory_create(&memories[4], &matmul.bias, engine, UnsafeMutablePointer(mutating: bias))
-                    == dnnl_success else { return false }
-            args.append(dnnl_exec_arg_t(arg: DNNL_ARG_BIAS, memory: memories[4]))
+            guard let bias else { return false }
+            operands.append((DNNL_ARG_BIAS, matmul.bias, UnsafeMutableRawPointer(mutating: bias)))
         }
-        guard dnnl_primitive_execute(matmul.primitive, stream, Int32(args.count), &args) == dnnl_success else {
-            return false
-        }
-        return dnnl_stream_wait(stream) == dnnl_success
+        return execute(matmul.primitive, operands, engine: engine, stream: stream)
     }
 
     /// The softmax of every row of `src` (float32, `key.rows` x `key.cols`, dense) into `dst`
@@ -272,22 +250,36 @@ final class Matmuls: @unchecked Sendable {
         lock.lock(); defer { lock.unlock() }
         guard let engine, let stream else { return false }
         cocoop_omp_set_num_threads(Int32(key.threads))
-        let softmax: RowSoftmax
-        if let cached = softmaxes[key] {
-            softmax = cached
-        } else {
-            guard let made = try? RowSoftmax(key, engine: engine) else { return false }
-            softmaxes[key] = made
-            softmax = made
+        guard let softmax = cached(&softmaxes, key, make: { try RowSoftmax(key, engine: engine) }) else {
+            return false
         }
-        var memories: [dnnl_memory_t?] = [nil, nil]
-        defer { memories.forEach { if let m = $0 { dnnl_memory_destroy(m) } } }
-        guard dnnl_memory_create(&memories[0], &softmax.src, engine, UnsafeMutableRawPointer(mutating: src))
-                == dnnl_success,
-              dnnl_memory_create(&memories[1], &softmax.dst, engine, dst) == dnnl_success else { return false }
-        var args = [dnnl_exec_arg_t(arg: DNNL_ARG_SRC, memory: memories[0]),
-                    dnnl_exec_arg_t(arg: DNNL_ARG_DST, memory: memories[1])]
-        guard dnnl_primitive_execute(softmax.primitive, stream, Int32(args.count), &args) == dnnl_success else {
+        return execute(softmax.primitive, [(DNNL_ARG_SRC, softmax.src, UnsafeMutableRawPointer(mutating: src)),
+                                           (DNNL_ARG_DST, softmax.dst, dst)], engine: engine, stream: stream)
+    }
+
+    /// The primitive kept for `key` in `table`, made (and kept) on first use; nil when it
+    /// cannot be made.
+    private func cached<Key: Hashable, Primitive>(_ table: inout [Key: Primitive], _ key: Key,
+                                                   make: () throws -> Primitive) -> Primitive? {
+        if let kept = table[key] { return kept }
+        guard let made = try? make() else { return nil }
+        table[key] = made
+        return made
+    }
+
+    /// Runs `primitive` on `operands` (argument kind, descriptor, data: each wrapped in a
+    /// memory object for this call) and waits for it. - Returns: false on any failure.
+    private func execute(_ primitive: dnnl_primitive_t,
+                         _ operands: [(arg: Int32, desc: dnnl_memory_desc_t, data: UnsafeMutableRawPointer)],
+                         engine: dnnl_engine_t, stream: dnnl_stream_t) -> Bool {
+        var args: [dnnl_exec_arg_t] = []
+        defer { args.forEach { dnnl_memory_destroy($0.memory) } }
+        for operand in operands {
+            var desc = operand.desc, memory: dnnl_memory_t?
+            guard dnnl_memory_create(&memory, &desc, engine, operand.data) == dnnl_success else { return false }
+            args.append(dnnl_exec_arg_t(arg: operand.arg, memory: memory))
+        }
+        guard dnnl_primitive_execute(primitive, stream, Int32(args.count), &args) == dnnl_success else {
             return false
         }
         return dnnl_stream_wait(stream) == dnnl_success
