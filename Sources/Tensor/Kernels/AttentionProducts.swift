@@ -57,13 +57,14 @@ func batchedAttentionForward(out: UnsafeMutablePointer<Float>, probs: UnsafeMuta
     }
     guard Matmuls.shared.run(scores, a: q, b: q + width * elementBytes, c: probs) else { return false }
     let p16 = UnsafeMutableRawPointer(mutating: p)
+    var needsRounding = bf16   // whether the probabilities still have to be rounded for P V
     if !causal {
         let straight = bf16 && !keepProbabilities   // no float32 probabilities wanted: bfloat16 out
         let key = SoftmaxKey(rows: batch * heads * t, cols: t, bfloat16Output: straight, threads: BLASInfo.threads)
         guard Matmuls.shared.softmax(key, src: probs, dst: straight ? p16 : UnsafeMutableRawPointer(probs)) else {
             return false
         }
-        if straight { return Matmuls.shared.run(values, a: p, b: q + 2 * width * elementBytes, c: out) }
+        if straight { needsRounding = false }
     } else {
         parallelFor(batch * heads, grain: Swift.max(1, elementwiseGrain / Swift.max(1, t * t))) { items in
             for item in items {
@@ -72,7 +73,7 @@ func batchedAttentionForward(out: UnsafeMutablePointer<Float>, probs: UnsafeMuta
             }
         }
     }
-    if bf16 {
+    if needsRounding {
         convertToBFloat16InParallel(p16.assumingMemoryBound(to: UInt16.self), from: probs, rows: batch * heads * t,
                                     columns: t, sourceStride: t)
     }
