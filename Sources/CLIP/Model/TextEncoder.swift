@@ -65,7 +65,7 @@ public struct TextEncoder {
     public let heads: Int
     public var width: Int { weights.positionalEmbedding.shape[1] }
     public var contextLength: Int { weights.positionalEmbedding.shape[0] }
-    public var embedDim: Int { weights.projection.shape[1] }
+    public var embedDim: Int { weights.projectionMatrix.shape[1] }
 
     /// The tape handed back by ``recycle(_:)``, kept for the next training step.
     private let trainingTapes = ReuseCache<TextTape>(capacity: 1)

@@ -11,7 +11,7 @@ public struct VisionEncoder {
     public let resolution: Int
     public var width: Int { weights.classEmbedding.count }
     public var grid: Int { resolution / patchSize }
-    public var embedDim: Int { weights.projection.shape[1] }
+    public var embedDim: Int { weights.projectionMatrix.shape[1] }
 
     /// Buffers of recent small chunk sizes (a training batch), kept for the next call.
     private let workspaces = ReuseCache<VisionWorkspace>(capacity: 2, maxBytes: 64 << 20)
