@@ -65,4 +65,17 @@ public enum AVX2Loops {
         smallGemmLoop(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
                       beta: beta, c: c, ldc: ldc)
     }
+
+    @inline(never)
+    public static func attentionRowsForward(_ a: AttentionRows<Float>, out: UnsafeMutablePointer<Float>, ldo: Int,
+                                            probs: UnsafeMutablePointer<Float>) {
+        attentionRowsForwardLoop(a, out: out, ldo: ldo, probs: probs)
+    }
+
+    @inline(never)
+    public static func attentionRowsBackward(_ a: AttentionRows<Float>, _ g: AttentionRowGradients<Float>,
+                                             dout: UnsafePointer<Float>, lddo: Int, probs: UnsafePointer<Float>,
+                                             scratch: UnsafeMutablePointer<Float>) {
+        attentionRowsBackwardLoop(a, g, dout: dout, lddo: lddo, probs: probs, scratch: scratch)
+    }
 }

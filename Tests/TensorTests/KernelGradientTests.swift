@@ -195,9 +195,10 @@ import TestSupport
         #expect(errs.count == 3 && errs.allSatisfy { $0 < Self.tolerance }, "\(errs)")
     }
 
-    @Test func attentionHeadWithSharedPrefix() {
+    @Test(arguments: [5, 12])   // 12: the row form's eight-wide loops and their tails
+    func attentionHeadWithSharedPrefix(hd: Int) {
         // Suffix queries (tq) attend to a prefix block (tp) and causally to their own keys.
-        let tp = 3, tq = 4, hd = 5, scale = 0.6
+        let tp = 3, tq = 4, scale = 0.6
         let mask = SoftmaxMask.causal(offset: tp)
         var rng = TestRNG(seed: 13)
         func fwd(_ x: [[Double]]) -> ([Double], [Double]) {

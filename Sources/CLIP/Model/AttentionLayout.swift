@@ -122,22 +122,24 @@ public struct SharedPrefixLayout: AttentionLayout {
     public func forward(out: UnsafeMutablePointer<Float>, probs: UnsafeMutablePointer<Float>,
                         qkv: UnsafePointer<Float>, width: Int, heads: Int, precision: MatmulPrecision = .float32,
                         forBackward: Bool = true) {
-        let ld = 3 * width, hd = width / heads
-        visit(heads: heads) { group, head, _ in
-            let base = groupStarts[group], h = head * hd
-            var probsAt = probsStart(group: group, head: head, heads: heads)
-            let prefix = KeyValueBlock(k: qkv + base * ld + width + h, ldk: ld,
-                                       v: qkv + base * ld + 2 * width + h, ldv: ld, rows: prefixLength)
+        let ld = 3 * width, hd = width / heads, scale = 1 / Float(hd).squareRoot()
+        visit(heads: heads) { group, headRange, _ in
+            let base = groupStarts[group]
+            var blockAt = 0   // where the block's probabilities start within each head's
             for block in -1 ..< members[group].count {   // -1: the prefix itself
                 let rows = block < 0 ? base : base + suffixOffsets[group][block]
                 let tq = block < 0 ? prefixLength : members[group][block]
-                let q = qkv + rows * ld + h
-                attentionHeadForward(out: out + rows * width + h, ldo: width, probs: probs + probsAt,
-                                     q: q, ldq: ld, k: q + width, ldk: ld, v: q + 2 * width, ldv: ld,
-                                     prefix: block < 0 ? nil : prefix, tq: tq, tk: tq, headDim: hd,
-                                     scale: 1 / Float(hd).squareRoot(),
-                                     mask: .causal(offset: block < 0 ? 0 : prefixLength))
-                probsAt += tq * ((block < 0 ? 0 : prefixLength) + tq)
+                for head in headRange {
+                    let h = head * hd, q = qkv + rows * ld + h
+                    let prefix = KeyValueBlock(k: qkv + base * ld + width + h, ldk: ld,
+                                               v: qkv + base * ld + 2 * width + h, ldv: ld, rows: prefixLength)
+                    attentionHeadForward(out: out + rows * width + h, ldo: width,
+                                         probs: probs + probsStart(group: group, head: head, heads: heads) + blockAt,
+                                         q: q, ldq: ld, k: q + width, ldk: ld, v: q + 2 * width, ldv: ld,
+                                         prefix: block < 0 ? nil : prefix, tq: tq, tk: tq, headDim: hd,
+                                         scale: scale, mask: .causal(offset: block < 0 ? 0 : prefixLength))
+                }
+                blockAt += tq * ((block < 0 ? 0 : prefixLength) + tq)
             }
         }
     }
@@ -145,48 +147,54 @@ public struct SharedPrefixLayout: AttentionLayout {
     public func backward(dqkv: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>,
                          dout: UnsafePointer<Float>, probs: UnsafePointer<Float>,
                          qkv: UnsafePointer<Float>, width: Int, heads: Int) {
-        let ld = 3 * width, hd = width / heads
-        visit(heads: heads, scratch: scratch) { group, head, scratch in
-            let base = groupStarts[group], h = head * hd
-            var probsAt = probsStart(group: group, head: head, heads: heads)
-            // The prefix's key/value gradients collect every suffix's contribution.
-            let prefix = KeyValueBlock(k: qkv + base * ld + width + h, ldk: ld,
-                                       v: qkv + base * ld + 2 * width + h, ldv: ld, rows: prefixLength,
-                                       dk: dqkv + base * ld + width + h, lddk: ld,
-                                       dv: dqkv + base * ld + 2 * width + h, lddv: ld)
+        let ld = 3 * width, hd = width / heads, scale = 1 / Float(hd).squareRoot()
+        visit(heads: heads, scratch: scratch) { group, headRange, scratch in
+            let base = groupStarts[group]
+            var blockAt = 0
             for block in -1 ..< members[group].count {
                 let rows = block < 0 ? base : base + suffixOffsets[group][block]
                 let tq = block < 0 ? prefixLength : members[group][block]
-                let q = qkv + rows * ld + h, dq = dqkv + rows * ld + h
-                attentionHeadBackward(dq: dq, lddq: ld, dk: dq + width, lddk: ld,
-                                      dv: dq + 2 * width, lddv: ld, scratch: scratch!,
-                                      dout: dout + rows * width + h, lddo: width,
-                                      probs: probs + probsAt, q: q, ldq: ld, k: q + width, ldk: ld,
-                                      v: q + 2 * width, ldv: ld, prefix: block < 0 ? nil : prefix,
-                                      tq: tq, tk: tq, headDim: hd, scale: 1 / Float(hd).squareRoot(),
-                                      mask: .causal(offset: block < 0 ? 0 : prefixLength))
-                probsAt += tq * ((block < 0 ? 0 : prefixLength) + tq)
+                for head in headRange {
+                    let h = head * hd, q = qkv + rows * ld + h, dq = dqkv + rows * ld + h
+                    // The prefix's key/value gradients collect every suffix's contribution.
+                    let prefix = KeyValueBlock(k: qkv + base * ld + width + h, ldk: ld,
+                                               v: qkv + base * ld + 2 * width + h, ldv: ld, rows: prefixLength,
+                                               dk: dqkv + base * ld + width + h, lddk: ld,
+                                               dv: dqkv + base * ld + 2 * width + h, lddv: ld)
+                    attentionHeadBackward(dq: dq, lddq: ld, dk: dq + width, lddk: ld,
+                                          dv: dq + 2 * width, lddv: ld, scratch: scratch!,
+                                          dout: dout + rows * width + h, lddo: width,
+                                          probs: probs + probsStart(group: group, head: head, heads: heads) + blockAt,
+                                          q: q, ldq: ld, k: q + width, ldk: ld,
+                                          v: q + 2 * width, ldv: ld, prefix: block < 0 ? nil : prefix,
+                                          tq: tq, tk: tq, headDim: hd, scale: scale,
+                                          mask: .causal(offset: block < 0 ? 0 : prefixLength))
+                }
+                blockAt += tq * ((block < 0 ? 0 : prefixLength) + tq)
             }
         }
     }
 
-    /// Calls `body(group, head, scratch)` for every (group, head) pair, the pairs split over
-    /// ``KernelThreads``: a pair owns its rows' head columns and its probabilities, and
-    /// accumulates its prefix's gradient itself, so pairs never write to the same place.
-    /// `scratch` (``scratchCount`` elements, backward only) serves the first thread; the others
-    /// get their own.
+    /// Calls `body(group, heads, scratch)` for every (group, head) pair, the pairs split over
+    /// ``KernelThreads`` and handed over as runs of heads of one group: a pair owns its rows'
+    /// head columns and its probabilities, and accumulates its prefix's gradient itself, so
+    /// pairs never write to the same place. A body visits its group's blocks in order with
+    /// the heads inside, so that each block's rows are read from memory once, not once per
+    /// head. `scratch` (``scratchCount`` elements, backward only) serves the first thread;
+    /// the others get their own.
     private func visit(heads: Int, scratch: UnsafeMutablePointer<Float>? = nil,
-                       _ body: (Int, Int, UnsafeMutablePointer<Float>?) -> Void) {
+                       _ body: (Int, Range<Int>, UnsafeMutablePointer<Float>?) -> Void) {
         let perPair = probsPerHead.reduce(0, +) / Swift.max(1, groups)
         let grain = Swift.max(1, (1 << 14) / Swift.max(1, perPair * 64))
         parallelFor(groups * heads, grain: grain, singleThreadedBLAS: true) { pairs in
-            guard let scratch else {
-                for pair in pairs { body(pair / heads, pair % heads, nil) }
-                return
+            let own = scratch.map { rangeScratch(pairs, shared: $0, count: scratchCount) }
+            defer { if let own, let scratch { releaseScratch(own, shared: scratch) } }
+            var pair = pairs.lowerBound
+            while pair < pairs.upperBound {
+                let group = pair / heads, end = Swift.min(pairs.upperBound, (group + 1) * heads)
+                body(group, (pair - group * heads) ..< (end - group * heads), own)
+                pair = end
             }
-            let own = rangeScratch(pairs, shared: scratch, count: scratchCount)
-            defer { releaseScratch(own, shared: scratch) }
-            for pair in pairs { body(pair / heads, pair % heads, own) }
         }
     }
 }

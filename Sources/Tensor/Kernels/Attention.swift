@@ -1,3 +1,5 @@
+import SIMDLoopsAVX2
+
 // Scaled dot-product attention, built from one head's GEMMs plus the masked softmax.
 //
 // The head-level pair works on strided views (row strides ld*), so it serves both the
@@ -38,6 +40,16 @@ public func attentionHeadForward<T: KernelFloat>(out: UnsafeMutablePointer<T>, l
                                                  tq: Int, tk: Int, headDim: Int,
                                                  scale: T, mask: SoftmaxMask) {
     let tp = prefix?.rows ?? 0, cols = tp + tk
+    if let rows = AttentionRows(q: q, ldq: ldq, k: k, ldk: ldk, v: v, ldv: ldv, prefix: prefix, tq: tq, tk: tk,
+                                headDim: headDim, scale: scale, mask: mask) {
+        if T.self == Float.self && SIMDLevel.usesAVX2 {
+            AVX2Loops.attentionRowsForward(unsafeBitCast(rows, to: AttentionRows<Float>.self), out: floats(out),
+                                           ldo: ldo, probs: floats(probs))
+        } else {
+            attentionRowsForwardLoop(rows, out: out, ldo: ldo, probs: probs)
+        }
+        return
+    }
     if let p = prefix {
         gemm(.none, .transpose, m: tq, n: tp, k: headDim, a: q, lda: ldq, b: p.k, ldb: p.ldk,
              c: probs, ldc: cols)
@@ -69,6 +81,21 @@ public func attentionHeadBackward<T: KernelFloat>(dq: UnsafeMutablePointer<T>, l
                                                   tq: Int, tk: Int, headDim: Int,
                                                   scale: T, mask: SoftmaxMask) {
     let tp = prefix?.rows ?? 0, cols = tp + tk
+    if let rows = AttentionRows(q: q, ldq: ldq, k: k, ldk: ldk, v: v, ldv: ldv, prefix: prefix, tq: tq, tk: tk,
+                                headDim: headDim, scale: scale, mask: mask) {
+        let grads = AttentionRowGradients(dq: dq, lddq: lddq, dk: dk, lddk: lddk, dv: dv, lddv: lddv,
+                                          dkp: prefix?.dk, lddkp: prefix?.lddk ?? 0,
+                                          dvp: prefix?.dv, lddvp: prefix?.lddv ?? 0)
+        if T.self == Float.self && SIMDLevel.usesAVX2 {
+            AVX2Loops.attentionRowsBackward(unsafeBitCast(rows, to: AttentionRows<Float>.self),
+                                            unsafeBitCast(grads, to: AttentionRowGradients<Float>.self),
+                                            dout: floats(dout), lddo: lddo, probs: floats(probs),
+                                            scratch: floats(scratch))
+        } else {
+            attentionRowsBackwardLoop(rows, grads, dout: dout, lddo: lddo, probs: probs, scratch: scratch)
+        }
+        return
+    }
     let dprobs = scratch, dscores = scratch + tq * cols
     // dP = dO [vp; v]^T ; dv += P^T dO (per block)
     if let p = prefix {
@@ -100,6 +127,25 @@ public func attentionHeadBackward<T: KernelFloat>(dq: UnsafeMutablePointer<T>, l
          beta: 1, c: dq, ldc: lddq)
     gemm(.transpose, .none, m: tk, n: headDim, k: tq, a: dscores + tp, lda: cols, b: q,
          ldb: ldq, beta: 1, c: dk, ldc: lddk)
+}
+
+extension AttentionRows where T: KernelFloat {
+    /// One head's block in the row-by-row form, when every product of the GEMM formulation
+    /// would be a small one (``GEMMRouting/smallWork``: the same arithmetic, in one pass); nil
+    /// for larger blocks, which the products run faster.
+    init?(q: UnsafePointer<T>, ldq: Int, k: UnsafePointer<T>, ldk: Int, v: UnsafePointer<T>, ldv: Int,
+          prefix: KeyValueBlock<T>?, tq: Int, tk: Int, headDim: Int, scale: T, mask: SoftmaxMask) {
+        let tp = prefix?.rows ?? 0
+        guard tq * Swift.max(tp, tk, 1) * headDim <= GEMMRouting.smallWork else { return nil }
+        let offset: Int?
+        switch mask {
+        case .none: offset = nil
+        case .causal(let o): offset = o
+        }
+        self.init(q: q, ldq: ldq, k: k, ldk: ldk, v: v, ldv: ldv, kp: prefix?.k, ldkp: prefix?.ldk ?? 0,
+                  vp: prefix?.v, ldvp: prefix?.ldv ?? 0, tq: tq, tk: tk, tp: tp, headDim: headDim, scale: scale,
+                  causalOffset: offset)
+    }
 }
 
 // MARK: - Multi-head over packed q|k|v
