@@ -19,6 +19,14 @@ static inline dnnl_status_t cocoop_dnnl_md_2d(dnnl_memory_desc_t *md, int64_t ro
     return dnnl_memory_desc_init_by_strides(md, 2, dims, type, strides);
 }
 
+/// A 2-D memory descriptor of `rows` x `cols` elements of `type` whose layout the primitive
+/// chooses (format `any`: for a matmul's weights, its packed blocked layout).
+static inline dnnl_status_t cocoop_dnnl_md_2d_any(dnnl_memory_desc_t *md, int64_t rows, int64_t cols,
+                                                  dnnl_data_type_t type) {
+    dnnl_dims_t dims = {rows, cols};
+    return dnnl_memory_desc_init_by_tag(md, 2, dims, type, dnnl_format_tag_any);
+}
+
 /// A 4-D memory descriptor `[d0, d1, rows, cols]` with element strides `s0 .. s3` (two batch
 /// dimensions in front of a matrix: sequences and attention heads).
 static inline dnnl_status_t cocoop_dnnl_md_4d(dnnl_memory_desc_t *md, int64_t d0, int64_t d1, int64_t rows,

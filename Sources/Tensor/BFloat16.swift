@@ -39,6 +39,8 @@ public final class BFloat16Matrix: @unchecked Sendable {
     public let rows: Int, columns: Int
     /// The first element; `rows * columns` bit patterns.
     public let data: UnsafeMutablePointer<UInt16>
+    /// The copies in the layouts oneDNN's products read (made on first use).
+    public let packed: PackedWeights
     private let owner: AnyObject?
 
     /// Converts `source`, seen as a `[shape[0], product of the rest]` matrix.
@@ -56,14 +58,18 @@ public final class BFloat16Matrix: @unchecked Sendable {
         let raw = UnsafeMutableRawPointer.allocate(byteCount: count * 2, alignment: 64)
         data = raw.bindMemory(to: UInt16.self, capacity: count)
         owner = nil
+        packed = PackedWeights()
     }
 
-    /// `rows` x `columns` elements at `pointer`, in memory that `owner` keeps (retained; no copy).
-    public init(borrowing pointer: UnsafePointer<UInt16>, rows: Int, columns: Int, owner: AnyObject) {
+    /// `rows` x `columns` elements at `pointer`, in memory that `owner` keeps (retained; no copy),
+    /// with its packed copies kept by `packed`.
+    public init(borrowing pointer: UnsafePointer<UInt16>, rows: Int, columns: Int, owner: AnyObject,
+                packed: PackedWeights = PackedWeights()) {
         self.rows = rows
         self.columns = columns
         data = UnsafeMutablePointer(mutating: pointer)
         self.owner = owner
+        self.packed = packed
     }
 
     deinit { if owner == nil { UnsafeMutableRawPointer(data).deallocate() } }

@@ -70,8 +70,9 @@ public func gemm(_ transA: Transpose, _ transB: Transpose, m: Int, n: Int, k: In
         if let b16 = b.bfloat16 {
             key.bfloat16 = true
             key.lda = transA == .none ? k : m
+            key.packedWeights = GEMMRouting.packsBFloat16Weights
             if Matmuls.shared.run(key, a: UnsafeRawPointer(a), convertingRowsOf: lda, b: UnsafeRawPointer(b16.data),
-                                  c: c, bias: bias) { return }
+                                  packing: b16.packed, c: c, bias: bias) { return }
         } else if let b32 = b.float32, activation != nil || bias != nil, GEMMRouting.float32 == .oneDNN,
                   m * n * k >= GEMMRouting.oneDNNMinimumWork {
             if Matmuls.shared.run(key, a: UnsafeRawPointer(a), b: UnsafeRawPointer(b32.data), c: c, bias: bias) {
@@ -140,6 +141,13 @@ public enum GEMMRouting {
         defer { float32 = saved }
         return try body()
     }
+
+    /// Whether bfloat16 products read frozen weights packed once into oneDNN's layout
+    /// (``PackedWeights``: private memory, up to twice the bfloat16 matrices for a tower that
+    /// runs backward); `COCOOP_PACK_WEIGHTS=off` reads the plain matrices (shared by a node's
+    /// ranks) at every call instead.
+    nonisolated(unsafe) public static var packsBFloat16Weights: Bool =
+        ProcessInfo.processInfo.environment["COCOOP_PACK_WEIGHTS"] != "off"
 
     /// Multiply-adds below which a float32 product stays with OpenBLAS.
     public static let oneDNNMinimumWork = 1 << 20

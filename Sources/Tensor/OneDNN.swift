@@ -68,6 +68,9 @@ struct MatmulKey: Hashable {
     var activation: FusedActivation? = nil
     /// Whether a float32 bias `[n]` is added to every row of the product (before the activation).
     var bias = false
+    /// Whether B (frozen weights) may be read in the layout the primitive prefers, packed once
+    /// (``PackedWeights``), instead of the plain layout its kernels copy from at every call.
+    var packedWeights = false
 }
 
 /// `outer` x `inner` products, the (i, j)-th with operands at `i * strides.0 + j * strides.1`
@@ -87,6 +90,10 @@ final class Matmul {
     var a = dnnl_memory_desc_t(), b = dnnl_memory_desc_t(), c = dnnl_memory_desc_t()
     var bias = dnnl_memory_desc_t(), scratch = dnnl_memory_desc_t()
     let scratchBytes: Int
+    /// With ``MatmulKey/packedWeights``: B as stored (`b` is then the layout the primitive
+    /// reads), and whether the two differ (the weights must be packed into `b`'s layout).
+    var plainB = dnnl_memory_desc_t()
+    private(set) var packsB = false
 
     init(_ key: MatmulKey, engine: dnnl_engine_t) throws {
         let type = key.bfloat16 ? DNNLType.bfloat16.dnnl : DNNLType.float32.dnnl
@@ -95,6 +102,11 @@ final class Matmul {
                                 batch: key.batch, strides: key.batch?.a), "A")
         try check(Self.describe(&b, rows: key.k, cols: key.n, ld: key.ldb, transposed: key.transB, type: type,
                                 batch: key.batch, strides: key.batch?.b), "B")
+        let packs = key.packedWeights && key.batch == nil
+        if packs {
+            plainB = b
+            try check(cocoop_dnnl_md_2d_any(&b, Int64(key.k), Int64(key.n), type), "B (any layout)")
+        }
         try check(Self.describe(&c, rows: key.m, cols: key.n, ld: key.ldc, transposed: false, type: dnnl_f32,
                                 batch: key.batch, strides: key.batch?.c), "C")
         var attr: dnnl_primitive_attr_t?
@@ -126,6 +138,13 @@ final class Matmul {
         try check(dnnl_primitive_desc_create(&pd, &desc, attr, engine, nil), "primitive descriptor")
         defer { dnnl_primitive_desc_destroy(pd) }
         if let md = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0) { scratch = md.pointee }
+        if packs {
+            guard let md = dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0) else {
+                throw DNNLError(step: "weights layout", status: dnnl_runtime_error)
+            }
+            b = md.pointee
+            packsB = dnnl_memory_desc_equal(&b, &plainB) == 0
+        }
         scratchBytes = dnnl_memory_desc_get_size(&scratch)
         var p: dnnl_primitive_t?
         try check(dnnl_primitive_create(&p, pd), "primitive")
@@ -219,8 +238,10 @@ final class Matmuls: @unchecked Sendable {
     /// (`key.lda` must then be the converted row length: k, or m for a transposed A). `bias`
     /// (`key.n` floats) is required when `key.bias` is set.
     /// - Returns: false when oneDNN could not run it (the caller computes it another way).
+    /// With `key.packedWeights`, `packing` keeps B's packed copies (made here on first use).
     func run(_ key: MatmulKey, a: UnsafeRawPointer, convertingRowsOf sourceStride: Int? = nil,
-             b: UnsafeRawPointer, c: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>? = nil) -> Bool {
+             b: UnsafeRawPointer, packing: PackedWeights? = nil, c: UnsafeMutablePointer<Float>,
+             bias: UnsafePointer<Float>? = nil) -> Bool {
         lock.lock(); defer { lock.unlock() }
         guard let engine, let stream else { return false }
         var a = a
@@ -233,15 +254,21 @@ final class Matmuls: @unchecked Sendable {
         }
         cocoop_omp_set_num_threads(Int32(key.threads))
         guard let matmul = cached(&primitives, key, make: { try Matmul(key, engine: engine) }) else { return false }
+        var weights = UnsafeMutableRawPointer(mutating: b)
+        if matmul.packsB {
+            guard let packed = packing?.data(matmul.b, packedFrom: matmul.plainB, at: b, engine: engine,
+                                             stream: stream) else { return false }
+            weights = UnsafeMutableRawPointer(mutating: packed)
+        }
         var operands = [(DNNL_ARG_SRC, matmul.a, UnsafeMutableRawPointer(mutating: a)),
-                        (DNNL_ARG_WEIGHTS, matmul.b, UnsafeMutableRawPointer(mutating: b)),
+                        (DNNL_ARG_WEIGHTS, matmul.b, weights),
                         (DNNL_ARG_DST, matmul.c, UnsafeMutableRawPointer(c)),
                         (DNNL_ARG_SCRATCHPAD, matmul.scratch, scratch.reserve(matmul.scratchBytes))]
         if key.bias {
             guard let bias else { return false }
             operands.append((DNNL_ARG_BIAS, matmul.bias, UnsafeMutableRawPointer(mutating: bias)))
         }
-        return execute(matmul.primitive, operands, engine: engine, stream: stream)
+        return Self.execute(matmul.primitive, operands, engine: engine, stream: stream)
     }
 
     /// The softmax of every row of `src` (float32, `key.rows` x `key.cols`, dense) into `dst`
@@ -253,7 +280,7 @@ final class Matmuls: @unchecked Sendable {
         guard let softmax = cached(&softmaxes, key, make: { try RowSoftmax(key, engine: engine) }) else {
             return false
         }
-        return execute(softmax.primitive, [(DNNL_ARG_SRC, softmax.src, UnsafeMutableRawPointer(mutating: src)),
+        return Self.execute(softmax.primitive, [(DNNL_ARG_SRC, softmax.src, UnsafeMutableRawPointer(mutating: src)),
                                            (DNNL_ARG_DST, softmax.dst, dst)], engine: engine, stream: stream)
     }
 
@@ -269,7 +296,7 @@ final class Matmuls: @unchecked Sendable {
 
     /// Runs `primitive` on `operands` (argument kind, descriptor, data: each wrapped in a
     /// memory object for this call) and waits for it. - Returns: false on any failure.
-    private func execute(_ primitive: dnnl_primitive_t,
+    static func execute(_ primitive: dnnl_primitive_t,
                          _ operands: [(arg: Int32, desc: dnnl_memory_desc_t, data: UnsafeMutableRawPointer)],
                          engine: dnnl_engine_t, stream: dnnl_stream_t) -> Bool {
         var args: [dnnl_exec_arg_t] = []

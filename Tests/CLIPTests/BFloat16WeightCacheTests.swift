@@ -147,6 +147,69 @@ import TestSupport
         }
     }
 
+    /// Random weights wide enough (256) that oneDNN reads its matrices packed, in `folder`.
+    static func wideWeights(_ folder: URL) throws -> URL {
+        let arch = CLIPArchitecture(embedDim: 128, imageResolution: 64, visionLayers: 1, visionWidth: 256,
+                                    visionHeads: 4, visionPatchSize: 16, contextLength: 77, vocabSize: 600,
+                                    textWidth: 256, textHeads: 4, textLayers: 1)
+        let file = folder.appendingPathComponent("wide.safetensors")
+        try RandomWeights.writeOpenAIFile(architecture: arch, seed: 3, to: file)
+        return file
+    }
+
+    /// Text features of two prompts of 77 tokens (EOT 599 last) and image features of two images.
+    static func wideFeatures(_ model: CLIPModel) -> [Float] {
+        let tokens: [[Int32]] = (0..<2).map { (p: Int) -> [Int32] in
+            (0..<77).map { (t: Int) -> Int32 in Int32(t == 76 ? 599 : (t * 7 + p) % 500) }
+        }
+        let pixels = Tensor(shape: [2, 3, 64, 64], values: (0..<(2 * 3 * 64 * 64)).map { Float($0 % 23) / 23 - 0.5 })
+        return model.text.encode(tokens: tokens).array + model.vision.encode(pixels: pixels).array
+    }
+
+    @Test("packed copies: a file per matrix and layout beside the cache file, mapped again, a damaged one replaced",
+          .enabled(if: OneDNN.hasNativeBFloat16))
+    func packedCopiesAreFilesOfTheCache() throws {
+        try TemporaryDirectory.with("bf16-packed") { scratch in
+            let weights = try Self.wideWeights(scratch), folder = scratch.appendingPathComponent("cache")
+            let model = try Self.cached(weights, folder)
+            let saved = GEMMRouting.packsBFloat16Weights
+            GEMMRouting.packsBFloat16Weights = false
+            let plain = Self.wideFeatures(model)
+            GEMMRouting.packsBFloat16Weights = saved
+            #expect(Self.cacheFiles(folder).count == 1)   // nothing packed yet
+            let packed = Self.wideFeatures(model)
+            #expect(packed == plain)
+            let all = Self.cacheFiles(folder), files = all.filter { $0.hasSuffix(".packed") }
+            #expect(!files.isEmpty && files.count + 1 == all.count, "\(all)")   // no temporaries
+            guard let damagedName = files.first else { return }
+            let url = { (name: String) in folder.appendingPathComponent(name) }
+            for name in files {
+                let bytes = try Data(contentsOf: url(name))
+                #expect(bytes.withUnsafeBytes { PackedWeightFile.dataBytes($0) } == bytes.count - 64, "\(name)")
+            }
+            func inodes() throws -> [Int?] {
+                try files.map {
+                    try FileManager.default.attributesOfItem(atPath: url($0).path)[.systemFileNumber] as? Int
+                }
+            }
+            let before = try inodes()
+            #expect(try Self.wideFeatures(Self.cached(weights, folder)) == packed)
+            #expect(try inodes() == before && Self.cacheFiles(folder) == all)
+            // A flipped header byte, a cut file, garbage: each is written again, right.
+            let good = try Data(contentsOf: url(damagedName))
+            var flipped = good
+            flipped[17] ^= 1   // the data size
+            for (label, bytes) in [("flipped", flipped), ("cut", good.prefix(good.count - 2)),
+                                   ("garbage", Data(repeating: 7, count: good.count))] {
+                try FileManager.default.removeItem(at: url(damagedName))
+                try bytes.write(to: url(damagedName))
+                #expect(try Self.wideFeatures(Self.cached(weights, folder)) == packed, "\(label)")
+                #expect(try Data(contentsOf: url(damagedName)) == good, "\(label)")
+                #expect(Self.cacheFiles(folder) == all, "\(label)")
+            }
+        }
+    }
+
     @Test("an unusable cache folder: private bfloat16 copies, and a notice naming the folder and errno")
     func unusableFolderFallsBack() throws {
         try TemporaryDirectory.with("bf16-cache") { folder in

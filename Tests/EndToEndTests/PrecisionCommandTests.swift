@@ -64,7 +64,7 @@ import TestSupport
         #expect(env.stdout.contains("fall back to float32"))
     }
 
-    @Test("PREC fp16 on two ranks started at once: the bfloat16 weights written once into the cache and shared",
+    @Test("PREC fp16 on two ranks started at once: bfloat16 weights and packed copies written once, shared",
           .enabled(if: OneDNN.hasNativeBFloat16))
     func twoRanksShareOneCacheFile() throws {
         let fx = try TrainingFixture(); defer { fx.remove() }
@@ -75,20 +75,29 @@ import TestSupport
         #expect(r.status == 0, "\(r.stderr)")
         // Each rank maps the cache file or says why not: no notice, so both map the one file.
         #expect(!r.stderr.contains("bfloat16 weight cache"), "\(r.stderr)")
-        let files = try FileManager.default.contentsOfDirectory(atPath: cache.path)
-        #expect(files.count == 1 && files[0].hasSuffix(".bf16"), "\(files)")  // no temporaries left
+        // One cache file and, beside it, one file per matrix and layout its products packed;
+        // no temporaries left (made by the rank that first needed each, mapped by both).
+        let all = try FileManager.default.contentsOfDirectory(atPath: cache.path).sorted()
+        let files = all.filter { $0.hasSuffix(".bf16") }, packed = all.filter { $0.hasSuffix(".packed") }
+        #expect(files.count == 1 && packed.count + 1 == all.count && !packed.isEmpty, "\(all)")
+        #expect(packed.allSatisfy { $0.hasPrefix((files.first ?? "?") + ".t") }, "\(packed)")
         let log = try String(contentsOf: out.appendingPathComponent("log.txt"), encoding: .utf8)
         #expect(log.contains("bfloat16 weights: the towers' matrices in \(cache.path)/\(files.first ?? "")"))
-        // A later run finds the file: not written again.
-        let before = try FileManager.default.attributesOfItem(atPath: cache.appendingPathComponent(files[0]).path)
+        // A later run finds the files: not written again.
+        let before = try [files[0], packed[0]].map {
+            try FileManager.default.attributesOfItem(atPath: cache.appendingPathComponent($0).path)
+        }
         let again = fx.root.appendingPathComponent("fp16-again")
         let r2 = try TrainingFixture.train(fx.arguments(output: again, epochs: 1, batch: 2, precision: "fp16"),
                                            ranks: 0, environment: ["COCOOP_WEIGHT_CACHE": cache.path])
         #expect(r2.status == 0, "\(r2.stderr)")
         let log2 = try String(contentsOf: again.appendingPathComponent("log.txt"), encoding: .utf8)
         #expect(log2.contains("(found), mapped shared by this node's ranks"))
-        let after = try FileManager.default.attributesOfItem(atPath: cache.appendingPathComponent(files[0]).path)
-        #expect(after[.systemFileNumber] as? Int == before[.systemFileNumber] as? Int)
+        let after = try [files[0], packed[0]].map {
+            try FileManager.default.attributesOfItem(atPath: cache.appendingPathComponent($0).path)
+        }
+        #expect(zip(before, after).allSatisfy { $0[.systemFileNumber] as? Int == $1[.systemFileNumber] as? Int })
+        #expect(try FileManager.default.contentsOfDirectory(atPath: cache.path).sorted() == all)
     }
 
     @Test("an unknown PREC is refused before anything is written, naming the key")

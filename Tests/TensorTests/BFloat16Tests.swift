@@ -118,6 +118,32 @@ import TestSupport
         for i in 0..<p.m { for j in p.n..<p.ldc { #expect(c[i * p.ldc + j] == p.c[i * p.ldc + j]) } }
     }
 
+    @Test(.enabled(if: OneDNN.hasNativeBFloat16), arguments: 0..<4)
+    func packedWeightsGiveThePlainProductsBits(caseIndex: Int) {
+        let (ta, tb) = Self.cases[caseIndex]
+        let p = Problem(ta, tb, m: 67, n: 130, k: 300, seed: UInt64(caseIndex) + 30)
+        let frozen = FrozenMatrix(Tensor(shape: [tb == .none ? p.k : p.n, p.ldb], values: p.b), precision: .bfloat16)
+        func product(packed: Bool) -> [Float] {
+            let saved = GEMMRouting.packsBFloat16Weights
+            GEMMRouting.packsBFloat16Weights = packed
+            defer { GEMMRouting.packsBFloat16Weights = saved }
+            var c = p.c   // as a Linear runs it (alpha 1, beta 0: with others oneDNN may read B as stored)
+            gemm(ta, tb, m: p.m, n: p.n, k: p.k, a: p.a, lda: p.lda, b: frozen, ldb: p.ldb, c: &c, ldc: p.ldc)
+            return c
+        }
+        let plain = product(packed: false)
+        #expect(frozen.bfloat16!.packed.byteCount.all == 0)
+        let packed = product(packed: true), bytes = frozen.bfloat16!.packed.byteCount
+        let again = product(packed: true)
+        // The same values in another order in memory, read by the same kernel: the same bits.
+        #expect(packed == plain && again == packed)
+        // One private copy (no store here) of at least the matrix's bytes, made once; none
+        // where oneDNN reads the weights as stored (a K x N matrix, at some shapes).
+        #expect(bytes.all == bytes.privateMemory && (bytes.all >= p.k * p.n * 2 || tb == .none && bytes.all == 0),
+                "\(bytes)")
+        #expect(frozen.bfloat16!.packed.byteCount == bytes)
+    }
+
     @Test(arguments: 0..<4)
     func oneDNNFloat32ProductEqualsTheLoop(caseIndex: Int) {
         let (ta, tb) = Self.cases[caseIndex]

@@ -82,34 +82,14 @@ enum BFloat16CacheFile {
         }
         guard let folder = cache.directory else { return (try privateCopies(), .privateMemory(notice: nil)) }
         let identity = Array(identity.utf8), path = folder + "/" + name
+        let store = PackedWeightFiles(folder: folder, cache: cache, prefix: name)
         do {
-            if let found = try map(path, identity: identity, shapes: shapes, folder: folder, cache: cache) {
-                return (found, .mapped(path: path, created: false))
-            }
-            try makeFolder(folder, own: cache.requiresOwnFolder)
-            removeAbandonedTemporaries(folder: folder, name: name)
-            let temporary = try write(folder: folder, name: name, identity: identity, shapes: shapes, tensor: tensor)
-            defer { unlink(temporary) }
-            if link(temporary, path) != 0 {
-                let code = errno
-                // No hard links on this file system: renaming is atomic too (the last rank's file stays).
-                let linkless = code == EPERM || code == EOPNOTSUPP
-                guard code == EEXIST || linkless else {
-                    throw WeightCacheFailure(step: "link", path: path, code: code)
-                }
-                // Another rank was first: its file, unless that one is bad (then ours replaces it).
-                if !linkless, let found = try map(path, identity: identity, shapes: shapes, folder: folder,
-                                                  cache: cache) {
-                    return (found, .mapped(path: path, created: false))
-                }
-                guard rename(temporary, path) == 0 else {
-                    throw WeightCacheFailure(step: "rename", path: path, code: errno)
-                }
-            }
-            guard let made = try map(path, identity: identity, shapes: shapes, folder: folder, cache: cache) else {
-                throw WeightCacheFailure(step: "read back", path: path, code: EIO)
-            }
-            return (made, .mapped(path: path, created: true))
+            let (matrices, created) = try publish(path: path, folder: folder, name: name, cache: cache, find: {
+                try map(path, identity: identity, shapes: shapes, folder: folder, cache: cache, packed: store)
+            }, write: {
+                try write(folder: folder, name: name, identity: identity, shapes: shapes, tensor: tensor)
+            })
+            return (matrices, .mapped(path: path, created: created))
         } catch let failure as WeightCacheFailure {
             let notice = "cocoop: bfloat16 weight cache \(folder): cannot \(failure.step) \(failure.path): "
                 + "\(String(cString: strerror(failure.code))) (errno \(failure.code)); keeping a private "
@@ -119,19 +99,50 @@ enum BFloat16CacheFile {
         }
     }
 
+    /// The file at `path` as `find` reads it (nil: missing or invalid), made first when need be:
+    /// `write` writes a complete file under a temporary name in `folder` (returning its path),
+    /// which is linked to `path`, so that of ranks racing to make it the first one's file
+    /// wins and the others use it. - Returns: what `find` read, and whether this process made it.
+    static func publish<T>(path: String, folder: String, name: String, cache: BFloat16WeightCache,
+                           find: () throws -> T?, write: () throws -> String) throws -> (T, created: Bool) {
+        if let found = try find() { return (found, false) }
+        try makeFolder(folder, own: cache.requiresOwnFolder)
+        removeAbandonedTemporaries(folder: folder, name: name)
+        let temporary = try write()
+        defer { unlink(temporary) }
+        if link(temporary, path) != 0 {
+            let code = errno
+            // No hard links on this file system: renaming is atomic too (the last rank's file stays).
+            let linkless = code == EPERM || code == EOPNOTSUPP
+            guard code == EEXIST || linkless else {
+                throw WeightCacheFailure(step: "link", path: path, code: code)
+            }
+            // Another rank was first: its file, unless that one is bad (then ours replaces it).
+            if !linkless, let found = try find() { return (found, false) }
+            guard rename(temporary, path) == 0 else {
+                throw WeightCacheFailure(step: "rename", path: path, code: errno)
+            }
+        }
+        guard let made = try find() else { throw WeightCacheFailure(step: "read back", path: path, code: EIO) }
+        return (made, true)
+    }
+
     // MARK: - Reading
 
     /// The matrices of the file at `path` if it exists and is valid, else nil (no file, or
     /// one to replace: truncated, of another version or identity, corrupt header).
+    /// Each matrix keeps its packed copies in `packed` (named after its index).
     private static func map(_ path: String, identity: [UInt8], shapes: [(rows: Int, columns: Int)],
-                            folder: String, cache: BFloat16WeightCache) throws -> [BFloat16Matrix]? {
+                            folder: String, cache: BFloat16WeightCache,
+                            packed: PackedWeightFiles) throws -> [BFloat16Matrix]? {
         if cache.requiresOwnFolder { try checkFolder(folder) }
         guard let file = try? MappedFile(path: path),
               let offsets = validOffsets(file.bytes, identity: identity, shapes: shapes) else { return nil }
         let base = file.bytes.baseAddress!
-        return zip(shapes, offsets).map { shape, offset in
-            BFloat16Matrix(borrowing: (base + offset).assumingMemoryBound(to: UInt16.self), rows: shape.rows,
-                           columns: shape.columns, owner: file)
+        return zip(shapes, offsets).enumerated().map { i, entry in
+            BFloat16Matrix(borrowing: (base + entry.1).assumingMemoryBound(to: UInt16.self), rows: entry.0.rows,
+                           columns: entry.0.columns, owner: file,
+                           packed: PackedWeights(store: packed, name: "t\(i)"))
         }
     }
 
@@ -192,6 +203,39 @@ enum BFloat16CacheFile {
     /// its path; on a failure, removes it.
     private static func write(folder: String, name: String, identity: [UInt8], shapes: [(rows: Int, columns: Int)],
                               tensor: (Int) throws -> Tensor) throws -> String {
+        let (head, offsets) = header(identity: identity, shapes: shapes)
+        let total = head.withUnsafeBytes { Int(UInt64(littleEndian: $0.loadUnaligned(fromByteOffset: 24,
+                                                                                      as: UInt64.self))) }
+        return try writeTemporary(folder: folder, name: name, size: total) { file in
+            for (i, offset) in offsets.enumerated() {
+                let matrix = BFloat16Matrix(converting: try tensor(i))
+                precondition(matrix.rows == shapes[i].rows && matrix.columns == shapes[i].columns)
+                try file.put(UnsafeRawBufferPointer(start: matrix.data, count: matrix.byteCount), at: offset)
+            }
+            try head.withUnsafeBytes { try file.put($0, at: 0) }  // the header last: a torn file never validates
+        }
+    }
+
+    /// A file being written under a temporary name.
+    struct TemporaryFile {
+        let fd: Int32, path: String
+
+        /// Writes `bytes` at `offset`.
+        func put(_ bytes: UnsafeRawBufferPointer, at offset: Int) throws {
+            var written = 0
+            while written < bytes.count {
+                let n = pwrite(fd, bytes.baseAddress! + written, bytes.count - written, off_t(offset + written))
+                if n < 0 && errno == EINTR { continue }
+                guard n > 0 else { throw WeightCacheFailure(step: "write", path: path, code: n < 0 ? errno : ENOSPC) }
+                written += n
+            }
+        }
+    }
+
+    /// Creates a file of `size` bytes under a temporary name for `name` in `folder`, lets
+    /// `body` write it, fsyncs it and returns its path; on a failure, removes it.
+    static func writeTemporary(folder: String, name: String, size: Int,
+                               _ body: (TemporaryFile) throws -> Void) throws -> String {
         var template = Array("\(folder)/.\(name).tmp.XXXXXX".utf8CString)
         let fd = mkstemp(&template)
         let temporary = String(cString: template)
@@ -201,29 +245,10 @@ enum BFloat16CacheFile {
             close(fd)
             if !done { unlink(temporary) }
         }
-        let (head, offsets) = header(identity: identity, shapes: shapes)
-        let total = head.withUnsafeBytes { Int(UInt64(littleEndian: $0.loadUnaligned(fromByteOffset: 24,
-                                                                                      as: UInt64.self))) }
-        func put(_ bytes: UnsafeRawBufferPointer, at offset: Int) throws {
-            var written = 0
-            while written < bytes.count {
-                let n = pwrite(fd, bytes.baseAddress! + written, bytes.count - written, off_t(offset + written))
-                if n < 0 && errno == EINTR { continue }
-                guard n > 0 else {
-                    throw WeightCacheFailure(step: "write", path: temporary, code: n < 0 ? errno : ENOSPC)
-                }
-                written += n
-            }
-        }
-        guard ftruncate(fd, off_t(total)) == 0 else {
+        guard ftruncate(fd, off_t(size)) == 0 else {
             throw WeightCacheFailure(step: "size", path: temporary, code: errno)
         }
-        for (i, offset) in offsets.enumerated() {
-            let matrix = BFloat16Matrix(converting: try tensor(i))
-            precondition(matrix.rows == shapes[i].rows && matrix.columns == shapes[i].columns)
-            try put(UnsafeRawBufferPointer(start: matrix.data, count: matrix.byteCount), at: offset)
-        }
-        try head.withUnsafeBytes { try put($0, at: 0) }  // the header last: a torn file never validates
+        try body(TemporaryFile(fd: fd, path: temporary))
         guard fsync(fd) == 0 else { throw WeightCacheFailure(step: "fsync", path: temporary, code: errno) }
         done = true
         return temporary
@@ -233,7 +258,7 @@ enum BFloat16CacheFile {
 
     /// Removes temporary files of `name` left for over ten minutes (by a rank killed while
     /// writing): in /dev/shm they would hold memory until the next reboot.
-    private static func removeAbandonedTemporaries(folder: String, name: String) {
+    static func removeAbandonedTemporaries(folder: String, name: String) {
         let prefix = ".\(name).tmp.", now = time(nil)
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
         for entry in entries where entry.hasPrefix(prefix) {
@@ -246,7 +271,7 @@ enum BFloat16CacheFile {
     }
 
     /// Creates `folder` and its parents (mode 0700 for new ones).
-    private static func makeFolder(_ folder: String, own: Bool) throws {
+    static func makeFolder(_ folder: String, own: Bool) throws {
         var prefix = folder.hasPrefix("/") ? "" : "."
         for part in folder.split(separator: "/") {
             prefix += "/" + part
@@ -259,7 +284,7 @@ enum BFloat16CacheFile {
 
     /// Refuses a default folder that is not a directory of this user's (another user's could
     /// hold planted files).
-    private static func checkFolder(_ folder: String) throws {
+    static func checkFolder(_ folder: String) throws {
         var info = stat()
         guard lstat(folder, &info) == 0 else {
             if errno == ENOENT { return }
