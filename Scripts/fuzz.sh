@@ -14,7 +14,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-TARGETS=(safetensors clip-weights config split checkpoint pack image tokenizer torch)
+TARGETS=(safetensors clip-weights config split checkpoint pack image tokenizer torch weight-cache)
 case "${1:-}" in
     --list) printf '%s\n' "${TARGETS[@]}"; exit 0 ;;
     ""|-h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 2 ;;

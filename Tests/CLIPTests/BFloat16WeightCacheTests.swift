@@ -94,6 +94,9 @@ import TestSupport
             #expect(after[.modificationDate] as? Date == before[.modificationDate] as? Date)
             #expect(Self.cacheFiles(folder) == [URL(fileURLWithPath: path).lastPathComponent])  // no temporaries
             #expect(Self.bits(second) == Self.bits(first))
+            // The fuzzing harness's entry accepts it, against the identity and shapes it holds.
+            let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+            #expect(bytes.withUnsafeBytes { BFloat16WeightCache.matrixCount(ofFile: $0) } == Self.bits(first).count)
         }
     }
 
@@ -208,6 +211,20 @@ import TestSupport
                 #expect(Self.cacheFiles(folder) == all, "\(label)")
             }
         }
+    }
+
+    @Test("the fuzzing seeds of the cache's files are files the readers accept")
+    func fuzzSeedsAreValid() throws {
+        let seeds = Cocoop.packageRoot.appendingPathComponent("Tests/Fuzz/corpus/weight-cache")
+        let cache = try Data(contentsOf: seeds.appendingPathComponent("cache-two-matrices.bf16"))
+        let packed = try Data(contentsOf: seeds.appendingPathComponent("packed-24-bytes.packed"))
+        #expect(cache.withUnsafeBytes { BFloat16WeightCache.matrixCount(ofFile: $0) } == 2)
+        #expect(packed.withUnsafeBytes { PackedWeightFile.dataBytes($0) } == 24)
+        var bad = cache
+        bad[200] ^= 1   // data: not covered by the header's CRC, still a valid file
+        #expect(bad.withUnsafeBytes { BFloat16WeightCache.matrixCount(ofFile: $0) } == 2)
+        bad[44] ^= 1    // the identity: rejected
+        #expect(bad.withUnsafeBytes { BFloat16WeightCache.matrixCount(ofFile: $0) } == nil)
     }
 
     @Test("an unusable cache folder: private bfloat16 copies, and a notice naming the folder and errno")

@@ -50,6 +50,32 @@ public struct BFloat16WeightCache: Sendable, Equatable {
     }
 }
 
+extension BFloat16WeightCache {
+    /// The matrices of `bytes` read as a whole cache file and checked as a load checks one,
+    /// against the identity and shapes its own header gives (bounded to 2^31 rows and columns),
+    /// or nil when it would be rejected. The entry point of the fuzzing harness.
+    public static func matrixCount(ofFile bytes: UnsafeRawBufferPointer) -> Int? {
+        let fixed = BFloat16CacheFile.fixedHeader, entry = BFloat16CacheFile.entryBytes
+        guard bytes.count >= fixed else { return nil }
+        func u32(_ at: Int) -> Int {
+            Int(UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: at, as: UInt32.self)))
+        }
+        func u64(_ at: Int) -> UInt64 {
+            UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: at, as: UInt64.self))
+        }
+        let count = u32(16), identityBytes = u32(20)
+        guard fixed + identityBytes + count * entry <= bytes.count else { return nil }
+        let identity = Array(bytes[fixed..<fixed + identityBytes])
+        var shapes: [(rows: Int, columns: Int)] = []
+        for i in 0..<count {
+            let at = fixed + identityBytes + i * entry, rows = u64(at), columns = u64(at + 8)
+            guard rows < 1 << 31, columns < 1 << 31 else { return nil }
+            shapes.append((Int(rows), Int(columns)))
+        }
+        return BFloat16CacheFile.validOffsets(bytes, identity: identity, shapes: shapes)?.count
+    }
+}
+
 /// Where the bfloat16 matrices of a ``CLIPWeights`` live.
 public enum BFloat16Storage: Equatable, Sendable {
     /// None: the weights are float32.

@@ -52,6 +52,11 @@ struct FuzzTarget {
             _ = tokenizer.decode(tokenizer.encode(text))
             _ = try tokenizer.tokenize(text, contextLength: 77, truncate: true)
         },
+        FuzzTarget(name: "weight-cache") { bytes in
+            // The node cache's two file kinds (their readers take the mapped bytes).
+            _ = BFloat16WeightCache.matrixCount(ofFile: bytes)
+            _ = PackedWeightFile.dataBytes(bytes)
+        },
         FuzzTarget(name: "torch") { bytes in
             let file = try TorchFile(path: try Scratch.write(bytes, suffix: ".pt"))
             let stateDict = try? TorchStateDict(file: file)
