@@ -100,24 +100,34 @@ public struct AttentionRowGradients<T: LoopFloat> {
 }
 
 /// Accumulates the gradients of ``attentionRowsForwardLoop(_:out:ldo:probs:)`` given `dout`
-/// (tq x headDim) and its saved `probs`, query by query: dP = dO_i [vp; v]^T, dv_j += P_ij dO_i,
-/// dS = scale P (dP - sum P dP), dq_i += dS [kp; k], dk_j += dS_ij q_i. `scratch` holds `cols`.
+/// (tq x headDim) and its saved `probs`: query by query dP = dO_i [vp; v]^T,
+/// dS = scale P (dP - sum P dP) and dq_i += dS [kp; k]; then key by key, in registers,
+/// dv_j += sum_i P_ij dO_i and dk_j += sum_i dS_ij q_i. `scratch` holds `tq * cols` (dS).
 @inlinable @inline(__always)
 public func attentionRowsBackwardLoop<T: LoopFloat>(_ a: AttentionRows<T>, _ g: AttentionRowGradients<T>,
                                                     dout: UnsafePointer<T>, lddo: Int, probs: UnsafePointer<T>,
-                                                    scratch ds: UnsafeMutablePointer<T>) {
+                                                    scratch: UnsafeMutablePointer<T>) {
     let cols = a.cols, hd = a.headDim, tp = a.tp
     for i in 0..<a.tq {
-        let p = probs + i * cols, visible = a.visible(i), doi = dout + i * lddo, qi = a.q + i * a.ldq
-        rowDots(doi, count: hd, columns: visible, into: ds) { a.value($0) }
-        for j in 0..<visible {
-            if let dvj = g.value(j, prefix: tp) { addScaled(dvj, p[j], doi, count: hd) }
-        }
+        let p = probs + i * cols, ds = scratch + i * cols, visible = a.visible(i)
+        rowDots(dout + i * lddo, count: hd, columns: visible, into: ds) { a.value($0) }
         let dot = rowSum(visible) { ds[$0] * p[$0] }
         for j in 0..<visible { ds[j] = a.scale * p[j] * (ds[j] - dot) }
         weightedRows(g.dq + i * g.lddq, count: hd, terms: visible, overwrite: false) { (ds[$0], a.key($0)) }
-        for j in 0..<visible {
-            if let dkj = g.key(j, prefix: tp) { addScaled(dkj, ds[j], qi, count: hd) }
+    }
+    for j in 0..<cols {
+        // The queries that see column j: from the first whose visible columns pass j.
+        let first = a.causalOffset.map { Swift.max(0, j - $0) } ?? 0
+        guard first < a.tq else { continue }
+        if let dvj = g.value(j, prefix: tp) {
+            weightedRows(dvj, count: hd, terms: a.tq - first, overwrite: false) {
+                (probs[(first &+ $0) &* cols &+ j], dout + (first &+ $0) &* lddo)
+            }
+        }
+        if let dkj = g.key(j, prefix: tp) {
+            weightedRows(dkj, count: hd, terms: a.tq - first, overwrite: false) {
+                (scratch[(first &+ $0) &* cols &+ j], a.q + (first &+ $0) &* a.ldq)
+            }
         }
     }
 }
@@ -147,14 +157,32 @@ func rowDots<T: LoopFloat>(_ x: UnsafePointer<T>, count: Int, columns: Int, into
 func weightedRows<T: LoopFloat>(_ y: UnsafeMutablePointer<T>, count: Int, terms: Int, overwrite: Bool,
                                 _ term: (Int) -> (T, UnsafePointer<T>)) {
     typealias V = SIMD8<T>
-    var c = 0
-    while c + 8 <= count {
-        var acc = overwrite ? V() : UnsafeRawPointer(y + c).loadUnaligned(as: V.self)
+    @inline(__always) func load(_ p: UnsafePointer<T>) -> V { UnsafeRawPointer(p).loadUnaligned(as: V.self) }
+    @inline(__always) func store(_ v: V, _ p: UnsafeMutablePointer<T>) {
+        UnsafeMutableRawPointer(p).storeBytes(of: v, as: V.self)
+    }
+    if count == 64 {   // CLIP's head width: all 64 sums in registers, each term's row read once
+        var s0 = overwrite ? V() : load(y), s1 = overwrite ? V() : load(y + 8)
+        var s2 = overwrite ? V() : load(y + 16), s3 = overwrite ? V() : load(y + 24)
+        var s4 = overwrite ? V() : load(y + 32), s5 = overwrite ? V() : load(y + 40)
+        var s6 = overwrite ? V() : load(y + 48), s7 = overwrite ? V() : load(y + 56)
         for t in 0..<terms {
             let (w, row) = term(t)
-            acc += w * UnsafeRawPointer(row + c).loadUnaligned(as: V.self)
+            s0 += w * load(row); s1 += w * load(row + 8); s2 += w * load(row + 16); s3 += w * load(row + 24)
+            s4 += w * load(row + 32); s5 += w * load(row + 40); s6 += w * load(row + 48); s7 += w * load(row + 56)
         }
-        UnsafeMutableRawPointer(y + c).storeBytes(of: acc, as: V.self)
+        store(s0, y); store(s1, y + 8); store(s2, y + 16); store(s3, y + 24)
+        store(s4, y + 32); store(s5, y + 40); store(s6, y + 48); store(s7, y + 56)
+        return
+    }
+    var c = 0
+    while c + 8 <= count {
+        var acc = overwrite ? V() : load(y + c)
+        for t in 0..<terms {
+            let (w, row) = term(t)
+            acc += w * load(row + c)
+        }
+        store(acc, y + c)
         c += 8
     }
     while c < count {
@@ -164,23 +192,6 @@ func weightedRows<T: LoopFloat>(_ y: UnsafeMutablePointer<T>, count: Int, terms:
             acc += w * row[c]
         }
         y[c] = acc
-        c += 1
-    }
-}
-
-/// `y += w x` over `count` elements.
-@inlinable @inline(__always)
-func addScaled<T: LoopFloat>(_ y: UnsafeMutablePointer<T>, _ w: T, _ x: UnsafePointer<T>, count: Int) {
-    typealias V = SIMD8<T>
-    var c = 0
-    while c + 8 <= count {
-        let sum = UnsafeRawPointer(y + c).loadUnaligned(as: V.self)
-            + w * UnsafeRawPointer(x + c).loadUnaligned(as: V.self)
-        UnsafeMutableRawPointer(y + c).storeBytes(of: sum, as: V.self)
-        c += 8
-    }
-    while c < count {
-        y[c] += w * x[c]
         c += 1
     }
 }

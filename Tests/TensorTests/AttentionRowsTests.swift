@@ -99,7 +99,7 @@ import TestSupport
     }
 
     static func rowsForm(_ b: Block, prefixGradients: Bool, avx2: Bool) -> [[Float]] {
-        var scratch = [Float](repeating: 0, count: b.cols)
+        var scratch = [Float](repeating: 0, count: b.tq * b.cols)
         return run(b, prefixGradients: prefixGradients, forward: { r, out, probs in
             if avx2 {
                 AVX2Loops.attentionRowsForward(r, out: out, ldo: b.ld, probs: probs)
