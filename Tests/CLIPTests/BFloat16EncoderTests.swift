@@ -25,25 +25,43 @@ import TestSupport
         #expect(ei > 1e-5 && ei < 1e-2, "image features: \(ei)")
     }
 
+    /// The text features and the gradient at the input embeddings of the fixture's prompts,
+    /// cut to 12 tokens (the causal mask makes the cut exact), for a fixed upstream gradient.
+    static func featuresAndGradient(_ model: CLIPModel) throws -> [Float] {
+        let tokens = try EncoderFixtureTests.tokens(try EncoderFixtureTests.file("features/features.safetensors"))
+        let t = tokens.map { Array($0.prefix(12)) }
+        let ids = t.flatMap { $0 }
+        let input = PackedText(embeddings: model.text.embed(ids), positions: t.flatMap { Array(0..<$0.count) },
+                               featureRows: t.indices.map { $0 * 12 + 11 },
+                               layout: UniformSequences(batch: t.count, length: 12, causal: true))
+        let tape = model.text.makeTape(for: input)
+        let features = model.text.forward(input, tape: tape)
+        let upstream = Tensor(shape: features.shape, values: (0..<features.count).map { Float($0 % 7) - 3 })
+        return features.array + model.text.backward(upstream, tape: tape).array
+    }
+
     @Test func textGradientWithinBFloat16RoundingOfFloat32() throws {
         let url = EncoderFixtureTests.shared.appendingPathComponent("clip_openai.safetensors")
         let fp32 = try CLIPModel(contentsOf: url), bf16 = fp32.at(.bfloat16)
-        let inputs = try EncoderFixtureTests.file("features/features.safetensors")
-        let tokens = try EncoderFixtureTests.tokens(inputs)
-        func gradient(_ model: CLIPModel) -> [Float] {
-            let t = tokens.map { Array($0.prefix(12)) }   // short rows: the causal mask makes a cut exact
-            let ids = t.flatMap { $0 }
-            let input = PackedText(embeddings: model.text.embed(ids), positions: t.flatMap { Array(0..<$0.count) },
-                                   featureRows: t.indices.map { $0 * 12 + 11 },
-                                   layout: UniformSequences(batch: t.count, length: 12, causal: true))
-            let tape = model.text.makeTape(for: input)
-            let features = model.text.forward(input, tape: tape)
-            let upstream = Tensor(shape: features.shape, values: (0..<features.count).map { Float($0 % 7) - 3 })
-            return model.text.backward(upstream, tape: tape).array
-        }
-        let g32 = gradient(fp32), g16 = gradient(bf16)
+        let g32 = try Self.featuresAndGradient(fp32), g16 = try Self.featuresAndGradient(bf16)
         let err = normwiseError(g16, g32.map(Double.init))
-        #expect(err > 1e-5 && err < 2e-2, "gradient at the embeddings: \(err)")
+        #expect(err > 1e-5 && err < 2e-2, "features and gradient at the embeddings: \(err)")
+    }
+
+    /// QuickGELU writing the MLP's operands in bfloat16 itself (forward and backward) gives the
+    /// bits of rounding its float32 results at each product.
+    @Test func quickGeluRoundingInPlaceKeepsTheBits() throws {
+        let url = EncoderFixtureTests.shared.appendingPathComponent("clip_openai.safetensors")
+        let bf16 = try CLIPModel(contentsOf: url).at(.bfloat16)
+        let saved = ResidualBlockWeights.roundsInPlace
+        defer { ResidualBlockWeights.roundsInPlace = saved }
+        ResidualBlockWeights.roundsInPlace = false
+        let separate = try Self.featuresAndGradient(bf16)
+        ResidualBlockWeights.roundsInPlace = true
+        let inPlace = try Self.featuresAndGradient(bf16)
+        #expect(inPlace == separate)
+        let fp32 = try Self.featuresAndGradient(try CLIPModel(contentsOf: url))
+        #expect(inPlace != fp32)   // the bfloat16 products did run
     }
 
     /// A ResNet tower's convolutions and attention-pool projections run in bfloat16 too: the

@@ -16,11 +16,13 @@ public final class BlockActivations {
     let residual1: Tensor
     let ln2: Tensor, ln2Mean: Tensor, ln2Rstd: Tensor
     let fc: Tensor, gelu: Tensor
+    /// Where QuickGELU's output is rounded for c_proj's bfloat16 product (shared by a tape's blocks).
+    let rounded: RoundedScratch
 
     /// Buffers for the rows of `layout` in a block of `width` with `heads` heads.
-    public init(layout: AttentionLayout, width: Int, heads: Int) {
+    public init(layout: AttentionLayout, width: Int, heads: Int, rounded: RoundedScratch = RoundedScratch()) {
         let n = layout.tokens
-        tokens = n; self.width = width
+        tokens = n; self.width = width; self.rounded = rounded
         input = Tensor(zeros: [n, width])
         ln1 = Tensor(zeros: [n, width]); ln1Mean = Tensor(zeros: [n]); ln1Rstd = Tensor(zeros: [n])
         qkv = Tensor(zeros: [n, 3 * width])
@@ -38,12 +40,34 @@ public final class BlockActivations {
     }
 }
 
+/// A bfloat16 buffer for an operand QuickGELU rounds for the next product, used at once:
+/// one serves every block of a pass, forward and backward.
+public final class RoundedScratch {
+    private var matrix: BFloat16Matrix?
+
+    public init() {}
+
+    /// `rows` x `columns` elements (contents undefined), made on first use and kept.
+    func buffer(rows: Int, columns: Int) -> UnsafeMutablePointer<UInt16> {
+        if let kept = matrix, kept.rows == rows, kept.columns == columns { return kept.data }
+        let made = BFloat16Matrix(rows: rows, columns: columns)
+        matrix = made
+        return made.data
+    }
+
+    /// Bytes held.
+    var byteCount: Int { matrix?.byteCount ?? 0 }
+}
+
 /// Gradient buffers shared by all blocks of one backward pass.
 public final class BlockGradients {
     let gelu: Tensor, fc: Tensor, ln2: Tensor, attn: Tensor, qkv: Tensor, ln1: Tensor
     let scratch: Tensor
+    /// Where QuickGELU's input gradient is rounded for c_fc's bfloat16 product.
+    let rounded: RoundedScratch
 
-    public init(layout: AttentionLayout, width: Int) {
+    public init(layout: AttentionLayout, width: Int, rounded: RoundedScratch = RoundedScratch()) {
+        self.rounded = rounded
         let n = layout.tokens
         gelu = Tensor(zeros: [n, 4 * width]); fc = Tensor(zeros: [n, 4 * width])
         ln2 = Tensor(zeros: [n, width]); attn = Tensor(zeros: [n, width])
@@ -52,10 +76,18 @@ public final class BlockGradients {
     }
 
     /// Bytes held by the buffers.
-    var byteCount: Int { [gelu, fc, ln2, attn, qkv, ln1, scratch].reduce(0) { $0 + $1.byteCount } }
+    var byteCount: Int {
+        [gelu, fc, ln2, attn, qkv, ln1, scratch].reduce(0) { $0 + $1.byteCount }   // rounded: counted by the tape
+    }
 }
 
 extension ResidualBlockWeights {
+    /// Whether, at bfloat16, QuickGELU writes the MLP's product operands in bfloat16 itself
+    /// (c_proj's in the forward, c_fc's gradient in the backward) instead of each product
+    /// rounding a float32 copy: the same bits, one pass over the widest activations fewer.
+    /// A switch for the tests that show it.
+    nonisolated(unsafe) static var roundsInPlace = true
+
     // MARK: - Forward
 
     /// Runs the block on `x` (tokens, width) in place, saving activations into `act`.
@@ -83,6 +115,15 @@ extension ResidualBlockWeights {
         if saveForBackward {
             linearForward(out: act.fc.data, inp: act.ln2.data, weight: fc.matrix,
                           bias: fc.bias?.data, n: n, inFeatures: d, outFeatures: h4)
+            if Self.roundsInPlace && proj.matrix.bfloat16 != nil {
+                // c_proj's operand rounded as QuickGELU writes it (act.gelu stays for the backward).
+                let rounded = act.rounded.buffer(rows: n, columns: h4)
+                quickGeluForward(out: act.gelu.data, inp: act.fc.data, n: n * h4, rounded: rounded)
+                linearForward(out: scratch, roundedInput: rounded, weight: proj.matrix, bias: proj.bias?.data, n: n,
+                              inFeatures: h4, outFeatures: d)
+                residualForward(out: x, a: act.residual1.data, b: scratch, n: n * d)
+                return
+            }
             quickGeluForward(out: act.gelu.data, inp: act.fc.data, n: n * h4)
         } else {
             linearForward(out: act.gelu.data, inp: act.ln2.data, weight: fc.matrix,
@@ -106,10 +147,18 @@ extension ResidualBlockWeights {
         // accumulates into (a shared prefix collects every suffix's contribution).
         linearInputBackward(dinp: g.gelu.data, dout: dx, weight: proj.matrix, n: n, inFeatures: h4,
                             outFeatures: d, accumulate: false)
-        quickGeluBackward(dinp: g.fc.data, dout: g.gelu.data, inp: act.fc.data, out: act.gelu.data, n: n * h4,
-                          accumulate: false)
-        linearInputBackward(dinp: g.ln2.data, dout: g.fc.data, weight: fc.matrix, n: n, inFeatures: d,
-                            outFeatures: h4, accumulate: false)
+        if Self.roundsInPlace && fc.matrix.bfloat16 != nil {   // c_fc's operand written in bfloat16 only
+            let rounded = g.rounded.buffer(rows: n, columns: h4)
+            quickGeluBackward(dinpBFloat16: rounded, dout: g.gelu.data, inp: act.fc.data, out: act.gelu.data,
+                              n: n * h4)
+            linearInputBackward(dinp: g.ln2.data, roundedOutputGradient: rounded, weight: fc.matrix, n: n,
+                                inFeatures: d, outFeatures: h4)
+        } else {
+            quickGeluBackward(dinp: g.fc.data, dout: g.gelu.data, inp: act.fc.data, out: act.gelu.data, n: n * h4,
+                              accumulate: false)
+            linearInputBackward(dinp: g.ln2.data, dout: g.fc.data, weight: fc.matrix, n: n, inFeatures: d,
+                                outFeatures: h4, accumulate: false)
+        }
         layerNormBackward(dinp: dx, dweight: nil, dbias: nil, dout: g.ln2.data,
                           inp: act.residual1.data, weight: ln2.weight.data,
                           mean: act.ln2Mean.data, rstd: act.ln2Rstd.data, n: n, c: d)

@@ -32,10 +32,11 @@ public final class TextTape {
 
     init(input: PackedText, width: Int, heads: Int, layers: Int, training: Bool) {
         self.input = input
+        let rounded = RoundedScratch()   // used at once by each block: one for all
         self.layers = (0..<(training ? layers : 1)).map { _ in
-            BlockActivations(layout: input.layout, width: width, heads: heads)
+            BlockActivations(layout: input.layout, width: width, heads: heads, rounded: rounded)
         }
-        grads = training ? BlockGradients(layout: input.layout, width: width) : nil
+        grads = training ? BlockGradients(layout: input.layout, width: width, rounded: rounded) : nil
         let n = input.layout.tokens, k = input.featureRows.count
         x = Tensor(zeros: [n, width]); scratch = Tensor(zeros: [n, width])
         rows = Tensor(zeros: [k, width]); lnFinal = Tensor(zeros: [k, width])
@@ -44,7 +45,7 @@ public final class TextTape {
 
     /// Bytes held by the buffers.
     var byteCount: Int {
-        layers.reduce(0) { $0 + $1.byteCount } + (grads?.byteCount ?? 0)
+        layers.reduce(0) { $0 + $1.byteCount } + (grads?.byteCount ?? 0) + layers[0].rounded.byteCount
             + [x, scratch, rows, lnFinal, lnMean, lnRstd].reduce(0) { $0 + $1.byteCount }
     }
 

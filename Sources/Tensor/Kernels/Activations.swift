@@ -46,6 +46,48 @@ public func quickGeluBackward<T: KernelFloat>(dinp: UnsafeMutablePointer<T>,
     }
 }
 
+// MARK: - QuickGELU with its result rounded for a bfloat16 product
+
+/// Elements per piece of the rounding variants: a piece's float32 results are rounded while
+/// they are still in the first-level cache.
+let roundingPiece = 1024
+
+/// ``quickGeluForward(out:inp:n:)``, and its result rounded to bfloat16 into `rounded` in the
+/// same pass (the next product's operand: the bits ``convertToBFloat16(_:from:rows:columns:sourceStride:)``
+/// gives, without reading `out` again).
+public func quickGeluForward(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, n: Int,
+                             rounded: UnsafeMutablePointer<UInt16>) {
+    parallelFor(n, grain: elementwiseGrain) { range in
+        var lo = range.lowerBound
+        while lo < range.upperBound {
+            let count = Swift.min(roundingPiece, range.upperBound - lo)
+            quickGeluForward(out: out + lo, inp: inp + lo, n: count)   // inline: under the piece's grain
+            convertToBFloat16(rounded + lo, from: out + lo, rows: 1, columns: count, sourceStride: count)
+            lo += count
+        }
+    }
+}
+
+/// ``quickGeluBackward(dinp:dout:inp:out:n:accumulate:)`` (overwriting) with the gradient
+/// written only in bfloat16, as the next product reads it (the same bits as computing it in
+/// float32 and rounding: each piece is rounded from a float32 scratch in cache).
+public func quickGeluBackward(dinpBFloat16: UnsafeMutablePointer<UInt16>, dout: UnsafePointer<Float>,
+                              inp: UnsafePointer<Float>, out: UnsafePointer<Float>, n: Int) {
+    parallelFor(n, grain: elementwiseGrain) { range in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: roundingPiece) { piece in
+            var lo = range.lowerBound
+            while lo < range.upperBound {
+                let count = Swift.min(roundingPiece, range.upperBound - lo)
+                quickGeluBackward(dinp: piece.baseAddress!, dout: dout + lo, inp: inp + lo, out: out + lo, n: count,
+                                  accumulate: false)
+                convertToBFloat16(dinpBFloat16 + lo, from: piece.baseAddress!, rows: 1, columns: count,
+                                  sourceStride: count)
+                lo += count
+            }
+        }
+    }
+}
+
 // MARK: - ReLU
 
 /// `out = max(inp, 0)`.

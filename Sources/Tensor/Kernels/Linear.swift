@@ -99,6 +99,23 @@ public func linearInputBackward(dinp: UnsafeMutablePointer<Float>, dout: UnsafeP
          ldb: inFeatures, beta: accumulate ? 1 : 0, c: dinp, ldc: inFeatures)
 }
 
+/// ``linearForward(out:inp:weight:bias:n:inFeatures:outFeatures:activation:)`` on an input
+/// already rounded to bfloat16 (`weight` must hold a bfloat16 matrix).
+public func linearForward(out: UnsafeMutablePointer<Float>, roundedInput inp: UnsafePointer<UInt16>,
+                          weight: FrozenMatrix, bias: UnsafePointer<Float>?, n: Int, inFeatures: Int,
+                          outFeatures: Int) {
+    gemm(.transpose, m: n, n: outFeatures, k: inFeatures, roundedA: inp, b: weight, ldb: inFeatures, c: out,
+         ldc: outFeatures, bias: bias)
+}
+
+/// ``linearInputBackward(dinp:dout:weight:n:inFeatures:outFeatures:accumulate:)`` (overwriting)
+/// on an output gradient already rounded to bfloat16 (`weight` must hold a bfloat16 matrix).
+public func linearInputBackward(dinp: UnsafeMutablePointer<Float>, roundedOutputGradient dout: UnsafePointer<UInt16>,
+                                weight: FrozenMatrix, n: Int, inFeatures: Int, outFeatures: Int) {
+    gemm(.none, m: n, n: inFeatures, k: outFeatures, roundedA: dout, b: weight, ldb: inFeatures, c: dinp,
+         ldc: inFeatures)
+}
+
 /// ``projectionForward(out:inp:proj:n:inFeatures:outFeatures:)`` at the projection's precision.
 public func projectionForward(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, proj: FrozenMatrix,
                               n: Int, inFeatures: Int, outFeatures: Int) {
