@@ -25,7 +25,12 @@ largest_pss() {
             kb=$(awk '/^Pss:/ { print $2 }' "/proc/$pid/smaps_rollup" 2>/dev/null || echo 0)
             sum=$((sum + ${kb:-0})); n=$((n + 1))
         done
-        if [ "$n" -gt 0 ]; then seen=1; [ "$sum" -gt "$best" ] && best=$sum; elif [ "$seen" = 1 ]; then break; fi
+        if [ "$n" -gt 0 ]; then
+            seen=1
+            [ "$sum" -gt "$best" ] && best=$sum
+        elif [ "$seen" = 1 ]; then
+            break
+        fi
         sleep 0.1
     done
     echo $((best / 1024))
