@@ -109,12 +109,13 @@ public func gemm(_ transA: Transpose, _ transB: Transpose, m: Int, n: Int, k: In
 /// ``gemm(_:_:m:n:k:alpha:a:lda:b:ldb:beta:c:ldc:bias:activation:)`` computes after rounding a
 /// float32 A (the same bits), for callers that produced A in bfloat16 themselves.
 public func gemm(_ transB: Transpose, m: Int, n: Int, k: Int, roundedA a: UnsafePointer<UInt16>, b: FrozenMatrix,
-                 ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int, bias: UnsafePointer<Float>? = nil) {
+                 ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int, bias: UnsafePointer<Float>? = nil,
+                 activation: FusedActivation? = nil) {
     guard let b16 = b.bfloat16 else { preconditionFailure("a bfloat16 operand with float32 weights") }
     if m > 0, n > 0, k > 0, !ParallelWorker.isCurrent {
         let key = MatmulKey(transA: false, transB: transB == .transpose, m: m, n: n, k: k, lda: k, ldb: ldb, ldc: ldc,
-                            alpha: 1, beta: 0, bfloat16: true, threads: BLASInfo.threads, bias: bias != nil,
-                            packedWeights: GEMMRouting.packsBFloat16Weights)
+                            alpha: 1, beta: 0, bfloat16: true, threads: BLASInfo.threads, activation: activation,
+                            bias: bias != nil, packedWeights: GEMMRouting.packsBFloat16Weights)
         if Matmuls.shared.run(key, a: UnsafeRawPointer(a), b: UnsafeRawPointer(b16.data), packing: b16.packed,
                               c: c, bias: bias) { return }
     }
@@ -122,7 +123,8 @@ public func gemm(_ transB: Transpose, m: Int, n: Int, k: Int, roundedA a: Unsafe
     let widened = UnsafeMutablePointer<Float>.allocate(capacity: max(m * k, 1))
     defer { widened.deallocate() }
     for i in 0..<(m * k) { widened[i] = float(fromBFloat16: a[i]) }
-    gemm(.none, transB, m: m, n: n, k: k, a: widened, lda: k, b: b, ldb: ldb, c: c, ldc: ldc, bias: bias)
+    gemm(.none, transB, m: m, n: n, k: k, a: widened, lda: k, b: b, ldb: ldb, c: c, ldc: ldc, bias: bias,
+         activation: activation)
 }
 
 /// An element-wise function applied to a product's result in the same pass.

@@ -48,9 +48,9 @@ import TestSupport
         #expect(err > 1e-5 && err < 2e-2, "features and gradient at the embeddings: \(err)")
     }
 
-    /// QuickGELU writing the MLP's operands in bfloat16 itself (forward and backward) gives the
-    /// bits of rounding its float32 results at each product.
-    @Test func quickGeluRoundingInPlaceKeepsTheBits() throws {
+    /// The LayerNorms and QuickGELU writing the products' operands in bfloat16 themselves
+    /// (forward and backward) give the bits of rounding their float32 results at each product.
+    @Test func roundingInPlaceKeepsTheBits() throws {
         let url = EncoderFixtureTests.shared.appendingPathComponent("clip_openai.safetensors")
         let bf16 = try CLIPModel(contentsOf: url).at(.bfloat16)
         let saved = ResidualBlockWeights.roundsInPlace

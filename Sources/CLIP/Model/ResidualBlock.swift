@@ -47,10 +47,10 @@ public final class RoundedScratch {
 
     public init() {}
 
-    /// `rows` x `columns` elements (contents undefined), made on first use and kept.
-    func buffer(rows: Int, columns: Int) -> UnsafeMutablePointer<UInt16> {
-        if let kept = matrix, kept.rows == rows, kept.columns == columns { return kept.data }
-        let made = BFloat16Matrix(rows: rows, columns: columns)
+    /// At least `count` elements (contents undefined): the largest asked for, kept.
+    func buffer(count: Int) -> UnsafeMutablePointer<UInt16> {
+        if let kept = matrix, kept.columns >= count { return kept.data }
+        let made = BFloat16Matrix(rows: 1, columns: count)
         matrix = made
         return made.data
     }
@@ -82,10 +82,10 @@ public final class BlockGradients {
 }
 
 extension ResidualBlockWeights {
-    /// Whether, at bfloat16, QuickGELU writes the MLP's product operands in bfloat16 itself
-    /// (c_proj's in the forward, c_fc's gradient in the backward) instead of each product
-    /// rounding a float32 copy: the same bits, one pass over the widest activations fewer.
-    /// A switch for the tests that show it.
+    /// Whether, at bfloat16, the kernels before a product write its operand in bfloat16
+    /// themselves (the LayerNorms for in_proj and c_fc, QuickGELU for c_proj and for c_fc's
+    /// gradient) instead of the product rounding a float32 copy: the same bits, a pass over
+    /// the activations fewer each. A switch for the tests that show it.
     nonisolated(unsafe) static var roundsInPlace = true
 
     // MARK: - Forward
@@ -99,25 +99,21 @@ extension ResidualBlockWeights {
                         act: BlockActivations, scratch: UnsafeMutablePointer<Float>, saveForBackward: Bool = true) {
         let n = act.tokens, d = act.width, h4 = 4 * d
         if saveForBackward { act.input.data.update(from: x, count: n * d) }
-        layerNormForward(out: act.ln1.data, mean: act.ln1Mean.data, rstd: act.ln1Rstd.data,
-                         inp: x, weight: ln1.weight.data, bias: ln1.bias.data, n: n, c: d)
-        linearForward(out: act.qkv.data, inp: act.ln1.data, weight: attnIn.matrix,
-                      bias: attnIn.bias?.data, n: n, inFeatures: d, outFeatures: 3 * d)
+        normThenLinear(ln1, x, mean: act.ln1Mean, rstd: act.ln1Rstd, normalized: act.ln1, attnIn, into: act.qkv.data,
+                       n: n, outFeatures: 3 * d, activation: nil, rounded: act.rounded)
         layout.forward(out: act.attn.data, probs: act.probs.data, qkv: act.qkv.data,
                        width: d, heads: heads, precision: attnIn.matrix.bfloat16 == nil ? .float32 : .bfloat16,
                        forBackward: saveForBackward)
         linearForward(out: scratch, inp: act.attn.data, weight: attnOut.matrix,
                       bias: attnOut.bias?.data, n: n, inFeatures: d, outFeatures: d)
         residualForward(out: act.residual1.data, a: x, b: scratch, n: n * d)
-        layerNormForward(out: act.ln2.data, mean: act.ln2Mean.data, rstd: act.ln2Rstd.data,
-                         inp: act.residual1.data, weight: ln2.weight.data, bias: ln2.bias.data,
-                         n: n, c: d)
+        normThenLinear(ln2, act.residual1.data, mean: act.ln2Mean, rstd: act.ln2Rstd, normalized: act.ln2, fc,
+                       into: saveForBackward ? act.fc.data : act.gelu.data, n: n, outFeatures: h4,
+                       activation: saveForBackward ? nil : .quickGelu, rounded: act.rounded)
         if saveForBackward {
-            linearForward(out: act.fc.data, inp: act.ln2.data, weight: fc.matrix,
-                          bias: fc.bias?.data, n: n, inFeatures: d, outFeatures: h4)
             if Self.roundsInPlace && proj.matrix.bfloat16 != nil {
                 // c_proj's operand rounded as QuickGELU writes it (act.gelu stays for the backward).
-                let rounded = act.rounded.buffer(rows: n, columns: h4)
+                let rounded = act.rounded.buffer(count: n * h4)
                 quickGeluForward(out: act.gelu.data, inp: act.fc.data, n: n * h4, rounded: rounded)
                 linearForward(out: scratch, roundedInput: rounded, weight: proj.matrix, bias: proj.bias?.data, n: n,
                               inFeatures: h4, outFeatures: d)
@@ -125,13 +121,32 @@ extension ResidualBlockWeights {
                 return
             }
             quickGeluForward(out: act.gelu.data, inp: act.fc.data, n: n * h4)
-        } else {
-            linearForward(out: act.gelu.data, inp: act.ln2.data, weight: fc.matrix,
-                          bias: fc.bias?.data, n: n, inFeatures: d, outFeatures: h4, activation: .quickGelu)
         }
         linearForward(out: scratch, inp: act.gelu.data, weight: proj.matrix,
                       bias: proj.bias?.data, n: n, inFeatures: h4, outFeatures: d)
         residualForward(out: x, a: act.residual1.data, b: scratch, n: n * d)
+    }
+
+    /// `into = norm(inp) W^T + b` (then `activation`), keeping the LayerNorm's statistics. At
+    /// bfloat16 (``roundsInPlace``) the normalised rows, that product's operand and nothing
+    /// else's (the backward reads the input and the statistics), are written in bfloat16 only,
+    /// into `rounded`; else into `normalized` in float32, which the product rounds if it must.
+    private func normThenLinear(_ norm: LayerNormWeights, _ inp: UnsafePointer<Float>, mean: Tensor, rstd: Tensor,
+                                normalized: Tensor, _ linear: LinearWeights, into out: UnsafeMutablePointer<Float>,
+                                n: Int, outFeatures: Int, activation: FusedActivation?, rounded: RoundedScratch) {
+        let d = normalized.shape[1]
+        if Self.roundsInPlace && linear.matrix.bfloat16 != nil {
+            let operand = rounded.buffer(count: n * d)
+            layerNormForward(rounded: operand, mean: mean.data, rstd: rstd.data, inp: inp, weight: norm.weight.data,
+                             bias: norm.bias.data, n: n, c: d)
+            linearForward(out: out, roundedInput: operand, weight: linear.matrix, bias: linear.bias?.data, n: n,
+                          inFeatures: d, outFeatures: outFeatures, activation: activation)
+        } else {
+            layerNormForward(out: normalized.data, mean: mean.data, rstd: rstd.data, inp: inp,
+                             weight: norm.weight.data, bias: norm.bias.data, n: n, c: d)
+            linearForward(out: out, inp: normalized.data, weight: linear.matrix, bias: linear.bias?.data, n: n,
+                          inFeatures: d, outFeatures: outFeatures, activation: activation)
+        }
     }
 
     // MARK: - Backward (input gradient only)
@@ -148,7 +163,7 @@ extension ResidualBlockWeights {
         linearInputBackward(dinp: g.gelu.data, dout: dx, weight: proj.matrix, n: n, inFeatures: h4,
                             outFeatures: d, accumulate: false)
         if Self.roundsInPlace && fc.matrix.bfloat16 != nil {   // c_fc's operand written in bfloat16 only
-            let rounded = g.rounded.buffer(rows: n, columns: h4)
+            let rounded = g.rounded.buffer(count: n * h4)
             quickGeluBackward(dinpBFloat16: rounded, dout: g.gelu.data, inp: act.fc.data, out: act.gelu.data,
                               n: n * h4)
             linearInputBackward(dinp: g.ln2.data, roundedOutputGradient: rounded, weight: fc.matrix, n: n,

@@ -30,6 +30,24 @@ public func layerNormForward<T: KernelFloat>(out: UnsafeMutablePointer<T>,
     }
 }
 
+/// ``layerNormForward(out:mean:rstd:inp:weight:bias:n:c:eps:)`` with the output written only
+/// in bfloat16 (`rounded`, N x C), as the next product reads it: each row normalised into a
+/// float32 scratch in cache, then rounded (the bits of rounding the float32 output; the
+/// backward needs only the input and the statistics).
+public func layerNormForward(rounded: UnsafeMutablePointer<UInt16>, mean: UnsafeMutablePointer<Float>,
+                             rstd: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+                             bias: UnsafePointer<Float>, n: Int, c: Int, eps: Float = 1e-5) {
+    parallelFor(n, grain: Swift.max(1, elementwiseGrain / Swift.max(c, 1))) { rows in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: Swift.max(c, 1)) { row in
+            for r in rows {
+                layerNormForward(out: row.baseAddress!, mean: mean + r, rstd: rstd + r, inp: inp + r * c,
+                                 weight: weight, bias: bias, n: 1, c: c, eps: eps)
+                convertToBFloat16(rounded + r * c, from: row.baseAddress!, rows: 1, columns: c, sourceStride: c)
+            }
+        }
+    }
+}
+
 /// Accumulates the gradients of ``layerNormForward``:
 /// `dinp += rstd * (g - mean(g) - xhat * mean(g * xhat))` with `g = dout * weight`,
 /// `dweight += sum dout * xhat`, `dbias += sum dout` (nil when the LayerNorm is frozen).

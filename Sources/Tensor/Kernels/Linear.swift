@@ -103,9 +103,9 @@ public func linearInputBackward(dinp: UnsafeMutablePointer<Float>, dout: UnsafeP
 /// already rounded to bfloat16 (`weight` must hold a bfloat16 matrix).
 public func linearForward(out: UnsafeMutablePointer<Float>, roundedInput inp: UnsafePointer<UInt16>,
                           weight: FrozenMatrix, bias: UnsafePointer<Float>?, n: Int, inFeatures: Int,
-                          outFeatures: Int) {
+                          outFeatures: Int, activation: FusedActivation? = nil) {
     gemm(.transpose, m: n, n: outFeatures, k: inFeatures, roundedA: inp, b: weight, ldb: inFeatures, c: out,
-         ldc: outFeatures, bias: bias)
+         ldc: outFeatures, bias: bias, activation: activation)
 }
 
 /// ``linearInputBackward(dinp:dout:weight:n:inFeatures:outFeatures:accumulate:)`` (overwriting)
