@@ -35,6 +35,9 @@ enum EnvCommand: Command {
             ("DNNL_MAX_CPU_ISA", env["DNNL_MAX_CPU_ISA"] ?? "(unset)"),
             ("bfloat16 weights", BFloat16WeightCache.environment.directory.map { "cache folder \($0)" }
                 ?? "private copies (COCOOP_WEIGHT_CACHE=off)"),
+            ("packed weights", GEMMRouting.packsBFloat16Weights
+                ? "on (bfloat16 products read copies in oneDNN's layout; COCOOP_PACK_WEIGHTS=off: the plain ones)"
+                : "off (COCOOP_PACK_WEIGHTS=off: bfloat16 products read the plain matrices)"),
             ("float32 products", GEMMRouting.float32.rawValue
                 + " (from \(GEMMRouting.oneDNNMinimumWork) multiply-adds; COCOOP_SGEMM to choose)"),
             ("element-wise loops", SIMDLevel.current.rawValue

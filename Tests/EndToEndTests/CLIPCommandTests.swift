@@ -77,7 +77,10 @@ import Support
 
     @Test func versionAndEnv() throws {
         #expect(try Cocoop.run(["--version"]).stdout.hasPrefix("cocoop "))
-        let env = try Cocoop.run(["env"]).stdout
+        let env = try Cocoop.run(["env"], environment: ["COCOOP_PACK_WEIGHTS": "on"]).stdout
         #expect(env.contains("OpenBLAS") && env.contains("MPI library") && env.contains("HDF5"))
+        #expect(env.contains("packed weights        on ("), "\(env)")
+        let off = try Cocoop.run(["env"], environment: ["COCOOP_PACK_WEIGHTS": "off"]).stdout
+        #expect(off.contains("packed weights        off ("), "\(off)")
     }
 }
