@@ -57,12 +57,7 @@ extension BFloat16WeightCache {
     public static func matrixCount(ofFile bytes: UnsafeRawBufferPointer) -> Int? {
         let fixed = BFloat16CacheFile.fixedHeader, entry = BFloat16CacheFile.entryBytes
         guard bytes.count >= fixed else { return nil }
-        func u32(_ at: Int) -> Int {
-            Int(UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: at, as: UInt32.self)))
-        }
-        func u64(_ at: Int) -> UInt64 {
-            UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: at, as: UInt64.self))
-        }
+        let u32 = { BFloat16CacheFile.u32(bytes, $0) }, u64 = { BFloat16CacheFile.u64(bytes, $0) }
         let count = u32(16), identityBytes = u32(20)
         guard fixed + identityBytes + count * entry <= bytes.count else { return nil }
         let identity = Array(bytes[fixed..<fixed + identityBytes])
@@ -176,12 +171,7 @@ enum BFloat16CacheFile {
     static func validOffsets(_ bytes: UnsafeRawBufferPointer, identity: [UInt8],
                              shapes: [(rows: Int, columns: Int)]) -> [Int]? {
         guard bytes.count >= fixedHeader, Array(bytes[0..<8]) == magic else { return nil }
-        func u32(_ at: Int) -> Int {
-            Int(UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: at, as: UInt32.self)))
-        }
-        func u64(_ at: Int) -> Int {
-            Int(truncatingIfNeeded: UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: at, as: UInt64.self)))
-        }
+        let u32 = { Self.u32(bytes, $0) }, u64 = { Int(truncatingIfNeeded: Self.u64(bytes, $0)) }
         let headerBytes = u32(12), count = u32(16), identityBytes = u32(20)
         guard u32(8) == Int(version), count == shapes.count, identityBytes == identity.count,
               headerBytes == fixedHeader + identity.count + count * entryBytes, headerBytes <= bytes.count,
@@ -213,16 +203,39 @@ enum BFloat16CacheFile {
             end = round(end + shape.rows * shape.columns * 2)
         }
         var bytes = magic
-        func put<T: FixedWidthInteger>(_ value: T) { withUnsafeBytes(of: value.littleEndian) { bytes += $0 } }
+        func put<T: FixedWidthInteger>(_ value: T) { append(value, to: &bytes) }
         put(version); put(UInt32(headerBytes)); put(UInt32(shapes.count)); put(UInt32(identity.count))
         put(UInt64(end)); put(UInt32(0)); put(UInt32(0))
         bytes += identity
         for (shape, offset) in zip(shapes, offsets) {
             put(UInt64(shape.rows)); put(UInt64(shape.columns)); put(UInt64(offset))
         }
+        return (sealed(bytes, crcAt: 32), offsets)
+    }
+
+    // MARK: - Fields (both kinds of file)
+
+    /// The little-endian UInt32 at `at`.
+    static func u32(_ bytes: UnsafeRawBufferPointer, _ at: Int) -> Int {
+        Int(UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: at, as: UInt32.self)))
+    }
+
+    /// The little-endian UInt64 at `at`.
+    static func u64(_ bytes: UnsafeRawBufferPointer, _ at: Int) -> UInt64 {
+        UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: at, as: UInt64.self))
+    }
+
+    /// Appends `value` little-endian.
+    static func append<T: FixedWidthInteger>(_ value: T, to bytes: inout [UInt8]) {
+        withUnsafeBytes(of: value.littleEndian) { bytes += $0 }
+    }
+
+    /// `header` with the CRC-32 of its bytes (the 4 at `crcAt` zero) written at `crcAt`.
+    static func sealed(_ header: [UInt8], crcAt: Int) -> [UInt8] {
+        var bytes = header
         let crc = ReflectedCRC32.zip.checksum(bytes)
-        withUnsafeBytes(of: crc.littleEndian) { for i in 0..<4 { bytes[32 + i] = $0[i] } }
-        return (bytes, offsets)
+        withUnsafeBytes(of: crc.littleEndian) { for i in 0..<4 { bytes[crcAt + i] = $0[i] } }
+        return bytes
     }
 
     /// Writes a complete cache file under a temporary name in `folder` (fsynced) and returns

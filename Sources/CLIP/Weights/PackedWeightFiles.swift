@@ -55,19 +55,17 @@ public enum PackedWeightFile {
     /// The header of a file holding `dataBytes` bytes of packed weights.
     static func header(dataBytes: Int) -> [UInt8] {
         var bytes = magic
-        func put<T: FixedWidthInteger>(_ value: T) { withUnsafeBytes(of: value.littleEndian) { bytes += $0 } }
-        put(version); put(UInt32(0)); put(UInt64(dataBytes)); put(UInt32(0))
-        bytes += [UInt8](repeating: 0, count: headerBytes - bytes.count)
-        let crc = ReflectedCRC32.zip.checksum(bytes)
-        withUnsafeBytes(of: crc.littleEndian) { for i in 0..<4 { bytes[24 + i] = $0[i] } }
-        return bytes
+        BFloat16CacheFile.append(version, to: &bytes); BFloat16CacheFile.append(UInt32(0), to: &bytes)
+        BFloat16CacheFile.append(UInt64(dataBytes), to: &bytes)
+        bytes += [UInt8](repeating: 0, count: headerBytes - bytes.count)   // the CRC (at 24) and zeros
+        return BFloat16CacheFile.sealed(bytes, crcAt: 24)
     }
 
     /// The data bytes of a complete, valid file (`bytes` is the whole file), else nil. Public
     /// for the fuzzing harness.
     public static func dataBytes(_ bytes: UnsafeRawBufferPointer) -> Int? {
         guard bytes.count >= headerBytes else { return nil }
-        let count = Int(clamping: UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: 16, as: UInt64.self)))
+        let count = Int(clamping: BFloat16CacheFile.u64(bytes, 16))
         guard count == bytes.count - headerBytes, Array(bytes[0..<headerBytes]) == header(dataBytes: count) else {
             return nil
         }
