@@ -110,20 +110,17 @@ extension ResidualBlockWeights {
         normThenLinear(ln2, act.residual1.data, mean: act.ln2Mean, rstd: act.ln2Rstd, normalized: act.ln2, fc,
                        into: saveForBackward ? act.fc.data : act.gelu.data, n: n, outFeatures: h4,
                        activation: saveForBackward ? nil : .quickGelu, rounded: act.rounded)
-        if saveForBackward {
-            if Self.roundsInPlace && proj.matrix.bfloat16 != nil {
-                // c_proj's operand rounded as QuickGELU writes it (act.gelu stays for the backward).
-                let rounded = act.rounded.buffer(count: n * h4)
-                quickGeluForward(out: act.gelu.data, inp: act.fc.data, n: n * h4, rounded: rounded)
-                linearForward(out: scratch, roundedInput: rounded, weight: proj.matrix, bias: proj.bias?.data, n: n,
-                              inFeatures: h4, outFeatures: d)
-                residualForward(out: x, a: act.residual1.data, b: scratch, n: n * d)
-                return
-            }
-            quickGeluForward(out: act.gelu.data, inp: act.fc.data, n: n * h4)
+        if saveForBackward && Self.roundsInPlace && proj.matrix.bfloat16 != nil {
+            // c_proj's operand rounded as QuickGELU writes it (act.gelu stays for the backward).
+            let rounded = act.rounded.buffer(count: n * h4)
+            quickGeluForward(out: act.gelu.data, inp: act.fc.data, n: n * h4, rounded: rounded)
+            linearForward(out: scratch, roundedInput: rounded, weight: proj.matrix, bias: proj.bias?.data, n: n,
+                          inFeatures: h4, outFeatures: d)
+        } else {
+            if saveForBackward { quickGeluForward(out: act.gelu.data, inp: act.fc.data, n: n * h4) }
+            linearForward(out: scratch, inp: act.gelu.data, weight: proj.matrix,
+                          bias: proj.bias?.data, n: n, inFeatures: h4, outFeatures: d)
         }
-        linearForward(out: scratch, inp: act.gelu.data, weight: proj.matrix,
-                      bias: proj.bias?.data, n: n, inFeatures: h4, outFeatures: d)
         residualForward(out: x, a: act.residual1.data, b: scratch, n: n * d)
     }
 
