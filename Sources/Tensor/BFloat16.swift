@@ -29,6 +29,14 @@ public func convertToBFloat16(_ destination: UnsafeMutablePointer<UInt16>, from 
     }
 }
 
+/// Writes `count` bfloat16 bit patterns widened to float32 (exact) to `destination`.
+public func widenBFloat16(_ source: UnsafePointer<UInt16>, into destination: UnsafeMutablePointer<Float>,
+                          count: Int) {
+    UnsafeMutableRawPointer(destination).withMemoryRebound(to: UInt32.self, capacity: count) { out in
+        for i in 0..<count { out[i] = UInt32(source[i]) << 16 }
+    }
+}
+
 // MARK: - Frozen matrices
 
 /// A frozen weight matrix in bfloat16: half the memory of its float32 source, and the
@@ -85,10 +93,7 @@ public final class BFloat16Matrix: @unchecked Sendable {
 
     /// Writes the elements, widened to float32 (exact), to `destination` (`rows * columns` floats).
     public func widen(into destination: UnsafeMutablePointer<Float>) {
-        let count = rows * columns
-        UnsafeMutableRawPointer(destination).withMemoryRebound(to: UInt32.self, capacity: count) { out in
-            for i in 0..<count { out[i] = UInt32(data[i]) << 16 }
-        }
+        widenBFloat16(data, into: destination, count: rows * columns)
     }
 }
 

@@ -122,7 +122,7 @@ public func gemm(_ transB: Transpose, m: Int, n: Int, k: Int, roundedA a: Unsafe
     // Where oneDNN cannot run it: the float32 product of the rounded values.
     let widened = UnsafeMutablePointer<Float>.allocate(capacity: max(m * k, 1))
     defer { widened.deallocate() }
-    for i in 0..<(m * k) { widened[i] = float(fromBFloat16: a[i]) }
+    widenBFloat16(a, into: widened, count: m * k)
     gemm(.none, transB, m: m, n: n, k: k, a: widened, lda: k, b: b, ldb: ldb, c: c, ldc: ldc, bias: bias,
          activation: activation)
 }

@@ -275,6 +275,13 @@ import TestSupport
             gemm(.none, .transpose, m: 3, n: 6, k: 5, a: a, lda: 5, b: frozen, ldb: 5, c: &c, ldc: 6)
         }
         #expect(normwiseError(c, expected.map(Double.init)) < 1e-6)
+        // An operand already in bfloat16 (a's values are exact in it): widened there too.
+        let a16 = a.map(bfloat16Bits)
+        var fromRounded = [Float](repeating: 0, count: 3 * 6)
+        ParallelWorker.run {
+            gemm(.transpose, m: 3, n: 6, k: 5, roundedA: a16, b: frozen, ldb: 5, c: &fromRounded, ldc: 6)
+        }
+        #expect(normwiseError(fromRounded, expected.map(Double.init)) < 1e-6)
     }
 }
 
