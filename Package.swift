@@ -5,8 +5,13 @@ import PackageDescription
 
 #if arch(x86_64)
 let avx2Flags = ["-target-cpu", "haswell"]
+// Skylake-X's AVX-512 (F, CD, BW, DQ, VL) with 512-bit vectors: that target's tuning prefers
+// 256-bit ones, and the element-wise loops ran 1.6x faster with 512 (AMD EPYC, Zen 4).
+let avx512Flags = ["-target-cpu", "skylake-avx512"]
+    + ["-Xclang", "-target-feature", "-Xclang", "-prefer-256-bit"].flatMap { ["-Xcc", $0] }
 #else
 let avx2Flags: [String] = []
+let avx512Flags: [String] = []
 #endif
 
 let package = Package(
@@ -37,14 +42,17 @@ let package = Package(
         .target(name: "Support"),
         .target(name: "Gunzip", dependencies: ["CZlib"]),
         .target(name: "TorchFormats", dependencies: ["Support"]),
-        // The element-wise loops, written once and compiled twice: for baseline x86-64 (in
-        // Tensor) and for AVX2 (SIMDLoopsAVX2), which Tensor calls where the CPU has it.
+        // The element-wise loops, written once and compiled three times: for baseline x86-64
+        // (in Tensor), for AVX2 (SIMDLoopsAVX2) and for AVX-512 (SIMDLoopsAVX512, from the same
+        // file through a link), which Tensor calls where the CPU has them.
         .target(name: "SIMDLoops"),
-        // Optimised in debug builds too: the tests' small products run through it. Only x86-64
-        // hosts have the haswell target (elsewhere SIMDLevel never calls this copy).
+        // Optimised in debug builds too: the tests' small products run through them. Only
+        // x86-64 hosts have these targets (elsewhere SIMDLevel never calls these copies).
         .target(name: "SIMDLoopsAVX2", dependencies: ["SIMDLoops"],
                 swiftSettings: [.unsafeFlags(avx2Flags + ["-O"])]),
-        .target(name: "Tensor", dependencies: ["COpenBLAS", "CDNNL", "SIMDLoops", "SIMDLoopsAVX2"]),
+        .target(name: "SIMDLoopsAVX512", dependencies: ["SIMDLoops"],
+                swiftSettings: [.unsafeFlags(avx512Flags + ["-O"])]),
+        .target(name: "Tensor", dependencies: ["COpenBLAS", "CDNNL", "SIMDLoops", "SIMDLoopsAVX2", "SIMDLoopsAVX512"]),
         .target(name: "Imaging", dependencies: ["CTurboJPEG", "CPNG", "Support"]),
         .target(name: "CLIP", dependencies: ["Tensor", "Support", "Gunzip", "TorchFormats"],
                 resources: [.copy("Resources/bpe_simple_vocab_16e6.txt.gz")]),
@@ -77,7 +85,7 @@ let package = Package(
         .testTarget(name: "SupportTests", dependencies: ["Support", "TestSupport"]),
         .testTarget(name: "GunzipTests", dependencies: ["Gunzip", "TestSupport"]),
         .testTarget(name: "TorchFormatsTests", dependencies: ["TorchFormats", "Support", "TestSupport"]),
-        .testTarget(name: "TensorTests", dependencies: ["Tensor", "SIMDLoopsAVX2", "TestSupport"]),
+        .testTarget(name: "TensorTests", dependencies: ["Tensor", "TestSupport"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "CTurboJPEG", "TestSupport"]),  // TurboJPEG: oracle
         .testTarget(name: "CLIPTests", dependencies: ["CLIP", "Tensor", "Support", "TorchFormats", "TestSupport"]),
         .testTarget(name: "PromptLearningTests", dependencies: ["PromptLearning", "CLIP", "Tensor", "Support",

@@ -37,6 +37,12 @@ static inline dnnl_status_t cocoop_dnnl_md_4d(dnnl_memory_desc_t *md, int64_t d0
     return dnnl_memory_desc_init_by_strides(md, 4, dims, type, strides);
 }
 
+/// The execution argument of the second operand of the post-op at `index` (a binary
+/// post-op's matrix; the header's function-like macros do not import into Swift).
+static inline int cocoop_dnnl_arg_post_op_src1(int index) {
+    return DNNL_ARG_ATTR_MULTIPLE_POST_OP(index) | DNNL_ARG_SRC_1;
+}
+
 /// omp_set_num_threads for the calling thread (no-op when no OpenMP runtime is loaded).
 static inline void cocoop_omp_set_num_threads(int n) {
     static void (*set)(int);

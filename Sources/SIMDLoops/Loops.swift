@@ -38,14 +38,32 @@ public func quickGeluBackwardLoop<T: LoopFloat>(dinp: UnsafeMutablePointer<T>, d
     }
 }
 
+/// QuickGELU's derivative at x given `s = sigmoid(1.702 x)`: `s + 1.702 x s (1 - s)`.
+@inlinable @inline(__always)
+func quickGeluSlope<T: LoopFloat>(_ x: T, sigmoid s: T) -> T { s + 1.702 * x * s * (1 - s) }
+
+/// ``quickGeluForwardLoop(out:inp:count:)`` that also writes QuickGELU's derivative at each
+/// `x` into `slope`, its sigmoid recovered from the output as the backward given `out` does
+/// (``quickGeluBackwardLoop(dinp:dout:inp:out:count:accumulate:)``): `dout[i] * slope[i]` is
+/// that backward's gradient, bit for bit.
+@inlinable @inline(__always)
+public func quickGeluForwardLoop<T: LoopFloat>(out: UnsafeMutablePointer<T>, slope: UnsafeMutablePointer<T>,
+                                               inp: UnsafePointer<T>, count: Int) {
+    for i in 0..<count {
+        let x = inp[i], y = x / (1 + T.kernelExp(-1.702 * x))
+        out[i] = y
+        slope[i] = quickGeluSlope(x, sigmoid: x == 0 ? 0.5 : y / x)
+    }
+}
+
 /// The two backwards' loop, with `sigmoid(i, x)` giving sigmoid(1.702 x) for element i.
 @inlinable @inline(__always)
 func quickGeluBackwardLoop<T: LoopFloat>(dinp: UnsafeMutablePointer<T>, dout: UnsafePointer<T>,
                                          inp: UnsafePointer<T>, count: Int, accumulate: Bool,
                                          sigmoid: (Int, T) -> T) {
     @inline(__always) func grad(_ i: Int) -> T {
-        let x = inp[i], s = sigmoid(i, x)
-        return dout[i] * (s + 1.702 * x * s * (1 - s))
+        let x = inp[i]
+        return dout[i] * quickGeluSlope(x, sigmoid: sigmoid(i, x))
     }
     if accumulate {
         for i in 0..<count { dinp[i] += grad(i) }

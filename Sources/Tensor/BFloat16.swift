@@ -1,4 +1,3 @@
-import SIMDLoopsAVX2
 
 // bfloat16: the upper 16 bits of a float32 (8 exponent bits, 7 mantissa bits). The frozen
 // towers' products take bfloat16 operands with float32 accumulation when PREC asks for half
@@ -19,10 +18,10 @@ public func float(fromBFloat16 bits: UInt16) -> Float {
 /// bfloat16 block (`rows` x `columns`), each as ``bfloat16Bits(_:)`` (SIMDLoops' loop).
 public func convertToBFloat16(_ destination: UnsafeMutablePointer<UInt16>, from source: UnsafePointer<Float>,
                               rows: Int, columns: Int, sourceStride: Int) {
-    let avx2 = SIMDLevel.usesAVX2
+    let loops = SIMDLevel.roundingLoops
     for r in 0..<rows {
-        if avx2 {
-            AVX2Loops.bfloat16Round(destination + r * columns, source + r * sourceStride, count: columns)
+        if let loops {
+            loops.bfloat16Round(destination + r * columns, source + r * sourceStride, count: columns)
         } else {
             bfloat16RoundLoop(destination + r * columns, source + r * sourceStride, count: columns)
         }

@@ -1,6 +1,5 @@
 import COpenBLAS
 import Foundation
-import SIMDLoopsAVX2
 
 /// Whether a GEMM operand is used as stored or transposed.
 public enum Transpose: Sendable {
@@ -29,9 +28,9 @@ public func gemm<T: KernelFloat>(_ transA: Transpose, _ transB: Transpose,
     }
     if T.self == Float.self, m * n * k <= GEMMRouting.smallWork {
         let (ta, tb) = (transA == .transpose, transB == .transpose)
-        if SIMDLevel.usesAVX2 {
-            AVX2Loops.smallGemm(transA: ta, transB: tb, m: m, n: n, k: k, alpha: Float(alpha), a: floats(a), lda: lda,
-                                b: floats(b), ldb: ldb, beta: Float(beta), c: floats(c), ldc: ldc)
+        if let fast = SIMDLevel.loops {
+            fast.smallGemm(transA: ta, transB: tb, m: m, n: n, k: k, alpha: Float(alpha), a: floats(a), lda: lda,
+                           b: floats(b), ldb: ldb, beta: Float(beta), c: floats(c), ldc: ldc)
         } else {
             smallGemmLoop(transA: ta, transB: tb, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
                           beta: beta, c: c, ldc: ldc)
@@ -125,6 +124,31 @@ public func gemm(_ transB: Transpose, m: Int, n: Int, k: Int, roundedA a: Unsafe
     widenBFloat16(a, into: widened, count: m * k)
     gemm(.none, transB, m: m, n: n, k: k, a: widened, lda: k, b: b, ldb: ldb, c: c, ldc: ldc, bias: bias,
          activation: activation)
+}
+
+/// `C = bfloat16((A op(B)) * F)`, F multiplying element by element: A float32 (m x k, row
+/// stride lda) rounded to bfloat16 at the call, B a frozen matrix holding its bfloat16 copy,
+/// F float32 and C bfloat16, both m x n with dense rows. A product whose result is scaled
+/// and rounded for the next product in the same pass (oneDNN applies F while C's tiles are
+/// in registers): the input gradient of c_proj times QuickGELU's slope, for c_fc's. The bits
+/// of the float32 result of ``gemm(_:_:m:n:k:alpha:a:lda:b:ldb:beta:c:ldc:bias:activation:)``
+/// times F, rounded, except that oneDNN writes a subnormal result as zero.
+public func gemm(_ transB: Transpose, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, b: FrozenMatrix,
+                 ldb: Int, scaledBy factor: UnsafePointer<Float>, roundedC c: UnsafeMutablePointer<UInt16>) {
+    guard let b16 = b.bfloat16 else { preconditionFailure("a bfloat16 result with float32 weights") }
+    if m > 0, n > 0, k > 0, !ParallelWorker.isCurrent {
+        let key = MatmulKey(transA: false, transB: transB == .transpose, m: m, n: n, k: k, lda: k, ldb: ldb, ldc: n,
+                            alpha: 1, beta: 0, bfloat16: true, threads: BLASInfo.threads,
+                            packedWeights: GEMMRouting.packsBFloat16Weights, factor: true, bfloat16Output: true)
+        if Matmuls.shared.run(key, a: UnsafeRawPointer(a), convertingRowsOf: lda, b: UnsafeRawPointer(b16.data),
+                              packing: b16.packed, c: c, factor: factor) { return }
+    }
+    // Where oneDNN cannot run it: the float32 product, scaled and rounded.
+    let product = UnsafeMutablePointer<Float>.allocate(capacity: max(m * n, 1))
+    defer { product.deallocate() }
+    gemm(.none, transB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: product, ldc: n)
+    for i in 0..<(m * n) { product[i] *= factor[i] }
+    convertToBFloat16(c, from: product, rows: m, columns: n, sourceStride: n)
 }
 
 /// An element-wise function applied to a product's result in the same pass.

@@ -71,6 +71,12 @@ struct MatmulKey: Hashable {
     /// Whether B (frozen weights) may be read in the layout the primitive prefers, packed once
     /// (``PackedWeights``), instead of the plain layout its kernels copy from at every call.
     var packedWeights = false
+    /// Whether C is multiplied element-wise by a float32 matrix shaped like it (dense rows),
+    /// after everything above.
+    var factor = false
+    /// Whether C is written in bfloat16 (rounded to nearest even; oneDNN writes a subnormal
+    /// result as zero) instead of float32.
+    var bfloat16Output = false
 }
 
 /// `outer` x `inner` products, the (i, j)-th with operands at `i * strides.0 + j * strides.1`
@@ -88,7 +94,9 @@ struct MatmulBatch: Hashable {
 final class Matmul {
     let primitive: dnnl_primitive_t
     var a = dnnl_memory_desc_t(), b = dnnl_memory_desc_t(), c = dnnl_memory_desc_t()
-    var bias = dnnl_memory_desc_t(), scratch = dnnl_memory_desc_t()
+    var bias = dnnl_memory_desc_t(), scratch = dnnl_memory_desc_t(), factor = dnnl_memory_desc_t()
+    /// With ``MatmulKey/factor``: the execution argument of the factor matrix.
+    private(set) var factorArgument: Int32 = 0
     let scratchBytes: Int
     /// With ``MatmulKey/packedWeights``: B as stored (`b` is then the layout the primitive
     /// reads), and whether the two differ (the weights must be packed into `b`'s layout).
@@ -107,8 +115,9 @@ final class Matmul {
             plainB = b
             try check(cocoop_dnnl_md_2d_any(&b, Int64(key.k), Int64(key.n), type), "B (any layout)")
         }
-        try check(Self.describe(&c, rows: key.m, cols: key.n, ld: key.ldc, transposed: false, type: dnnl_f32,
-                                batch: key.batch, strides: key.batch?.c), "C")
+        try check(Self.describe(&c, rows: key.m, cols: key.n, ld: key.ldc, transposed: false,
+                                type: key.bfloat16Output ? dnnl_bf16 : dnnl_f32, batch: key.batch,
+                                strides: key.batch?.c), "C")
         var attr: dnnl_primitive_attr_t?
         try check(dnnl_primitive_attr_create(&attr), "attributes")
         defer { dnnl_primitive_attr_destroy(attr) }
@@ -117,13 +126,19 @@ final class Matmul {
             var alpha = key.alpha
             try check(dnnl_primitive_attr_set_output_scales(attr, 1, 0, &alpha), "alpha")
         }
-        if key.beta != 0 || key.activation != nil {
+        if key.beta != 0 || key.activation != nil || key.factor {
             var ops: dnnl_post_ops_t?
             try check(dnnl_post_ops_create(&ops), "post-ops")
             defer { dnnl_post_ops_destroy(ops) }
             if key.beta != 0 { try check(dnnl_post_ops_append_sum(ops, key.beta), "beta") }
             if key.activation == .quickGelu {  // x sigmoid(1.702 x) is oneDNN's swish with alpha 1.702
                 try check(dnnl_post_ops_append_eltwise(ops, 1, dnnl_eltwise_swish, 1.702, 0), "QuickGELU")
+            }
+            if key.factor {
+                precondition(key.batch == nil, "an element-wise factor on a batched product")
+                try check(cocoop_dnnl_md_2d(&factor, Int64(key.m), Int64(key.n), Int64(key.n), 1, dnnl_f32), "factor")
+                factorArgument = cocoop_dnnl_arg_post_op_src1(dnnl_post_ops_len(ops))
+                try check(dnnl_post_ops_append_binary(ops, dnnl_binary_mul, &factor), "factor")
             }
             try check(dnnl_primitive_attr_set_post_ops(attr, ops), "post-ops")
         }
@@ -233,15 +248,16 @@ final class Matmuls: @unchecked Sendable {
     /// The primitive made for `key`, if any.
     func primitive(for key: MatmulKey) -> Matmul? { lock.lock(); defer { lock.unlock() }; return primitives[key] }
 
-    /// Runs the product `key` on `a`, `b` (elements of the key's type) into float32 `c`; for
-    /// a bfloat16 key, `a` holds float32 rows first converted into a contiguous buffer
-    /// (`key.lda` must then be the converted row length: k, or m for a transposed A). `bias`
-    /// (`key.n` floats) is required when `key.bias` is set.
+    /// Runs the product `key` on `a`, `b` (elements of the key's type) into `c` (float32, or
+    /// bfloat16 with `key.bfloat16Output`); with `convertingRowsOf`, `a` holds float32 rows
+    /// first converted into a contiguous buffer (`key.lda` must then be the converted row
+    /// length: k, or m for a transposed A). `bias` (`key.n` floats) is required when
+    /// `key.bias` is set, `factor` (m x n floats) when `key.factor` is.
     /// - Returns: false when oneDNN could not run it (the caller computes it another way).
     /// With `key.packedWeights`, `packing` keeps B's packed copies (made here on first use).
     func run(_ key: MatmulKey, a: UnsafeRawPointer, convertingRowsOf sourceStride: Int? = nil,
-             b: UnsafeRawPointer, packing: PackedWeights? = nil, c: UnsafeMutablePointer<Float>,
-             bias: UnsafePointer<Float>? = nil) -> Bool {
+             b: UnsafeRawPointer, packing: PackedWeights? = nil, c: UnsafeMutableRawPointer,
+             bias: UnsafePointer<Float>? = nil, factor: UnsafePointer<Float>? = nil) -> Bool {
         lock.lock(); defer { lock.unlock() }
         guard let engine, let stream else { return false }
         var a = a
@@ -262,11 +278,15 @@ final class Matmuls: @unchecked Sendable {
         }
         var operands = [(DNNL_ARG_SRC, matmul.a, UnsafeMutableRawPointer(mutating: a)),
                         (DNNL_ARG_WEIGHTS, matmul.b, weights),
-                        (DNNL_ARG_DST, matmul.c, UnsafeMutableRawPointer(c)),
+                        (DNNL_ARG_DST, matmul.c, c),
                         (DNNL_ARG_SCRATCHPAD, matmul.scratch, scratch.reserve(matmul.scratchBytes))]
         if key.bias {
             guard let bias else { return false }
             operands.append((DNNL_ARG_BIAS, matmul.bias, UnsafeMutableRawPointer(mutating: bias)))
+        }
+        if key.factor {
+            guard let factor else { return false }
+            operands.append((matmul.factorArgument, matmul.factor, UnsafeMutableRawPointer(mutating: factor)))
         }
         return Self.execute(matmul.primitive, operands, engine: engine, stream: stream)
     }

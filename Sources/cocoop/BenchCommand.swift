@@ -5,7 +5,7 @@ import Tensor
 /// `cocoop bench <what>`: throughput benchmarks that print a table.
 enum BenchCommand: Command {
     static let name = "bench"
-    static let summary = "benchmarks: gemm, encoders, train, data (tables with GFLOP/s, images/s)"
+    static let summary = "benchmarks: gemm, encoders, train, collectives, data, loops (tables)"
     static let usage = """
     usage: cocoop bench gemm [--reps N] [--quick]
            cocoop bench encoders --model PATH [--prompts N] [--images N] [--reps N]
@@ -14,6 +14,7 @@ enum BenchCommand: Command {
                                              [--classes C] [--batch B] [--steps N]
            [mpirun -np N] cocoop bench collectives [--reps N]
            cocoop bench data [--images N] [--size S] [--workers W1,W2,...]
+           cocoop bench loops [--reps N]
 
     gemm   GFLOP/s of the matrix product C = A B^T as a Linear layer computes it, at the
            towers' shapes (ViT-B/16 batch 1, the text tower at 19 and 500 classes, larger
@@ -41,6 +42,7 @@ enum BenchCommand: Command {
            the logits' all-gathers, the CoCoOp gradient's all-reduce (35,360 floats); the sum
            is what Scripts/scaling_model.py takes as --latency per step.
     \(DataBench.usage)
+    \(LoopsBench.usage)
     """
 
     static func run(_ args: [String]) throws -> Int32 {
@@ -48,7 +50,7 @@ enum BenchCommand: Command {
                                              "classnames", "size", "workers", "split", "trainer", "prec"],
                                 boolean: ["quick"])
         guard let what = a.positional.first else {
-            throw UsageError("which benchmark? (gemm, encoders, train, collectives, data)")
+            throw UsageError("which benchmark? (gemm, encoders, train, collectives, data, loops)")
         }
         func model() throws -> CLIPModel {
             guard let path = a.value("model") else { throw UsageError("--model PATH is required") }
@@ -69,6 +71,7 @@ enum BenchCommand: Command {
                                  batch: a.int("batch", default: 1), steps: a.int("steps", default: 3),
                                  classnamesFile: a.value("classnames"))
         case "collectives": try CollectivesBench.run(reps: a.int("reps", default: 200))
+        case "loops": try LoopsBench.run(reps: a.int("reps", default: 7))
         case "data":
             let cpus = ProcessInfo.processInfo.activeProcessorCount
             let workers = try a.value("workers").map { list in

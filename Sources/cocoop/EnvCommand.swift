@@ -15,8 +15,8 @@ enum EnvCommand: Command {
     Prints the cocoop version, the OpenBLAS build (config string, core kernels, threads,
     OPENBLAS_* environment), oneDNN (version, the instruction set it dispatches to, whether
     bfloat16 is native, so whether PREC fp16 runs in bfloat16), the library float32 products
-    go to, the element-wise loops in use (baseline or AVX2; COCOOP_SIMD=baseline chooses the
-    first), the MPI library, the HDF5 library and the CPU count.
+    go to, the element-wise loops in use (baseline, AVX2 or AVX-512: the richest the CPU runs;
+    COCOOP_SIMD=baseline or avx2 caps it), the MPI library, the HDF5 library and the CPU count.
     """
 
     static func run(_ args: [String]) throws -> Int32 {
@@ -41,7 +41,9 @@ enum EnvCommand: Command {
             ("float32 products", GEMMRouting.float32.rawValue
                 + " (from \(GEMMRouting.oneDNNMinimumWork) multiply-adds; COCOOP_SGEMM to choose)"),
             ("element-wise loops", SIMDLevel.current.rawValue
-                + (SIMDLevel.cpuRunsAVX2 ? " (the CPU runs avx2; COCOOP_SIMD=baseline to compare)" : "")),
+                + (SIMDLevel.richestOnThisCPU > .baseline
+                   ? " (the CPU runs up to \(SIMDLevel.richestOnThisCPU.rawValue); COCOOP_SIMD caps it)"
+                   : "")),
             ("MPI library", MPILibrary.version),
             ("MPI standard", MPILibrary.standard),
             ("HDF5", HDF5Library.version),

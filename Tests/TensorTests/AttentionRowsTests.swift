@@ -1,4 +1,3 @@
-import SIMDLoopsAVX2
 import Testing
 import TestSupport
 @testable import Tensor
@@ -98,17 +97,18 @@ import TestSupport
         })
     }
 
-    static func rowsForm(_ b: Block, prefixGradients: Bool, avx2: Bool) -> [[Float]] {
+    /// The row form in the test module's own build of the loops, or in a compiled copy.
+    static func rowsForm(_ b: Block, prefixGradients: Bool, copy: SIMDLevel = .baseline) -> [[Float]] {
         var scratch = [Float](repeating: 0, count: b.tq * b.cols)
         return run(b, prefixGradients: prefixGradients, forward: { r, out, probs in
-            if avx2 {
-                AVX2Loops.attentionRowsForward(r, out: out, ldo: b.ld, probs: probs)
+            if let fast = copy.loops {
+                fast.attentionRowsForward(r, out: out, ldo: b.ld, probs: probs)
             } else {
                 attentionRowsForwardLoop(r, out: out, ldo: b.ld, probs: probs)
             }
         }, backward: { r, g, dout, probs in
-            if avx2 {
-                AVX2Loops.attentionRowsBackward(r, g, dout: dout, lddo: b.ld, probs: probs, scratch: &scratch)
+            if let fast = copy.loops {
+                fast.attentionRowsBackward(r, g, dout: dout, lddo: b.ld, probs: probs, scratch: &scratch)
             } else {
                 attentionRowsBackwardLoop(r, g, dout: dout, lddo: b.ld, probs: probs, scratch: &scratch)
             }
@@ -129,16 +129,16 @@ import TestSupport
         let s = Self.shapes[shape], b = Block(tq: s.tq, tp: s.tp, hd: s.hd, seed: UInt64(shape))
         for prefixGradients in [true, false] {
             let expected = Self.products(b, prefixGradients: prefixGradients)
-            #expect(Self.same(Self.rowsForm(b, prefixGradients: prefixGradients, avx2: false), expected),
+            #expect(Self.same(Self.rowsForm(b, prefixGradients: prefixGradients), expected),
                     "\(s), prefix gradients \(prefixGradients)")
         }
     }
 
-    @Test(.enabled(if: SIMDLevel.cpuRunsAVX2, "the AVX2 copy cannot run on this CPU"), arguments: 0..<shapes.count)
-    func rowFormCopiesAgree(shape: Int) {
+    @Test(arguments: SIMDLevel.compiledCopiesOnThisCPU, 0..<shapes.count)
+    func rowFormCopiesAgree(copy: SIMDLevel, shape: Int) {
         let s = Self.shapes[shape], b = Block(tq: s.tq, tp: s.tp, hd: s.hd, seed: UInt64(shape) + 10)
-        let baseline = Self.rowsForm(b, prefixGradients: true, avx2: false)
-        let avx2 = Self.rowsForm(b, prefixGradients: true, avx2: true)
-        #expect(zip(baseline, avx2).allSatisfy { SIMDLoopsTests.same($0, $1) }, "\(s)")
+        let baseline = Self.rowsForm(b, prefixGradients: true)
+        let compiled = Self.rowsForm(b, prefixGradients: true, copy: copy)
+        #expect(zip(baseline, compiled).allSatisfy { SIMDLoopsTests.same($0, $1) }, "\(s)")
     }
 }

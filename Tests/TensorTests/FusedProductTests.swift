@@ -126,4 +126,44 @@ import TestSupport
         let e = normwiseError(fused, Self.geluReference(x, w, b, n: n, inF: inF, outF: outF))
         #expect(e > 1e-4 && e < 1e-2, "against float64: \(e)")
     }
+
+    // MARK: - QuickGELU's slope in c_proj's input gradient
+
+    /// The bfloat16 MLP's QuickGELU keeps its slope, and c_proj's input gradient times it is
+    /// rounded in the product's pass: the bits of rounding QuickGELU's output, and of running
+    /// the product into float32, QuickGELU's backward from its output, then rounding. Also
+    /// where oneDNN does not run (a worker thread): the float32 product scaled and rounded.
+    @Test(.enabled(if: OneDNN.hasNativeBFloat16))
+    func quickGeluSlopeScalesTheRoundedInputGradient() {
+        let n = 67, hidden = 256, width = 96   // n x hidden is over one thread's share
+        var rng = TestRNG(seed: 41)
+        var x = rng.floats(n * hidden, scale: 8).map { $0 - 4 }
+        x[17] = 0
+        let dout = rng.floats(n * width).map { $0 - 0.5 }
+        let weight = FrozenMatrix(Tensor(shape: [width, hidden], values: rng.floats(width * hidden, scale: 0.2)),
+                                  precision: .bfloat16)
+        var rounded = [UInt16](repeating: 0, count: n * hidden), slope = [Float](repeating: .nan, count: n * hidden)
+        quickGeluForward(rounded: &rounded, slope: &slope, inp: x, n: n * hidden)
+        var y = [Float](repeating: 0, count: n * hidden)
+        quickGeluForward(out: &y, inp: x, n: n * hidden)
+        #expect(rounded == y.map(bfloat16Bits))
+
+        var fused = [UInt16](repeating: 0, count: n * hidden), dy = y, dx = y
+        linearInputBackward(roundedDinp: &fused, dout: dout, weight: weight, scaledBy: slope, n: n,
+                            inFeatures: hidden, outFeatures: width)
+        linearInputBackward(dinp: &dy, dout: dout, weight: weight, n: n, inFeatures: hidden, outFeatures: width,
+                            accumulate: false)
+        quickGeluBackward(dinp: &dx, dout: dy, inp: x, out: y, n: n * hidden, accumulate: false)
+        #expect(fused == dx.map(bfloat16Bits))
+        #expect(Set(fused).count > n * hidden / 4)   // nonzero, varied
+
+        var offOneDNN = fused, float32 = dy
+        ParallelWorker.run {
+            linearInputBackward(roundedDinp: &offOneDNN, dout: dout, weight: weight, scaledBy: slope, n: n,
+                                inFeatures: hidden, outFeatures: width)
+            linearInputBackward(dinp: &float32, dout: dout, weight: weight, n: n, inFeatures: hidden,
+                                outFeatures: width, accumulate: false)
+        }
+        #expect(offOneDNN == zip(float32, slope).map { bfloat16Bits($0 * $1) })
+    }
 }

@@ -106,6 +106,22 @@ import TestSupport
         #expect(errs.allSatisfy { $0 < Self.tolerance }, "\(errs)")
     }
 
+    /// The slope the bfloat16 forward keeps for the backward (`dout * slope`).
+    @Test func quickGeluSlope() {
+        let n = 20
+        var rng = TestRNG(seed: 16)
+        var inputs = rng.doubles(n, scale: 4)
+        inputs[5] = 0
+        let errs = gradientCheck([inputs]) { x in
+            output(n) { quickGeluForward(out: $0, inp: x[0], n: n) }
+        } backward: { x, dout in
+            var y = [Double](repeating: 0, count: n), slope = y
+            quickGeluForwardLoop(out: &y, slope: &slope, inp: x[0], count: n)
+            return [zip(dout, slope).map { $0 * $1 }]
+        }
+        #expect(errs.allSatisfy { $0 < Self.tolerance }, "\(errs)")
+    }
+
     @Test func relu() {
         // Inputs kept away from the kink at 0, where finite differences are meaningless.
         let n = 20

@@ -16,6 +16,9 @@ public final class BlockActivations {
     let residual1: Tensor
     let ln2: Tensor, ln2Mean: Tensor, ln2Rstd: Tensor
     let fc: Tensor, gelu: Tensor
+    /// Whether the last forward kept QuickGELU's slope in `gelu` instead of its output (at
+    /// bfloat16 with ``ResidualBlockWeights/roundsInPlace``: the output went to `rounded`).
+    var geluHoldsSlope = false
     /// Where QuickGELU's output is rounded for c_proj's bfloat16 product (shared by a tape's blocks).
     let rounded: RoundedScratch
 
@@ -83,9 +86,10 @@ public final class BlockGradients {
 
 extension ResidualBlockWeights {
     /// Whether, at bfloat16, the kernels before a product write its operand in bfloat16
-    /// themselves (the LayerNorms for in_proj and c_fc, QuickGELU for c_proj and for c_fc's
-    /// gradient) instead of the product rounding a float32 copy: the same bits, a pass over
-    /// the activations fewer each. A switch for the tests that show it.
+    /// themselves (the LayerNorms for in_proj and c_fc, QuickGELU for c_proj, and c_proj's
+    /// input gradient, scaled by QuickGELU's slope, for c_fc's) instead of the product
+    /// rounding a float32 copy: the same bits, a pass over the activations fewer each. A
+    /// switch for the tests that show it.
     nonisolated(unsafe) static var roundsInPlace = true
 
     // MARK: - Forward
@@ -110,10 +114,12 @@ extension ResidualBlockWeights {
         normThenLinear(ln2, act.residual1.data, mean: act.ln2Mean, rstd: act.ln2Rstd, normalized: act.ln2, fc,
                        into: saveForBackward ? act.fc.data : act.gelu.data, n: n, outFeatures: h4,
                        activation: saveForBackward ? nil : .quickGelu, rounded: act.rounded)
-        if saveForBackward && Self.roundsInPlace && proj.matrix.bfloat16 != nil {
-            // c_proj's operand rounded as QuickGELU writes it (act.gelu stays for the backward).
+        act.geluHoldsSlope = saveForBackward && Self.roundsInPlace && proj.matrix.bfloat16 != nil
+            && fc.matrix.bfloat16 != nil
+        if act.geluHoldsSlope {
+            // c_proj's operand rounded as QuickGELU writes it; its slope kept for the backward.
             let rounded = act.rounded.buffer(count: n * h4)
-            quickGeluForward(out: act.gelu.data, inp: act.fc.data, n: n * h4, rounded: rounded)
+            quickGeluForward(rounded: rounded, slope: act.gelu.data, inp: act.fc.data, n: n * h4)
             linearForward(out: scratch, roundedInput: rounded, weight: proj.matrix, bias: proj.bias?.data, n: n,
                           inFeatures: h4, outFeatures: d)
         } else {
@@ -157,15 +163,15 @@ extension ResidualBlockWeights {
         // quick_gelu, c_fc and ln_2, accumulating into dx = d(residual1). The gradient
         // buffers are overwritten (accumulate: false), except dqkv, which attention
         // accumulates into (a shared prefix collects every suffix's contribution).
-        linearInputBackward(dinp: g.gelu.data, dout: dx, weight: proj.matrix, n: n, inFeatures: h4,
-                            outFeatures: d, accumulate: false)
-        if Self.roundsInPlace && fc.matrix.bfloat16 != nil {   // c_fc's operand written in bfloat16 only
+        if act.geluHoldsSlope {   // c_fc's operand: c_proj's input gradient times the slope, in bfloat16
             let rounded = g.rounded.buffer(count: n * h4)
-            quickGeluBackward(dinpBFloat16: rounded, dout: g.gelu.data, inp: act.fc.data, out: act.gelu.data,
-                              n: n * h4)
+            linearInputBackward(roundedDinp: rounded, dout: dx, weight: proj.matrix, scaledBy: act.gelu.data, n: n,
+                                inFeatures: h4, outFeatures: d)
             linearInputBackward(dinp: g.ln2.data, roundedOutputGradient: rounded, weight: fc.matrix, n: n,
                                 inFeatures: d, outFeatures: h4)
         } else {
+            linearInputBackward(dinp: g.gelu.data, dout: dx, weight: proj.matrix, n: n, inFeatures: h4,
+                                outFeatures: d, accumulate: false)
             quickGeluBackward(dinp: g.fc.data, dout: g.gelu.data, inp: act.fc.data, out: act.gelu.data, n: n * h4,
                               accumulate: false)
             linearInputBackward(dinp: g.ln2.data, dout: g.fc.data, weight: fc.matrix, n: n, inFeatures: d,

@@ -1,4 +1,3 @@
-import SIMDLoopsAVX2
 
 // Element-wise activations and the residual connection. The large ones (QuickGELU,
 // residual) split their elements over ``KernelThreads`` (see Parallel.swift); QuickGELU's
@@ -12,8 +11,8 @@ public func quickGeluForward<T: KernelFloat>(out: UnsafeMutablePointer<T>,
                                              inp: UnsafePointer<T>, n: Int) {
     parallelFor(n, grain: elementwiseGrain) { range in
         let lo = range.lowerBound
-        if T.self == Float.self, SIMDLevel.usesAVX2 {
-            AVX2Loops.quickGeluForward(out: floats(out) + lo, inp: floats(inp) + lo, count: range.count)
+        if let fast = SIMDLevel.loops(for: T.self) {
+            fast.quickGeluForward(out: floats(out) + lo, inp: floats(inp) + lo, count: range.count)
         } else {
             quickGeluForwardLoop(out: out + lo, inp: inp + lo, count: range.count)
         }
@@ -28,18 +27,18 @@ public func quickGeluBackward<T: KernelFloat>(dinp: UnsafeMutablePointer<T>,
                                               dout: UnsafePointer<T>, inp: UnsafePointer<T>,
                                               out: UnsafePointer<T>? = nil, n: Int, accumulate: Bool = true) {
     parallelFor(n, grain: elementwiseGrain) { range in
-        let lo = range.lowerBound, fast = T.self == Float.self && SIMDLevel.usesAVX2
-        switch (out, fast) {
-        case let (out?, true):
-            AVX2Loops.quickGeluBackward(dinp: floats(dinp) + lo, dout: floats(dout) + lo, inp: floats(inp) + lo,
-                                        out: floats(out) + lo, count: range.count, accumulate: accumulate)
-        case let (out?, false):
+        let lo = range.lowerBound
+        switch (out, SIMDLevel.loops(for: T.self)) {
+        case let (out?, fast?):
+            fast.quickGeluBackward(dinp: floats(dinp) + lo, dout: floats(dout) + lo, inp: floats(inp) + lo,
+                                   out: floats(out) + lo, count: range.count, accumulate: accumulate)
+        case let (out?, nil):
             quickGeluBackwardLoop(dinp: dinp + lo, dout: dout + lo, inp: inp + lo, out: out + lo, count: range.count,
                                   accumulate: accumulate)
-        case (nil, true):
-            AVX2Loops.quickGeluBackward(dinp: floats(dinp) + lo, dout: floats(dout) + lo, inp: floats(inp) + lo,
-                                        count: range.count, accumulate: accumulate)
-        case (nil, false):
+        case let (nil, fast?):
+            fast.quickGeluBackward(dinp: floats(dinp) + lo, dout: floats(dout) + lo, inp: floats(inp) + lo,
+                                   count: range.count, accumulate: accumulate)
+        case (nil, nil):
             quickGeluBackwardLoop(dinp: dinp + lo, dout: dout + lo, inp: inp + lo, count: range.count,
                                   accumulate: accumulate)
         }
@@ -48,45 +47,36 @@ public func quickGeluBackward<T: KernelFloat>(dinp: UnsafeMutablePointer<T>,
 
 // MARK: - QuickGELU with its result rounded for a bfloat16 product
 
-/// Elements per piece of the rounding variants: a piece's float32 results are rounded while
-/// they are still in the first-level cache.
-let roundingPiece = 1024
-
-/// ``quickGeluForward(out:inp:n:)``, and its result rounded to bfloat16 into `rounded` in the
-/// same pass (the next product's operand: the bits ``convertToBFloat16(_:from:rows:columns:sourceStride:)``
-/// gives, without reading `out` again).
-public func quickGeluForward(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, n: Int,
-                             rounded: UnsafeMutablePointer<UInt16>) {
-    parallelFor(n, grain: elementwiseGrain) { range in
-        var lo = range.lowerBound
-        while lo < range.upperBound {
-            let count = Swift.min(roundingPiece, range.upperBound - lo)
-            quickGeluForward(out: out + lo, inp: inp + lo, n: count)   // inline: under the piece's grain
-            convertToBFloat16(rounded + lo, from: out + lo, rows: 1, columns: count, sourceStride: count)
-            lo += count
-        }
-    }
-}
-
-/// ``quickGeluBackward(dinp:dout:inp:out:n:accumulate:)`` (overwriting) with the gradient
-/// written only in bfloat16, as the next product reads it (the same bits as computing it in
-/// float32 and rounding: each piece is rounded from a float32 scratch in cache).
-public func quickGeluBackward(dinpBFloat16: UnsafeMutablePointer<UInt16>, dout: UnsafePointer<Float>,
-                              inp: UnsafePointer<Float>, out: UnsafePointer<Float>, n: Int) {
+/// QuickGELU for a bfloat16 product, with what its backward needs kept: `rounded` gets the
+/// result rounded to bfloat16 (the next product's operand: the bits
+/// ``convertToBFloat16(_:from:rows:columns:sourceStride:)`` gives of ``quickGeluForward(out:inp:n:)``'s
+/// result; no float32 copy is written), `slope` the derivative at each input, so that the
+/// gradient at the input is `dout * slope`: the bits of
+/// ``quickGeluBackward(dinp:dout:inp:out:n:accumulate:)`` given the float32 result, without
+/// reading the input or the result again (the backward fuses it into a product:
+/// ``linearInputBackward(roundedDinp:dout:weight:scaledBy:n:inFeatures:outFeatures:)``).
+public func quickGeluForward(rounded: UnsafeMutablePointer<UInt16>, slope: UnsafeMutablePointer<Float>,
+                             inp: UnsafePointer<Float>, n: Int) {
     parallelFor(n, grain: elementwiseGrain) { range in
         withUnsafeTemporaryAllocation(of: Float.self, capacity: roundingPiece) { piece in
+            let out = piece.baseAddress!
             var lo = range.lowerBound
-            while lo < range.upperBound {
+            while lo < range.upperBound {   // a piece's results are rounded while in the first-level cache
                 let count = Swift.min(roundingPiece, range.upperBound - lo)
-                quickGeluBackward(dinp: piece.baseAddress!, dout: dout + lo, inp: inp + lo, out: out + lo, n: count,
-                                  accumulate: false)
-                convertToBFloat16(dinpBFloat16 + lo, from: piece.baseAddress!, rows: 1, columns: count,
-                                  sourceStride: count)
+                if let fast = SIMDLevel.loops {
+                    fast.quickGeluForward(out: out, slope: slope + lo, inp: inp + lo, count: count)
+                } else {
+                    quickGeluForwardLoop(out: out, slope: slope + lo, inp: inp + lo, count: count)
+                }
+                convertToBFloat16(rounded + lo, from: out, rows: 1, columns: count, sourceStride: count)
                 lo += count
             }
         }
     }
 }
+
+/// Elements per piece of ``quickGeluForward(rounded:slope:inp:n:)``.
+let roundingPiece = 1024
 
 // MARK: - ReLU
 

@@ -1,4 +1,3 @@
-import SIMDLoopsAVX2
 
 // Scaled dot-product attention, built from one head's GEMMs plus the masked softmax.
 //
@@ -42,9 +41,9 @@ public func attentionHeadForward<T: KernelFloat>(out: UnsafeMutablePointer<T>, l
     let tp = prefix?.rows ?? 0, cols = tp + tk
     if let rows = AttentionRows(q: q, ldq: ldq, k: k, ldk: ldk, v: v, ldv: ldv, prefix: prefix, tq: tq, tk: tk,
                                 headDim: headDim, scale: scale, mask: mask) {
-        if T.self == Float.self && SIMDLevel.usesAVX2 {
-            AVX2Loops.attentionRowsForward(unsafeBitCast(rows, to: AttentionRows<Float>.self), out: floats(out),
-                                           ldo: ldo, probs: floats(probs))
+        if let fast = SIMDLevel.loops(for: T.self) {
+            fast.attentionRowsForward(unsafeBitCast(rows, to: AttentionRows<Float>.self), out: floats(out), ldo: ldo,
+                                      probs: floats(probs))
         } else {
             attentionRowsForwardLoop(rows, out: out, ldo: ldo, probs: probs)
         }
@@ -86,11 +85,10 @@ public func attentionHeadBackward<T: KernelFloat>(dq: UnsafeMutablePointer<T>, l
         let grads = AttentionRowGradients(dq: dq, lddq: lddq, dk: dk, lddk: lddk, dv: dv, lddv: lddv,
                                           dkp: prefix?.dk, lddkp: prefix?.lddk ?? 0,
                                           dvp: prefix?.dv, lddvp: prefix?.lddv ?? 0)
-        if T.self == Float.self && SIMDLevel.usesAVX2 {
-            AVX2Loops.attentionRowsBackward(unsafeBitCast(rows, to: AttentionRows<Float>.self),
-                                            unsafeBitCast(grads, to: AttentionRowGradients<Float>.self),
-                                            dout: floats(dout), lddo: lddo, probs: floats(probs),
-                                            scratch: floats(scratch))
+        if let fast = SIMDLevel.loops(for: T.self) {
+            fast.attentionRowsBackward(unsafeBitCast(rows, to: AttentionRows<Float>.self),
+                                       unsafeBitCast(grads, to: AttentionRowGradients<Float>.self),
+                                       dout: floats(dout), lddo: lddo, probs: floats(probs), scratch: floats(scratch))
         } else {
             attentionRowsBackwardLoop(rows, grads, dout: dout, lddo: lddo, probs: probs, scratch: scratch)
         }

@@ -1,4 +1,3 @@
-import SIMDLoopsAVX2
 
 // LayerNorm over the last dimension: biased variance, eps inside the square root.
 // Rows are independent and split over ``KernelThreads``; the row loops are SIMDLoops'.
@@ -14,12 +13,12 @@ public func layerNormForward<T: KernelFloat>(out: UnsafeMutablePointer<T>,
                                              inp: UnsafePointer<T>,
                                              weight: UnsafePointer<T>, bias: UnsafePointer<T>,
                                              n: Int, c: Int, eps: T = 1e-5) {
-    let fast = T.self == Float.self && SIMDLevel.usesAVX2
+    let fast = SIMDLevel.loops(for: T.self)
     parallelFor(n, grain: Swift.max(1, elementwiseGrain / Swift.max(c, 1))) { rows in
         for r in rows {
-            if fast {
-                let (m, rs) = AVX2Loops.layerNormRow(out: floats(out + r * c), inp: floats(inp + r * c),
-                                                     weight: floats(weight), bias: floats(bias), c: c, eps: Float(eps))
+            if let fast {
+                let (m, rs) = fast.layerNormRow(out: floats(out + r * c), inp: floats(inp + r * c),
+                                                weight: floats(weight), bias: floats(bias), c: c, eps: Float(eps))
                 floats(mean)[r] = m
                 floats(rstd)[r] = rs
             } else {
@@ -60,17 +59,16 @@ public func layerNormBackward<T: KernelFloat>(dinp: UnsafeMutablePointer<T>,
                                               weight: UnsafePointer<T>,
                                               mean: UnsafePointer<T>, rstd: UnsafePointer<T>,
                                               n: Int, c: Int) {
-    let fast = T.self == Float.self && SIMDLevel.usesAVX2
+    let fast = SIMDLevel.loops(for: T.self)
     // dweight and dbias sum over rows: only a frozen LayerNorm (both nil) runs in parallel.
     let grain = dweight == nil && dbias == nil ? Swift.max(1, elementwiseGrain / Swift.max(c, 1)) : n
     parallelFor(n, grain: grain) { rows in
         for r in rows {
             let o = r * c
-            if fast {
-                AVX2Loops.layerNormBackwardRow(dinp: floats(dinp + o), dweight: dweight.map(floats),
-                                               dbias: dbias.map(floats), dout: floats(dout + o), inp: floats(inp + o),
-                                               weight: floats(weight), mean: Float(mean[r]), rstd: Float(rstd[r]),
-                                               c: c)
+            if let fast {
+                fast.layerNormBackwardRow(dinp: floats(dinp + o), dweight: dweight.map(floats),
+                                          dbias: dbias.map(floats), dout: floats(dout + o), inp: floats(inp + o),
+                                          weight: floats(weight), mean: Float(mean[r]), rstd: Float(rstd[r]), c: c)
             } else {
                 layerNormBackwardRowLoop(dinp: dinp + o, dweight: dweight, dbias: dbias, dout: dout + o,
                                          inp: inp + o, weight: weight, mean: mean[r], rstd: rstd[r], c: c)

@@ -116,6 +116,17 @@ public func linearInputBackward(dinp: UnsafeMutablePointer<Float>, roundedOutput
          ldc: inFeatures)
 }
 
+/// The input gradient of a frozen layer scaled element-wise by `factor` (n x inFeatures) and
+/// rounded to bfloat16, `roundedDinp = bfloat16((dout W) * factor)` in one pass (`weight`
+/// must hold a bfloat16 matrix): the gradient at an activation's input given its slope, as
+/// the next product's operand.
+public func linearInputBackward(roundedDinp: UnsafeMutablePointer<UInt16>, dout: UnsafePointer<Float>,
+                                weight: FrozenMatrix, scaledBy factor: UnsafePointer<Float>, n: Int,
+                                inFeatures: Int, outFeatures: Int) {
+    gemm(.none, m: n, n: inFeatures, k: outFeatures, a: dout, lda: outFeatures, b: weight, ldb: inFeatures,
+         scaledBy: factor, roundedC: roundedDinp)
+}
+
 /// ``projectionForward(out:inp:proj:n:inFeatures:outFeatures:)`` at the projection's precision.
 public func projectionForward(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, proj: FrozenMatrix,
                               n: Int, inFeatures: Int, outFeatures: Int) {

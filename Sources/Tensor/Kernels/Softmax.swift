@@ -1,4 +1,3 @@
-import SIMDLoopsAVX2
 
 // Row softmax with an optional causal mask, as used by attention.
 //
@@ -34,12 +33,12 @@ public func softmaxForward<T: KernelFloat>(out: UnsafeMutablePointer<T>, inp: Un
                                            rows: Int, cols: Int, ld: Int? = nil,
                                            scale: T = 1, mask: SoftmaxMask = .none) {
     let ld = ld ?? cols
-    let fast = T.self == Float.self && SIMDLevel.usesAVX2
+    let fast = SIMDLevel.loops(for: T.self)
     for r in 0..<rows {
         let x = inp + r * ld, y = out + r * ld
         let visible = mask.visibleColumns(row: r, cols: cols)
-        if fast {
-            AVX2Loops.softmaxRow(out: floats(y), inp: floats(x), visible: visible, cols: cols, scale: Float(scale))
+        if let fast {
+            fast.softmaxRow(out: floats(y), inp: floats(x), visible: visible, cols: cols, scale: Float(scale))
         } else {
             softmaxRowLoop(out: y, inp: x, visible: visible, cols: cols, scale: scale)
         }
@@ -54,13 +53,13 @@ public func softmaxBackward<T: KernelFloat>(dinp: UnsafeMutablePointer<T>,
                                             rows: Int, cols: Int, ld: Int? = nil,
                                             scale: T = 1, mask: SoftmaxMask = .none) {
     let ld = ld ?? cols
-    let fast = T.self == Float.self && SIMDLevel.usesAVX2
+    let fast = SIMDLevel.loops(for: T.self)
     for r in 0..<rows {
         let y = out + r * ld, dy = dout + r * ld, dx = dinp + r * ld
         let visible = mask.visibleColumns(row: r, cols: cols)
-        if fast {
-            AVX2Loops.softmaxBackwardRow(dinp: floats(dx), dout: floats(dy), out: floats(y), visible: visible,
-                                         scale: Float(scale))
+        if let fast {
+            fast.softmaxBackwardRow(dinp: floats(dx), dout: floats(dy), out: floats(y), visible: visible,
+                                    scale: Float(scale))
         } else {
             softmaxBackwardRowLoop(dinp: dx, dout: dy, out: y, visible: visible, scale: scale)
         }

@@ -1,15 +1,23 @@
 import SIMDLoops
 
-// The loops of SIMDLoops compiled for AVX2 (this target is built with `-target-cpu haswell`:
-// Package.swift). Nothing here may run on a CPU without AVX2 and FMA: Tensor calls these
-// only after ``SIMDLevel`` has found them. Never inlined into a caller, so that no AVX2
-// instruction leaks into code built for the baseline.
+// The loops of SIMDLoops compiled for one target, for Tensor to call where the CPU runs it
+// (``SIMDLevel``). This one file is compiled twice (Package.swift): as SIMDLoopsAVX2 for AVX2
+// (`-target-cpu haswell`) and, through a link, as SIMDLoopsAVX512 for AVX-512 with 512-bit
+// vectors. Never inlined into a caller, so that no instruction of the target leaks into code
+// built for the baseline. Every copy gives the baseline's bits: no fused multiply-add is
+// formed, and each lane does the same operations in the same order.
 
-/// Float loops in AVX2 code: the same results as the baseline copies, twice the lanes.
-public enum AVX2Loops {
+/// The Float loops compiled for this module's target.
+public enum CompiledLoops: FloatLoops {
     @inline(never)
     public static func quickGeluForward(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, count: Int) {
         quickGeluForwardLoop(out: out, inp: inp, count: count)
+    }
+
+    @inline(never)
+    public static func quickGeluForward(out: UnsafeMutablePointer<Float>, slope: UnsafeMutablePointer<Float>,
+                                        inp: UnsafePointer<Float>, count: Int) {
+        quickGeluForwardLoop(out: out, slope: slope, inp: inp, count: count)
     }
 
     @inline(never)

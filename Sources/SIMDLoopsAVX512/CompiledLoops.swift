@@ -1,0 +1,1 @@
+../SIMDLoopsAVX2/CompiledLoops.swift
