@@ -15,6 +15,7 @@ enum LoopsBench {
     static let rows = 3394, width = 512, hidden = 2048, heads = 8, headDim = 64
 
     static func run(reps: Int) throws {
+        guard reps > 0 else { throw UsageError("--reps must be positive, got \(reps)") }
         let copies = SIMDLevel.compiledCopiesOnThisCPU
         guard !copies.isEmpty else {
             print("no compiled copy of the loops runs on this CPU (baseline only): nothing to compare")

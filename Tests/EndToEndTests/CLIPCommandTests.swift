@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TestSupport
 import Support
+import Tensor
 
 /// The CLIP subcommands run as a user runs them: the built binary, its stdout and status.
 @Suite struct CLIPCommandTests {
@@ -82,5 +83,29 @@ import Support
         #expect(env.contains("packed weights        on ("), "\(env)")
         let off = try Cocoop.run(["env"], environment: ["COCOOP_PACK_WEIGHTS": "off"]).stdout
         #expect(off.contains("packed weights        off ("), "\(off)")
+        let capped = try Cocoop.run(["env"], environment: ["COCOOP_SIMD": "baseline"]).stdout
+        #expect(capped.contains("element-wise loops    baseline"), "\(capped)")
+    }
+
+    /// `bench loops`: a row per loop, a column per compiled copy the CPU runs (and their
+    /// ratio when there are two), positive times.
+    @Test func benchLoopsTimesEveryCopyOfEveryLoop() throws {
+        let r = try Cocoop.run(["bench", "loops", "--reps", "1"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let copies = SIMDLevel.compiledCopiesOnThisCPU.count
+        for loop in ["QuickGELU forward with slope", "QuickGELU backward from output", "LayerNorm rows",
+                     "LayerNorm rows, backward", "rounding to bfloat16", "attention blocks (query rows x heads)",
+                     "attention blocks, backward"] where copies > 0 {
+            guard let line = r.stdout.split(separator: "\n").first(where: { $0.hasPrefix("| \(loop) |") }) else {
+                Issue.record("no row for \(loop): \(r.stdout)")
+                continue
+            }
+            let cells = line.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }
+            let times = cells.dropFirst(2).prefix(copies).compactMap(Double.init)
+            #expect(times.count == copies && times.allSatisfy { $0 > 0 }, "\(line)")
+            #expect(cells.count == 2 + copies + (copies > 1 ? 1 : 0), "\(line)")
+        }
+        let zero = try Cocoop.run(["bench", "loops", "--reps", "0"])
+        #expect(zero.status == 2 && zero.stderr.contains("--reps must be positive"), "\(zero.stderr)")
     }
 }
