@@ -89,8 +89,8 @@ enum LoopsBench {
         for start in stride(from: prefix, through: rows - block, by: block) {
             for h in 0..<heads {
                 let at = start * ld + h * headDim, p = probs + (start * heads + h * block) * (prefix + block)
-                let a = AttentionRows<Float>(q: qkv + at, ldq: ld, k: qkv + at + width, ldk: ld, v: qkv + at + 2 * width,
-                                             ldv: ld, kp: qkv + h * headDim + width, ldkp: ld,
+                let a = AttentionRows<Float>(q: qkv + at, ldq: ld, k: qkv + at + width, ldk: ld,
+                                             v: qkv + at + 2 * width, ldv: ld, kp: qkv + h * headDim + width, ldkp: ld,
                                              vp: qkv + h * headDim + 2 * width, ldvp: ld, tq: block, tk: block,
                                              tp: prefix, headDim: headDim, scale: 0.125, causalOffset: prefix)
                 let o = out + start * width + h * headDim

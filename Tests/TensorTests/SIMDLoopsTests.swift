@@ -5,9 +5,10 @@ import TestSupport
 
 /// The element-wise loops are compiled three times (baseline x86-64 in the callers' modules,
 /// AVX2 in SIMDLoopsAVX2, AVX-512 in SIMDLoopsAVX512); every copy must give bitwise the same
-/// results, tails and odd lengths included, so that which one a CPU runs never changes a result. The copies called here from
-/// the test module are its own (unoptimised, scalar) builds of the same loops: equal bits also
-/// show that every lane computes what the scalar code does.
+/// results, tails and odd lengths included, so that which one a CPU runs never changes a
+/// result. The copies called here from the test module are its own (unoptimised, scalar)
+/// builds of the same loops: equal bits also show that every lane computes what the scalar
+/// code does.
 @Suite struct SIMDLoopsTests {
     static let counts = [1, 7, 8, 15, 16, 17, 197, 1000]
 
