@@ -1,9 +1,9 @@
 // The inner loops of the element-wise kernels, written once: generic and always inlined, so
 // that every module that calls them compiles them for its own target. Tensor compiles them
-// for baseline x86-64 (SSE2, four float lanes); SIMDLoopsAVX2 compiles the same code for
-// AVX2 (eight lanes), and Tensor calls that copy where the CPU has it (``SIMDLevel``). Each
-// lane does the same operations in the same order (no fused multiply-add is formed), so
-// both copies give bitwise the same results. The kernels in Tensor split the work over
+// for baseline x86-64 (SSE2, four float lanes); SIMDLoopsAVX2 and SIMDLoopsAVX512 compile
+// the same code for AVX2 (eight lanes) and AVX-512 (sixteen), and Tensor calls the richest
+// copy the CPU runs (``SIMDLevel``). Each lane does the same operations in the same order (no
+// fused multiply-add is formed), so every copy gives bitwise the same results. The kernels in Tensor split the work over
 // threads; a loop here sees one contiguous range.
 
 // MARK: - QuickGELU: u * sigmoid(1.702 u)

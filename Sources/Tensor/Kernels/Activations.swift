@@ -1,7 +1,7 @@
 
 // Element-wise activations and the residual connection. The large ones (QuickGELU,
 // residual) split their elements over ``KernelThreads`` (see Parallel.swift); QuickGELU's
-// loops are SIMDLoops' (the AVX2 copy for Float where the CPU has it: ``SIMDLevel``).
+// loops are SIMDLoops' (for Float, the richest compiled copy the CPU runs: ``SIMDLevel``).
 
 // MARK: - QuickGELU: u * sigmoid(1.702 u)
 
